@@ -1,0 +1,82 @@
+"""Polyline geometry on lane centre lines: projection, interpolation, lane lookup."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from fusion.types import Lane, LaneMap
+
+
+def arc_length(points_m: np.ndarray) -> np.ndarray:
+    """Cumulative arc length (N,) [m] of an (N, 2) polyline."""
+    seg = np.linalg.norm(np.diff(points_m, axis=0), axis=1)
+    return np.concatenate([[0.0], np.cumsum(seg)])
+
+
+def project(points_m: np.ndarray, s_m: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Project query points (M, 2) onto a polyline.
+
+    Returns (s_m, d_m), each (M,): arc length of the foot point and signed lateral offset
+    (positive left of the direction of travel) [m].
+    """
+    xy = np.atleast_2d(xy)
+    a = points_m[:-1]
+    ab = points_m[1:] - a
+    seg_len2 = np.maximum(np.einsum("ij,ij->i", ab, ab), 1e-12)
+    ap = xy[:, None, :] - a[None, :, :]
+    t = np.clip(np.einsum("mij,ij->mi", ap, ab) / seg_len2, 0.0, 1.0)
+    foot = a[None] + t[..., None] * ab[None]
+    dist2 = np.sum((xy[:, None, :] - foot) ** 2, axis=-1)
+    k = np.argmin(dist2, axis=1)
+    rows = np.arange(len(xy))
+    seg = ab[k]
+    rel = xy - a[k]
+    cross = seg[:, 0] * rel[:, 1] - seg[:, 1] * rel[:, 0]
+    d = np.sqrt(dist2[rows, k]) * np.sign(cross)
+    s = s_m[k] + t[rows, k] * np.sqrt(seg_len2[k])
+    return s, d
+
+
+def interpolate(points_m: np.ndarray, s_m: np.ndarray, s_query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions (M, 2) [m] and headings (M,) [rad] at arc lengths ``s_query`` (clamped)."""
+    s_query = np.clip(s_query, s_m[0], s_m[-1])
+    x = np.interp(s_query, s_m, points_m[:, 0])
+    y = np.interp(s_query, s_m, points_m[:, 1])
+    seg_yaw = np.arctan2(np.diff(points_m[:, 1]), np.diff(points_m[:, 0]))
+    k = np.clip(np.searchsorted(s_m, s_query, side="right") - 1, 0, len(seg_yaw) - 1)
+    return np.stack([x, y], axis=-1), seg_yaw[k]
+
+
+@dataclass(frozen=True)
+class LanePosition:
+    """Where a point lies on the lane map."""
+
+    lane_id: str
+    s_m: float
+    offset_m: float
+    heading_rad: float
+    in_lane: bool
+
+
+def locate(lane_map: LaneMap, x_m: float, y_m: float, candidates: tuple[str, ...] | None = None) -> LanePosition | None:
+    """Closest lane to a point (by |lateral offset| among lanes whose span covers it).
+
+    Returns None when the map has no lane. ``in_lane`` is true when |offset| <= width / 2.
+    """
+    best: tuple[float, Lane, float, float] | None = None
+    ids = candidates if candidates else tuple(lane_map.lanes)
+    xy = np.array([[x_m, y_m]])
+    for lane_id in ids:
+        lane = lane_map.lanes[lane_id]
+        s, d = project(lane.centerline_m, lane.s_m, xy)
+        s0, d0 = float(s[0]), float(d[0])
+        overshoot = max(0.0, lane.s_m[0] - s0, s0 - lane.s_m[-1])
+        cost = abs(d0) + 10.0 * overshoot
+        if best is None or cost < best[0]:
+            best = (cost, lane, s0, d0)
+    if best is None:
+        return None
+    _, lane, s0, d0 = best
+    _, heading = interpolate(lane.centerline_m, lane.s_m, np.array([s0]))
+    return LanePosition(lane.lane_id, s0, d0, float(heading[0]), abs(d0) <= lane.width_m / 2)
