@@ -11,8 +11,9 @@ import numpy as np
 
 
 class PoseLike(Protocol):
-    """Anything with a planar pose and speed (e.g. ``fusion.EgoState``)."""
+    """Anything with a stamp, planar pose and speed (e.g. ``fusion.EgoState``)."""
 
+    stamp: float
     x_m: float
     y_m: float
     yaw_rad: float

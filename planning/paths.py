@@ -1,0 +1,84 @@
+"""Reference paths along lane centre lines, continued through successors along the route."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from fusion.lanes import arc_length, interpolate, project
+from fusion.types import LaneMap
+
+
+@dataclass(frozen=True)
+class LaneChain:
+    """A lane and its successors joined into one polyline (map frame)."""
+
+    lane_ids: tuple[str, ...]
+    points_m: np.ndarray
+    s_m: np.ndarray
+    width_m: float
+    speed_limit_mps: float
+    on_route: bool
+
+
+def _next_lane(lane_map: LaneMap, lane_id: str, route_nodes: tuple[str, ...]) -> tuple[str | None, bool]:
+    """Successor of a lane, preferring the one that follows the route; (id, whether on route)."""
+    lane = lane_map.lanes[lane_id]
+    if not lane.successor_ids:
+        return None, True
+    if route_nodes:
+        for succ in lane.successor_ids:
+            nxt = lane_map.lanes[succ]
+            for i in range(len(route_nodes) - 1):
+                if (nxt.from_node, nxt.to_node) == (route_nodes[i], route_nodes[i + 1]):
+                    return succ, True
+        return lane.successor_ids[0], lane.to_node not in route_nodes[:-1]
+    return lane.successor_ids[0], True
+
+
+def build_chain(lane_map: LaneMap, lane_id: str, route_nodes: tuple[str, ...], min_length_m: float) -> LaneChain:
+    """Join ``lane_id`` with successors until the chain is at least ``min_length_m`` long."""
+    ids, pieces, on_route = [lane_id], [lane_map.lanes[lane_id].centerline_m], True
+    total = lane_map.lanes[lane_id].length_m
+    while total < min_length_m and len(ids) < 20:
+        nxt, ok = _next_lane(lane_map, ids[-1], route_nodes)
+        if nxt is None or nxt in ids:
+            break
+        on_route &= ok
+        ids.append(nxt)
+        pts = lane_map.lanes[nxt].centerline_m
+        pieces.append(pts[1:] if np.linalg.norm(pts[0] - pieces[-1][-1]) < 0.5 else pts)
+        total += lane_map.lanes[nxt].length_m
+    points = np.concatenate(pieces, axis=0)
+    first = lane_map.lanes[lane_id]
+    return LaneChain(tuple(ids), points, arc_length(points), first.width_m, first.speed_limit_mps, on_route)
+
+
+def local_path(chain: LaneChain, x_m: float, y_m: float, length_m: float, spacing_m: float = 2.0
+               ) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """Path window starting at the point's projection onto the chain.
+
+    Returns (xy (M, 2), yaw (M,), lateral offset of the point [m], remaining chain length [m]).
+    """
+    s0, d0 = project(chain.points_m, chain.s_m, np.array([[x_m, y_m]]))
+    s_query = s0[0] + np.arange(0.0, length_m + spacing_m, spacing_m)
+    xy, yaw = interpolate(chain.points_m, chain.s_m, s_query)
+    remaining = float(chain.s_m[-1] - s0[0])
+    if remaining < length_m:
+        xy, yaw = _extend_straight(xy, yaw, s_query - s0[0], remaining)
+    return xy, yaw, float(d0[0]), remaining
+
+
+def _extend_straight(xy: np.ndarray, yaw: np.ndarray, ds: np.ndarray, remaining: float) -> tuple[np.ndarray, np.ndarray]:
+    """Continue a path straight past the end of its chain (so short chains still give a full window)."""
+    past = ds > remaining
+    if not past.any() or past.all():
+        return xy, yaw
+    last = np.argmax(past) - 1
+    heading = yaw[last]
+    extra = ds[past] - ds[last]
+    xy = xy.copy()
+    yaw = yaw.copy()
+    xy[past] = xy[last] + extra[:, None] * np.array([np.cos(heading), np.sin(heading)])
+    yaw[past] = heading
+    return xy, yaw

@@ -1,0 +1,28 @@
+"""The Planner interface and the registry that builds planners by name."""
+from __future__ import annotations
+
+from typing import Callable, Protocol
+
+from control.types import Trajectory
+from fusion.types import WorldModel
+from planning.rule_planner import RulePlanner, RulePlannerConfig
+
+
+class Planner(Protocol):
+    """Maps a world model to a trajectory for the controller to track."""
+
+    def reset(self) -> None: ...
+
+    def plan(self, world: WorldModel) -> Trajectory: ...
+
+
+PLANNERS: dict[str, Callable[..., Planner]] = {
+    "rule": RulePlanner,
+}
+
+
+def make_planner(name: str, config: RulePlannerConfig | None = None) -> Planner:
+    """Build a planner by registry name; an unknown name lists the valid ones."""
+    if name not in PLANNERS:
+        raise ValueError(f"unknown planner '{name}'; valid: {', '.join(sorted(PLANNERS))}")
+    return PLANNERS[name](config) if config is not None else PLANNERS[name]()

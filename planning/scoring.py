@@ -1,0 +1,110 @@
+"""PDM-style scoring of forward-simulated proposals against predicted tracks."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from planning.geometry import box_corners, boxes_overlap
+
+
+@dataclass(frozen=True)
+class ScoringParams:
+    """Weights of the weighted average and the gates' thresholds (nuPlan/PDM-style)."""
+
+    w_ttc: float = 5.0
+    w_progress: float = 5.0
+    w_comfort: float = 2.0
+    w_lane_keep: float = 1.0
+    w_route: float = 2.0
+    ttc_horizon_s: float = 1.0
+    collision_margin_m: float = 0.3
+    offroad_margin_m: float = 0.6
+    comfort_max_accel_mps2: float = 2.4
+    comfort_min_accel_mps2: float = -4.05
+
+
+@dataclass(frozen=True)
+class Rollouts:
+    """Forward-simulated ego states for B proposals over K+1 times.
+
+    ``states`` (B, K+1, 4): x, y, yaw, speed; ``accel`` (B, K) [m/s^2]; ``offroad_m`` (B, K+1) lateral
+    distance beyond the drivable band [m] (<= 0 is on road); ``changes_lane`` (B,) bool;
+    ``on_route`` (B,) bool; ``dt_s`` the step [s].
+    """
+
+    states: np.ndarray
+    accel: np.ndarray
+    offroad_m: np.ndarray
+    changes_lane: np.ndarray
+    on_route: np.ndarray
+    dt_s: float
+
+
+def predict_tracks(tracks: np.ndarray, times_s: np.ndarray) -> np.ndarray:
+    """Constant-velocity predictions (N, K, 7) of tracks (N, 7: x, y, vx, vy, yaw, length, width)."""
+    out = np.repeat(tracks[:, None, :], len(times_s), axis=1)
+    out[..., 0] += tracks[:, None, 2] * times_s[None]
+    out[..., 1] += tracks[:, None, 3] * times_s[None]
+    return out
+
+
+def collisions(r: Rollouts, pred: np.ndarray, ego_len: float, ego_wid: float, margin: float) -> np.ndarray:
+    """(B,) True where a rollout overlaps a predicted track the ego is responsible for.
+
+    A track overlapping from behind counts only when the proposal changes lane (a cut-in). Pairs
+    farther apart than their bounding circles are discarded before the exact box test.
+    """
+    b = r.states.shape[0]
+    if pred.shape[0] == 0:
+        return np.zeros(b, dtype=bool)
+    rel = pred[None, ..., :2] - r.states[:, None, :, :2]                       # (B, N, K, 2)
+    reach = 0.5 * np.hypot(ego_len + 2 * margin, ego_wid + 2 * margin) + 0.5 * np.hypot(pred[..., 5], pred[..., 6])
+    near = np.einsum("bnkj,bnkj->bnk", rel, rel) < reach[None] ** 2
+    if not near.any():
+        return np.zeros(b, dtype=bool)
+    bi, ni, ki = np.nonzero(near)
+    st, pr = r.states[bi, ki], pred[ni, ki]
+    ego = box_corners(st[:, 0], st[:, 1], st[:, 2], np.full(len(bi), ego_len + 2 * margin),
+                      np.full(len(bi), ego_wid + 2 * margin))
+    other = box_corners(pr[:, 0], pr[:, 1], pr[:, 4], pr[:, 5], pr[:, 6])
+    hit = boxes_overlap(ego, other)
+    d = rel[bi, ni, ki]
+    ahead = d[:, 0] * np.cos(st[:, 2]) + d[:, 1] * np.sin(st[:, 2]) > 0
+    at_fault = hit & (ahead | r.changes_lane[bi])
+    out = np.zeros(b, dtype=bool)
+    out[bi[at_fault]] = True
+    return out
+
+
+def ttc_violations(r: Rollouts, pred: np.ndarray, ego_len: float, ego_wid: float, p: ScoringParams) -> np.ndarray:
+    """(B,) True where the ego, extrapolated at constant velocity for ``ttc_horizon_s``, would hit a track."""
+    k_ahead = max(1, int(round(p.ttc_horizon_s / r.dt_s)))
+    st = r.states[:, :-k_ahead].copy()
+    if st.shape[1] == 0 or pred.shape[0] == 0:
+        return np.zeros(r.states.shape[0], dtype=bool)
+    st = st[:, ::2]
+    dist = st[..., 3] * p.ttc_horizon_s
+    st[..., 0] += dist * np.cos(st[..., 2])
+    st[..., 1] += dist * np.sin(st[..., 2])
+    later = pred[:, k_ahead:][:, ::2]
+    fake = Rollouts(st, r.accel, r.offroad_m, r.changes_lane, r.on_route, r.dt_s)
+    return collisions(fake, later, ego_len, ego_wid, 0.0)
+
+
+def score(r: Rollouts, pred: np.ndarray, ego_len: float, ego_wid: float, prefer_lane: np.ndarray,
+          p: ScoringParams) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Scores (B,) in [0, 1]: gates (no collision, on road) times a weighted average of terms."""
+    collide = collisions(r, pred, ego_len, ego_wid, p.collision_margin_m)
+    offroad = (r.offroad_m > p.offroad_margin_m).any(axis=1)
+    ttc_ok = ~ttc_violations(r, pred, ego_len, ego_wid, p)
+    progress = np.linalg.norm(r.states[:, -1, :2] - r.states[:, 0, :2], axis=1)
+    best = progress.max()
+    progress_score = progress / best if best > 5.0 else np.ones_like(progress)
+    comfort = ((r.accel <= p.comfort_max_accel_mps2 + 1e-6) & (r.accel >= p.comfort_min_accel_mps2 - 1e-6)).all(axis=1)
+    weights = p.w_ttc + p.w_progress + p.w_comfort + p.w_lane_keep + p.w_route
+    avg = (p.w_ttc * ttc_ok + p.w_progress * progress_score + p.w_comfort * comfort
+           + p.w_lane_keep * prefer_lane + p.w_route * r.on_route) / weights
+    total = (~collide) * (~offroad) * avg
+    terms = {"collision": collide, "offroad": offroad, "ttc_ok": ttc_ok, "progress": progress_score, "comfort": comfort}
+    return total, terms
