@@ -11,7 +11,7 @@ from control.tracking import fast_clip as _clip
 from control.tracking import (PurePursuitParams, SpeedPidParams, path_arc_length,
                               pure_pursuit_curvature, reference_at)
 from control.types import Command, PoseLike, Trajectory, VehicleParams
-from control.vehicle_model import steering_for_curvature
+from control.vehicle_model import slip_angle, steering_for_curvature
 
 
 class Controller(Protocol):
@@ -75,7 +75,8 @@ class TrackingController:
     def _steering(self, state: np.ndarray, path_xy: np.ndarray, path_s: np.ndarray | None) -> np.ndarray:
         veh, dt = self.config.vehicle, self.config.dt_s
         s = path_arc_length(path_xy) if path_s is None else path_s
-        curvature = pure_pursuit_curvature(state, path_xy, self.config.pure_pursuit, s)
+        slip = slip_angle(self._prev_steer, veh)
+        curvature = pure_pursuit_curvature(state, path_xy, self.config.pure_pursuit, s, slip)
         steer = _clip(steering_for_curvature(curvature, veh), -veh.max_steering_rad, veh.max_steering_rad)
         max_step = veh.max_steering_rate_radps * dt
         return _clip(steer, self._prev_steer - max_step, self._prev_steer + max_step)

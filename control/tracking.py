@@ -52,10 +52,12 @@ def point_at_arc_length(path_xy: np.ndarray, s: np.ndarray, s_query: np.ndarray)
 
 
 def pure_pursuit_curvature(state: np.ndarray, path_xy: np.ndarray, params: PurePursuitParams,
-                           s: np.ndarray | None = None) -> np.ndarray:
+                           s: np.ndarray | None = None, slip_rad: np.ndarray | float = 0.0) -> np.ndarray:
     """Curvature [1/m] (B,) that steers states (B, 4) onto the lookahead point of paths (B, N, 2).
 
-    When a path is degenerate (a stopped trajectory) the curvature is zero.
+    The angle to the lookahead point is measured from the direction of motion (yaw + slip angle
+    at the centre of gravity), which removes the steady corner-cutting a yaw-referenced pursuit
+    shows on curves. When a path is degenerate (a stopped trajectory) the curvature is zero.
     """
     s = path_arc_length(path_xy) if s is None else s
     pos, yaw, v = state[:, :2], state[:, 2], state[:, 3]
@@ -67,7 +69,7 @@ def pure_pursuit_curvature(state: np.ndarray, path_xy: np.ndarray, params: PureP
     target = point_at_arc_length(path_xy, s, s_near + lookahead)
     dx, dy = (target - pos).T
     dist = np.hypot(dx, dy)
-    alpha = np.arctan2(dy, dx) - yaw
+    alpha = np.arctan2(dy, dx) - (yaw + slip_rad)
     curvature = 2.0 * np.sin(alpha) / np.maximum(dist, 1e-6)
     return np.where(dist > 0.5, curvature, 0.0)
 

@@ -1,0 +1,36 @@
+# Quick start: `make demo` (set-up + a closed-loop run with metrics and a video) and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export SDL_VIDEODRIVER := dummy
+
+.PHONY: install demo test test-all evaluate bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml scripts/install-system-deps.sh
+	bash scripts/install-system-deps.sh
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+demo: install
+	$(BIN)/drivestack simulate --scenario highway --planner rule --world-model ground_truth \
+		--episodes 4 --seed 0 --video out/demo.mp4 --json out/demo.json
+
+test: install
+	$(BIN)/python -m pytest -q
+
+test-all: install
+	$(BIN)/python -m pytest -q -m "slow or not slow"
+
+evaluate: install
+	$(BIN)/drivestack evaluate --suite default --json out/evaluate.json
+
+bench: install
+	$(BIN)/drivestack bench --scenario highway --repeats 5 --json out/bench.json
+
+clean:
+	rm -rf $(VENV) out *.egg-info

@@ -1,0 +1,82 @@
+"""Implementations of the CLI subcommands (argument parsing lives in ``sim.cli``)."""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from sim.bench import format_bench, run_bench
+from sim.config import to_dict
+from sim.evaluate import Job, default_workers, run_jobs, suite_jobs
+from sim.metrics import aggregate, compute_episode_metrics, format_table, to_json
+from sim.runner import run_episode
+from sim.setup import build_setup
+from sim.suite import load_suite
+from sim.video import VideoRecorder
+
+
+def _positive(name: str, value: int | None) -> None:
+    if value is not None and value < 1:
+        raise ValueError(f"{name} must be at least 1, got {value}")
+
+
+def simulate(args: argparse.Namespace) -> int:
+    _positive("--episodes", args.episodes)
+    _positive("--workers", args.workers)
+    setup = build_setup(args.scenario, args.planner, args.world_model, args.overrides)
+    seeds = list(range(args.seed, args.seed + args.episodes))
+    episodes = []
+    if args.video is not None:
+        recorder = VideoRecorder(args.video)
+        try:
+            episodes.append(compute_episode_metrics(run_episode(setup, seeds[0], frame_sink=recorder)))
+        finally:
+            recorder.close()
+        print(f"video: {args.video} ({recorder.frames} frames, seed {seeds[0]})")
+        seeds = seeds[1:]
+    if seeds:
+        episodes += run_jobs([Job(setup, s) for s in seeds], args.workers or default_workers(), "simulate")
+    return _report(episodes, args.json, {"setup": to_dict(setup), "seeds": [args.seed, args.seed + args.episodes]})
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    _positive("--episodes", args.episodes)
+    _positive("--workers", args.workers)
+    suite = load_suite(args.suite)
+    scenarios = dict(suite.scenarios)
+    if args.scenarios:
+        wanted = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+        scenarios = {s: scenarios.get(s, args.episodes or 1) for s in wanted}
+    planners = [p.strip() for p in args.planners.split(",")] if args.planners else list(suite.planners)
+    jobs = []
+    for scen, n in scenarios.items():
+        setups = [build_setup(scen, p, wm, args.overrides) for wm in suite.world_models for p in planners]
+        seeds = list(range(suite.seed_start, suite.seed_start + (args.episodes or n)))
+        jobs += suite_jobs(setups, seeds)
+    episodes = run_jobs(jobs, args.workers or default_workers(), "evaluate")
+    return _report(episodes, args.json, {"suite": args.suite, "planners": planners, "scenarios": scenarios})
+
+
+def bench(args: argparse.Namespace) -> int:
+    _positive("--repeats", args.repeats)
+    setup = build_setup(args.scenario, args.planner, args.world_model, args.overrides)
+    result = run_bench(setup, args.repeats, args.seed)
+    print(format_bench(result))
+    if args.json is not None:
+        write_json(args.json, result)
+        print(f"json: {args.json}")
+    return 0
+
+
+def write_json(path: Path, payload: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=2, allow_nan=False))
+
+
+def _report(episodes: list, json_path, meta: dict) -> int:
+    rows = aggregate(episodes)
+    print(format_table(rows))
+    if json_path is not None:
+        write_json(json_path, {**to_json(episodes, rows), "meta": meta})
+        print(f"json: {json_path}")
+    return 0

@@ -1,0 +1,57 @@
+"""Episode videos: highway-env's top-down render with the planned trajectory drawn on it."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from control.types import Trajectory
+from sim.frames import map_to_he_xy
+
+
+class VideoRecorder:
+    """``frame_sink`` for the runner: renders each tick and writes an MP4 with OpenCV."""
+
+    def __init__(self, path: str | Path, fps: float = 10.0) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.fps = fps
+        self._writer: cv2.VideoWriter | None = None
+        self.frames = 0
+
+    def __call__(self, env, trajectory: Trajectory | None) -> None:
+        frame = env.render()
+        if frame is None:
+            return
+        frame = np.ascontiguousarray(frame[..., ::-1])  # RGB -> BGR for OpenCV
+        if trajectory is not None:
+            self._draw_trajectory(env, frame, trajectory)
+        self._draw_text(env, frame)
+        if self._writer is None:
+            h, w = frame.shape[:2]
+            self._writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter_fourcc(*"mp4v"), self.fps, (w, h))
+            if not self._writer.isOpened():
+                raise ValueError(f"cannot write video to {self.path}")
+        self._writer.write(frame)
+        self.frames += 1
+
+    @staticmethod
+    def _draw_trajectory(env, frame: np.ndarray, trajectory: Trajectory) -> None:
+        viewer = getattr(env.unwrapped, "viewer", None)
+        if viewer is None:
+            return
+        pts = map_to_he_xy(trajectory.xy_m)
+        pix = np.array([viewer.sim_surface.pos2pix(x, y) for x, y in pts], dtype=np.int32)
+        cv2.polylines(frame, [pix.reshape(-1, 1, 2)], False, (0, 200, 0), 2, cv2.LINE_AA)
+
+    @staticmethod
+    def _draw_text(env, frame: np.ndarray) -> None:
+        ego = env.unwrapped.vehicle
+        text = f"t={env.unwrapped.time:5.1f}s  v={ego.speed:5.1f} m/s"
+        cv2.putText(frame, text, (8, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.release()
+            self._writer = None

@@ -1,0 +1,37 @@
+"""Shared fixtures: hand-built lane maps and world models in the project's own types."""
+import os
+
+import numpy as np
+
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+
+from fusion import EgoState, Lane, LaneMap, Track, WorldModel, arc_length  # noqa: E402
+
+
+def straight_lane_map(n_lanes: int = 3, length_m: float = 2000.0, width_m: float = 4.0,
+                      speed_limit_mps: float = 30.0) -> LaneMap:
+    """Parallel straight lanes along +x; lane 0 is the leftmost (y = 0), lane i at y = -width * i."""
+    lanes = {}
+    for i in range(n_lanes):
+        pts = np.array([[-100.0, -width_m * i], [length_m, -width_m * i]])
+        lanes[f"a>b>{i}"] = Lane(f"a>b>{i}", "a", "b", pts, arc_length(pts), width_m, speed_limit_mps,
+                                 f"a>b>{i - 1}" if i > 0 else None,
+                                 f"a>b>{i + 1}" if i < n_lanes - 1 else None)
+    return LaneMap(lanes)
+
+
+def arc_lane_map(radius_m: float = 30.0, width_m: float = 4.0) -> LaneMap:
+    """One lane turning left along a circle of the given radius, starting at the origin heading +x."""
+    ang = np.linspace(-np.pi / 2, np.pi, 300)
+    pts = np.stack([radius_m * np.cos(ang), radius_m + radius_m * np.sin(ang)], axis=1)
+    return LaneMap({"c>d>0": Lane("c>d>0", "c", "d", pts, arc_length(pts), width_m, 15.0)})
+
+
+def make_track(track_id: int, x: float, y: float, speed: float, lane_id: str | None = None) -> Track:
+    return Track(track_id, x, y, speed, 0.0, 0.0, 5.0, 2.0, np.eye(4) * 0.01, lane_id)
+
+
+def make_world(lane_map: LaneMap, ego_xy_v: tuple[float, float, float], tracks: list[Track],
+               ego_lane: str | None, stamp: float = 0.0, yaw: float = 0.0) -> WorldModel:
+    x, y, v = ego_xy_v
+    return WorldModel(stamp, EgoState(stamp, x, y, yaw, v), tuple(tracks), lane_map, ego_lane)

@@ -1,0 +1,78 @@
+"""Closed-loop behaviour of the tracking controller on the project's bicycle model."""
+import numpy as np
+import pytest
+
+from control import Command, ControllerConfig, TrackingController, Trajectory, VehicleParams, bicycle_step
+from fusion import EgoState
+
+
+def _ego(state, stamp):
+    return EgoState(stamp=stamp, x_m=state[0], y_m=state[1], yaw_rad=state[2], speed_mps=state[3])
+
+
+def _track(path_xy, speed, x0, steps=150, dt=0.1):
+    """Run the controller on the bicycle model along a fixed path; return the visited states."""
+    ctrl = TrackingController(ControllerConfig(dt_s=dt))
+    state = np.array(x0, dtype=float)
+    visited = []
+    for k in range(steps):
+        t = k * dt
+        traj = Trajectory(t_s=t + np.linspace(0.0, 5.0, len(path_xy)), xy_m=path_xy,
+                          yaw_rad=np.zeros(len(path_xy)), speed_mps=np.full(len(path_xy), speed))
+        cmd = ctrl.command(traj, _ego(state, t))
+        state = bicycle_step(state[None], np.array([cmd.accel_mps2]), np.array([cmd.steering_rad]), dt,
+                             ctrl.config.vehicle)[0]
+        visited.append(state.copy())
+    return np.array(visited)
+
+
+def test_converges_onto_straight_path_within_10cm():
+    path = np.stack([np.linspace(0, 2000, 1001), np.zeros(1001)], axis=1)
+    states = _track(path, speed=25.0, x0=[0.0, 1.5, 0.0, 20.0])
+    assert np.abs(states[-30:, 1]).max() < 0.10      # cross-track error [m] after 12 s
+    assert abs(states[-1, 3] - 25.0) < 0.3            # speed error [m/s]
+
+
+def test_converges_onto_curved_path_within_15cm():
+    radius = 60.0
+    ang = np.linspace(-np.pi / 2, 3 * np.pi / 2, 1200)
+    path = np.stack([radius * np.cos(ang), radius + radius * np.sin(ang)], axis=1)  # circle through origin, CCW
+    states = _track(path, speed=10.0, x0=[0.0, -1.0, 0.0, 10.0], steps=250)
+    radial = np.hypot(states[-100:, 0], states[-100:, 1] - radius) - radius
+    assert np.abs(radial).max() < 0.15
+
+
+def test_non_finite_inputs_give_braking_and_straight_wheels():
+    ctrl = TrackingController()
+    path = np.stack([np.linspace(0, 100, 51), np.zeros(51)], axis=1)
+    traj = Trajectory(np.linspace(0, 5, 51), path, np.zeros(51), np.full(51, np.nan))
+    cmd = ctrl.command(traj, EgoState(0.0, 0.0, 0.0, 0.0, 10.0))
+    assert isinstance(cmd, Command)
+    assert cmd.accel_mps2 == ctrl.config.vehicle.min_accel_mps2 and cmd.steering_rad == 0.0
+
+
+def test_steering_rate_and_range_are_limited():
+    params = VehicleParams()
+    ctrl = TrackingController(ControllerConfig(vehicle=params))
+    path = np.stack([np.zeros(51), np.linspace(0, 100, 51)], axis=1)  # path straight to the left
+    traj = Trajectory(np.linspace(0, 5, 51), path, np.full(51, np.pi / 2), np.full(51, 10.0))
+    prev = 0.0
+    for k in range(10):
+        cmd = ctrl.command(traj, EgoState(k * 0.1, 0.0, 0.0, 0.0, 10.0))
+        assert abs(cmd.steering_rad - prev) <= params.max_steering_rate_radps * 0.1 + 1e-9
+        assert abs(cmd.steering_rad) <= params.max_steering_rad + 1e-9
+        prev = cmd.steering_rad
+    assert prev > 0.5 * params.max_steering_rad  # it does steer left, towards the path
+
+
+def test_never_commands_reverse_when_stopping():
+    ctrl = TrackingController()
+    path = np.stack([np.linspace(0, 1, 11), np.zeros(11)], axis=1)
+    traj = Trajectory(np.linspace(0, 5, 11), path, np.zeros(11), np.zeros(11))
+    cmd = ctrl.command(traj, EgoState(0.0, 0.0, 0.0, 0.0, 0.2))
+    assert cmd.accel_mps2 >= -0.2 / 0.1 - 1e-9
+
+
+def test_trajectory_rejects_mismatched_shapes():
+    with pytest.raises(ValueError):
+        Trajectory(np.zeros(3), np.zeros((4, 2)), np.zeros(3), np.zeros(3))

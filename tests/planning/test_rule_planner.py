@@ -1,0 +1,80 @@
+"""Rule planner behaviour in small closed loops on hand-built maps (no simulator needed)."""
+import numpy as np
+import pytest
+
+from conftest import arc_lane_map, make_track, make_world, straight_lane_map
+from control import TrackingController, bicycle_step
+from fusion import EgoState, WorldModel, locate
+from planning import RulePlanner, make_planner
+from planning.geometry import box_corners, boxes_overlap
+
+
+def _closed_loop(lane_map, ego0, tracks0, seconds, dt=0.1):
+    """Plan, control and move the ego with the bicycle model; tracks move at constant velocity."""
+    planner, ctrl = RulePlanner(), TrackingController()
+    state = np.array([ego0[0], ego0[1], 0.0, ego0[2]])
+    tracks = list(tracks0)
+    history, min_gap = [], np.inf
+    for k in range(int(seconds / dt)):
+        t = k * dt
+        moved = [make_track(tr.track_id, tr.x_m + tr.vx_mps * t, tr.y_m, tr.vx_mps) for tr in tracks]
+        pos = locate(lane_map, state[0], state[1])
+        world = WorldModel(t, EgoState(t, *state), tuple(moved), lane_map, pos.lane_id if pos else None)
+        cmd = ctrl.command(planner.plan(world), world.ego)
+        state = bicycle_step(state[None], np.array([cmd.accel_mps2]), np.array([cmd.steering_rad]), dt,
+                             ctrl.config.vehicle)[0]
+        ego_box = box_corners(state[0], state[1], state[2], np.float64(5.0), np.float64(2.0))
+        for tr in moved:
+            other = box_corners(tr.x_m + tr.vx_mps * dt, tr.y_m, 0.0, np.float64(5.0), np.float64(2.0))
+            assert not boxes_overlap(ego_box, other), f"collision at t={t:.1f}s"
+            if abs(tr.y_m - state[1]) < 2.0:
+                min_gap = min(min_gap, abs(tr.x_m - state[0]) - 5.0)
+        history.append(state.copy())
+    return np.array(history), min_gap
+
+
+def test_changes_lane_to_pass_a_slow_leader():
+    lanes = straight_lane_map(3)
+    leader = make_track(1, 40.0, -4.0, 10.0, "a>b>1")
+    hist, _ = _closed_loop(lanes, (0.0, -4.0, 25.0), [leader], seconds=10.0)
+    leader_x = 40.0 + 10.0 * 10.0
+    assert hist[-1, 0] > leader_x + 10.0            # ended well ahead of the slow car
+    assert np.abs(hist[:, 1] + 4.0).max() > 3.0       # by leaving its lane
+    assert hist[-1, 3] > 20.0                          # without having to slow down to its speed
+
+
+def test_brakes_to_a_stop_behind_a_stopped_vehicle():
+    lanes = straight_lane_map(1)
+    stopped = make_track(1, 80.0, 0.0, 0.0, "a>b>0")
+    hist, min_gap = _closed_loop(lanes, (0.0, 0.0, 20.0), [stopped], seconds=15.0)
+    assert hist[-1, 3] < 0.5                           # stopped
+    assert 0.5 < min_gap < 10.0                        # behind it, not in it, and not absurdly far
+
+
+def test_follows_a_blocked_lane_instead_of_cutting_in():
+    lanes = straight_lane_map(2)
+    leader = make_track(1, 30.0, 0.0, 15.0, "a>b>0")
+    wall = [make_track(2 + i, -20.0 + 9.0 * i, -4.0, 15.0, "a>b>1") for i in range(8)]
+    hist, min_gap = _closed_loop(lanes, (0.0, 0.0, 15.0), [leader, *wall], seconds=8.0)
+    assert np.abs(hist[:, 1]).max() < 1.0              # stayed in its lane
+    assert min_gap > 3.0
+
+
+def test_trajectory_follows_a_curved_lane():
+    lanes = arc_lane_map(radius_m=30.0)
+    traj = RulePlanner().plan(make_world(lanes, (0.0, 0.0, 10.0), [], "c>d>0"))
+    radial = np.hypot(traj.xy_m[:, 0], traj.xy_m[:, 1] - 30.0) - 30.0
+    assert np.abs(radial).max() < 0.1
+    assert traj.speed_mps.max() <= 15.0 + 1e-6         # the lane's speed limit
+
+
+def test_no_lane_gives_a_braking_trajectory():
+    world = make_world(straight_lane_map(1), (0.0, 0.0, 10.0), [], None)
+    empty = WorldModel(0.0, world.ego, (), type(world.lane_map)({}), None)
+    traj = RulePlanner().plan(empty)
+    assert traj.speed_mps[-1] < traj.speed_mps[0]
+
+
+def test_unknown_planner_lists_valid_names():
+    with pytest.raises(ValueError, match="valid: rule"):
+        make_planner("nope")
