@@ -126,7 +126,9 @@ def _loop(env, setup: RunSetup, seed: int, frame_sink, timings: Timings) -> Epis
         t3 = t()
         if frame_sink is not None:
             frame_sink(env, trajectory)
-        _, _, terminated, truncated, _ = env.step(command_to_action(command, setup.controller_config.vehicle))
+        # A list, not an array: some highway-env rewards test `action in [0, 2]` (discrete-action era).
+        action = command_to_action(command, setup.controller_config.vehicle).tolist()
+        _, _, terminated, truncated, _ = env.step(action)
         t4 = t()
         clock["metrics_record"] += t1 - t0
         clock["world_model"] += t2 - t1

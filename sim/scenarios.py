@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
@@ -79,6 +80,7 @@ def make_env(cfg: ScenarioConfig, accel_range: tuple[float, float], steer_max_ra
     import highway_env  # noqa: F401  (registers the env ids)
 
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    warnings.filterwarnings("ignore", message=".*is out of date.*")  # intersection-v0 keeps kinematics
     env_id = cfg.env_id if ":" in cfg.env_id else f"highway_env:{cfg.env_id}"
     return gym.make(env_id, config=highway_env_config(cfg, accel_range, steer_max_rad),
                     render_mode="rgb_array" if render else None)
