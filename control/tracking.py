@@ -19,8 +19,8 @@ def fast_clip(x, lo, hi):
 class PurePursuitParams:
     """Lookahead distance Ld = clip(min + gain * speed, min, max) [m]."""
 
-    lookahead_min_m: float = 6.0
-    lookahead_gain_s: float = 0.6
+    lookahead_min_m: float = 3.0
+    lookahead_gain_s: float = 0.35
     lookahead_max_m: float = 30.0
 
 

@@ -13,7 +13,8 @@ from fusion.lanes import interpolate, locate, project
 from fusion.types import WorldModel
 from planning.idm import IdmParams, idm_rollout
 from planning.paths import LaneChain, build_chain, local_path
-from planning.scoring import Rollouts, ScoringParams, predict_tracks, score
+from planning.prediction import TrackPredictor
+from planning.scoring import Rollouts, ScoringParams, score
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,8 @@ class RulePlannerConfig:
     speed_factors: tuple[float, ...] = (1.0, 0.8, 0.6, 0.3, 0.0)
     """Desired speeds as fractions of the lane's speed limit (IDM v0)."""
     max_speed_mps: float = 30.0
+    max_lateral_accel_mps2: float = 8.0
+    """Curve speed cap: desired speeds keep |v^2 * curvature| below this (braking at ``idm.decel_comfort``)."""
     consider_range_m: float = 150.0
     path_spacing_m: float = 2.0
     idm: IdmParams = field(default_factory=IdmParams)
@@ -41,6 +44,7 @@ class _LaneOption:
     s: np.ndarray
     lead_gap_m: float
     lead_speed_mps: float
+    curve_speed_mps: float
 
 
 class RulePlanner:
@@ -55,21 +59,22 @@ class RulePlanner:
         self._chains: dict[tuple[str, tuple[str, ...]], LaneChain] = {}
         self._chain_map_id: int | None = None
         self._preferred_lane: str | None = None
+        self._predictor = TrackPredictor()
         self.last_debug: dict = {}
 
     def plan(self, world: WorldModel) -> Trajectory:
         if self._chain_map_id != id(world.lane_map):
             self._chains, self._chain_map_id = {}, id(world.lane_map)
-        tracks = self._nearby_tracks(world)
+        tracks, lane_ids = self._nearby_tracks(world)
         options = self._lane_options(world, tracks)
         if not options:
             return self._stop_trajectory(world)
-        return self._choose(world, options, tracks)
+        return self._choose(world, options, tracks, lane_ids)
 
-    def _nearby_tracks(self, world: WorldModel) -> np.ndarray:
+    def _nearby_tracks(self, world: WorldModel) -> tuple[np.ndarray, list[str | None]]:
         arr = world.tracks_array()
-        d = np.hypot(arr[:, 0] - world.ego.x_m, arr[:, 1] - world.ego.y_m)
-        return arr[d < self.config.consider_range_m]
+        keep = np.hypot(arr[:, 0] - world.ego.x_m, arr[:, 1] - world.ego.y_m) < self.config.consider_range_m
+        return arr[keep], [t.lane_id for t, k in zip(world.tracks, keep) if k]
 
     def _candidate_lanes(self, world: WorldModel) -> list[str]:
         lane_id = world.ego_lane_id
@@ -96,7 +101,8 @@ class RulePlanner:
             xy, yaw, _, _ = local_path(chain, ego.x_m, ego.y_m, length, cfg.path_spacing_m)
             s = np.arange(len(xy)) * cfg.path_spacing_m
             gap, lead_v = self._leader(xy, s, tracks, ego.length_m, ego.width_m)
-            options.append(_LaneOption(lane_id, chain, xy, yaw, s, gap, lead_v))
+            v_curve = curve_speed_cap(yaw, s, cfg.max_lateral_accel_mps2, cfg.idm.decel_comfort_mps2)
+            options.append(_LaneOption(lane_id, chain, xy, yaw, s, gap, lead_v, v_curve))
         return options
 
     def _leader(self, xy: np.ndarray, s: np.ndarray, tracks: np.ndarray, ego_len: float, ego_wid: float
@@ -121,11 +127,12 @@ class RulePlanner:
                 best_gap, best_v = float(gaps[k]), float(max(v_along[k], 0.0))
         return best_gap, best_v
 
-    def _choose(self, world: WorldModel, options: list[_LaneOption], tracks: np.ndarray) -> Trajectory:
+    def _choose(self, world: WorldModel, options: list[_LaneOption], tracks: np.ndarray,
+                lane_ids: list[str | None]) -> Trajectory:
         cfg, ego = self.config, world.ego
         factors = np.asarray(cfg.speed_factors)
         lane_idx = np.repeat(np.arange(len(options)), len(factors))
-        limits = np.array([min(o.chain.speed_limit_mps, cfg.max_speed_mps) for o in options])
+        limits = np.array([min(o.chain.speed_limit_mps, cfg.max_speed_mps, o.curve_speed_mps) for o in options])
         v0 = (limits[:, None] * factors[None]).ravel()
         gaps = np.array([o.lead_gap_m for o in options])[lane_idx]
         lead_v = np.array([o.lead_speed_mps for o in options])[lane_idx]
@@ -133,11 +140,11 @@ class RulePlanner:
         xy_ref = np.stack([interpolate(options[i].xy, options[i].s, s_ref[b])[0] for b, i in enumerate(lane_idx)])
         rollouts = self._simulate(world, options, lane_idx, xy_ref, v_ref)
         times = np.arange(s_ref.shape[1]) * cfg.dt_s
-        pred = predict_tracks(tracks, times)
+        pred = self._predictor.predict(tracks, lane_ids, world.lane_map, times)
         preferred = self._preferred_lane or options[0].lane_id
         prefer = np.array([options[i].lane_id == preferred for i in lane_idx], dtype=float)
         total, terms = score(rollouts, pred, ego.length_m, ego.width_m, prefer, cfg.scoring)
-        best = int(np.argmax(total))
+        best = int(np.argmax(total)) if total.max() > 0.0 else _least_bad(terms, v0)
         self._preferred_lane = options[lane_idx[best]].lane_id
         self.last_debug = {"scores": total, "terms": terms, "lanes": [options[i].lane_id for i in lane_idx],
                            "v0": v0, "best": best, "rollouts": rollouts}
@@ -190,6 +197,15 @@ class RulePlanner:
         return Trajectory(world.stamp + t, xy, np.full(n, ego.yaw_rad), v)
 
 
+def curve_speed_cap(yaw: np.ndarray, s: np.ndarray, max_lat_accel: float, decel: float) -> float:
+    """Highest speed [m/s] from which the ego can slow (at ``decel``) to take every curve ahead
+    with lateral acceleration <= ``max_lat_accel``; curvature is smoothed over three samples."""
+    dyaw = np.diff(np.unwrap(yaw))
+    kappa = np.abs(np.convolve(dyaw, np.ones(3) / 3.0, mode="same")) / np.maximum(np.diff(s), 1e-6)
+    v_curve = np.sqrt(max_lat_accel / np.maximum(kappa, 1e-6))
+    return float(np.min(np.sqrt(v_curve ** 2 + 2.0 * decel * s[:-1])))
+
+
 def _lateral_offset(points: np.ndarray, paths: np.ndarray) -> np.ndarray:
     """|Lateral offset| (B, K) [m] of points (B, K, 2) from densely sampled paths (B, M, 2).
 
@@ -204,3 +220,10 @@ def _lateral_offset(points: np.ndarray, paths: np.ndarray) -> np.ndarray:
     tangent /= np.maximum(np.linalg.norm(tangent, axis=-1, keepdims=True), 1e-9)
     rel = points - paths[bi, k]
     return np.abs(tangent[..., 0] * rel[..., 1] - tangent[..., 1] * rel[..., 0])
+
+
+def _least_bad(terms: dict[str, np.ndarray], v0: np.ndarray) -> int:
+    """Every proposal fails a gate: take the one whose collision comes latest, then the slowest."""
+    first_hit = terms["collision_time_s"]
+    latest = np.flatnonzero(first_hit >= first_hit.max() - 1e-9)
+    return int(latest[np.argmin(v0[latest])])

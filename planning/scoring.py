@@ -41,28 +41,22 @@ class Rollouts:
     dt_s: float
 
 
-def predict_tracks(tracks: np.ndarray, times_s: np.ndarray) -> np.ndarray:
-    """Constant-velocity predictions (N, K, 7) of tracks (N, 7: x, y, vx, vy, yaw, length, width)."""
-    out = np.repeat(tracks[:, None, :], len(times_s), axis=1)
-    out[..., 0] += tracks[:, None, 2] * times_s[None]
-    out[..., 1] += tracks[:, None, 3] * times_s[None]
-    return out
-
-
-def collisions(r: Rollouts, pred: np.ndarray, ego_len: float, ego_wid: float, margin: float) -> np.ndarray:
-    """(B,) True where a rollout overlaps a predicted track the ego is responsible for.
+def first_collision_step(r: Rollouts, pred: np.ndarray, ego_len: float, ego_wid: float, margin: float) -> np.ndarray:
+    """(B,) index of the first step where a rollout overlaps a predicted track the ego is
+    responsible for; K (the number of steps) where it never does.
 
     A track overlapping from behind counts only when the proposal changes lane (a cut-in). Pairs
     farther apart than their bounding circles are discarded before the exact box test.
     """
-    b = r.states.shape[0]
+    b, k_steps = r.states.shape[:2]
+    never = np.full(b, k_steps)
     if pred.shape[0] == 0:
-        return np.zeros(b, dtype=bool)
+        return never
     rel = pred[None, ..., :2] - r.states[:, None, :, :2]                       # (B, N, K, 2)
     reach = 0.5 * np.hypot(ego_len + 2 * margin, ego_wid + 2 * margin) + 0.5 * np.hypot(pred[..., 5], pred[..., 6])
     near = np.einsum("bnkj,bnkj->bnk", rel, rel) < reach[None] ** 2
     if not near.any():
-        return np.zeros(b, dtype=bool)
+        return never
     bi, ni, ki = np.nonzero(near)
     st, pr = r.states[bi, ki], pred[ni, ki]
     ego = box_corners(st[:, 0], st[:, 1], st[:, 2], np.full(len(bi), ego_len + 2 * margin),
@@ -72,9 +66,13 @@ def collisions(r: Rollouts, pred: np.ndarray, ego_len: float, ego_wid: float, ma
     d = rel[bi, ni, ki]
     ahead = d[:, 0] * np.cos(st[:, 2]) + d[:, 1] * np.sin(st[:, 2]) > 0
     at_fault = hit & (ahead | r.changes_lane[bi])
-    out = np.zeros(b, dtype=bool)
-    out[bi[at_fault]] = True
-    return out
+    np.minimum.at(never, bi[at_fault], ki[at_fault])
+    return never
+
+
+def collisions(r: Rollouts, pred: np.ndarray, ego_len: float, ego_wid: float, margin: float) -> np.ndarray:
+    """(B,) True where a rollout collides (see ``first_collision_step``)."""
+    return first_collision_step(r, pred, ego_len, ego_wid, margin) < r.states.shape[1]
 
 
 def ttc_violations(r: Rollouts, pred: np.ndarray, ego_len: float, ego_wid: float, p: ScoringParams) -> np.ndarray:
@@ -95,7 +93,8 @@ def ttc_violations(r: Rollouts, pred: np.ndarray, ego_len: float, ego_wid: float
 def score(r: Rollouts, pred: np.ndarray, ego_len: float, ego_wid: float, prefer_lane: np.ndarray,
           p: ScoringParams) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Scores (B,) in [0, 1]: gates (no collision, on road) times a weighted average of terms."""
-    collide = collisions(r, pred, ego_len, ego_wid, p.collision_margin_m)
+    first_hit = first_collision_step(r, pred, ego_len, ego_wid, p.collision_margin_m)
+    collide = first_hit < r.states.shape[1]
     offroad = (r.offroad_m > p.offroad_margin_m).any(axis=1)
     ttc_ok = ~ttc_violations(r, pred, ego_len, ego_wid, p)
     progress = np.linalg.norm(r.states[:, -1, :2] - r.states[:, 0, :2], axis=1)
@@ -106,5 +105,5 @@ def score(r: Rollouts, pred: np.ndarray, ego_len: float, ego_wid: float, prefer_
     avg = (p.w_ttc * ttc_ok + p.w_progress * progress_score + p.w_comfort * comfort
            + p.w_lane_keep * prefer_lane + p.w_route * r.on_route) / weights
     total = (~collide) * (~offroad) * avg
-    terms = {"collision": collide, "offroad": offroad, "ttc_ok": ttc_ok, "progress": progress_score, "comfort": comfort}
+    terms = {"collision": collide, "collision_time_s": first_hit * r.dt_s, "offroad": offroad, "ttc_ok": ttc_ok, "progress": progress_score, "comfort": comfort}
     return total, terms

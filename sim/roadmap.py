@@ -15,7 +15,7 @@ def _sample_centerline(lane) -> np.ndarray:
     """Centre-line points (N, 2) in highway-env coordinates; straight lanes need only their ends."""
     from highway_env.road.lane import StraightLane
 
-    if isinstance(lane, StraightLane):
+    if type(lane) is StraightLane:  # SineLane subclasses StraightLane but is curved
         return np.array([lane.position(0.0, 0.0), lane.position(lane.length, 0.0)])
     n = max(2, int(np.ceil(lane.length / SAMPLE_SPACING_M)) + 1)
     return np.array([lane.position(s, 0.0) for s in np.linspace(0.0, lane.length, n)])
@@ -44,9 +44,16 @@ def _make_lane(lid: str, raw: dict) -> Lane:
     frm, to, pts, width, limit = raw[lid]
     s = arc_length(pts)
     left, right = _neighbours(lid, raw, pts, s)
-    successors = tuple(other for other, (f2, _, p2, _, _) in raw.items()
-                       if f2 == to and np.linalg.norm(p2[0] - pts[-1]) < 1.0)
+    successors = _successors(to, pts[-1], raw)
     return Lane(lid, frm, to, pts, s, width, limit, left, right, successors)
+
+
+def _successors(to_node: str, end: np.ndarray, raw: dict, max_gap_m: float = 15.0) -> tuple[str, ...]:
+    """Lanes leaving this lane's end node, nearest start first (highway-env links lanes by node,
+    and some joins, such as roundabout entries, leave a gap of a few metres)."""
+    gaps = sorted((float(np.linalg.norm(p2[0] - end)), other) for other, (f2, _, p2, _, _) in raw.items()
+                  if f2 == to_node)
+    return tuple(other for gap, other in gaps if gap < max_gap_m)
 
 
 def _neighbours(lid: str, raw: dict, pts: np.ndarray, s: np.ndarray) -> tuple[str | None, str | None]:
