@@ -23,9 +23,10 @@ class IdmParams:
 
 def idm_accel(v: np.ndarray, v0: np.ndarray, gap_m: np.ndarray, dv: np.ndarray, p: IdmParams) -> np.ndarray:
     """IDM acceleration [m/s^2] for speeds v, desired speeds v0, bumper gaps and approach rates dv = v - v_lead."""
-    v0 = np.maximum(v0, 0.1)
+    stop = v0 < 0.5  # a 'stop' proposal brakes to standstill and stays there (plain IDM would creep)
+    v0 = np.maximum(v0, 0.5)
     s_star = p.min_gap_m + np.maximum(0.0, v * p.headway_s + v * dv / (2.0 * np.sqrt(p.accel_max_mps2 * p.decel_comfort_mps2)))
-    free = 1.0 - (np.maximum(v, 0.0) / v0) ** p.delta
+    free = np.where(stop, -np.minimum(np.maximum(v, 0.0), 1.0), 1.0 - (np.maximum(v, 0.0) / v0) ** p.delta)
     interaction = (s_star / np.maximum(gap_m, 0.1)) ** 2
     return _clip(p.accel_max_mps2 * (free - interaction), -p.decel_max_mps2, p.accel_max_mps2)
 

@@ -14,7 +14,7 @@ from fusion.types import WorldModel
 from planning.idm import IdmParams, idm_rollout
 from planning.paths import LaneChain, build_chain, local_path
 from planning.prediction import TrackPredictor
-from planning.scoring import Rollouts, ScoringParams, score
+from planning.scoring import Rollouts, ScoringParams, inflate_predictions, score
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,8 @@ class _LaneOption:
     lead_gap_m: float
     lead_speed_mps: float
     curve_speed_mps: float
+    stop_line_gap_m: float
+    """Distance to the end of the lane when a junction follows it (inf otherwise) [m]."""
 
 
 class RulePlanner:
@@ -77,14 +79,31 @@ class RulePlanner:
         return arr[keep], [t.lane_id for t, k in zip(world.tracks, keep) if k]
 
     def _candidate_lanes(self, world: WorldModel) -> list[str]:
-        lane_id = world.ego_lane_id
-        if lane_id is None:
-            pos = locate(world.lane_map, world.ego.x_m, world.ego.y_m)
-            lane_id = pos.lane_id if pos else None
+        lane_id = self._ego_lane(world)
         if lane_id is None:
             return []
         lane = world.lane_map.lanes[lane_id]
         return [lid for lid in (lane_id, lane.left_id, lane.right_id) if lid is not None]
+
+    @staticmethod
+    def _ego_lane(world: WorldModel) -> str | None:
+        """The ego's lane, preferring a lane of the route where lanes overlap (junction entries)."""
+        lane_id = world.ego_lane_id
+        if lane_id is None:
+            pos = locate(world.lane_map, world.ego.x_m, world.ego.y_m)
+            lane_id = pos.lane_id if pos else None
+        if lane_id is None or len(world.route_nodes) < 2:
+            return lane_id
+        lane = world.lane_map.lanes[lane_id]
+        edges = set(zip(world.route_nodes[:-1], world.route_nodes[1:]))
+        if (lane.from_node, lane.to_node) in edges:
+            return lane_id
+        siblings = [lid for lid, other in world.lane_map.lanes.items()
+                    if other.from_node == lane.from_node and (other.from_node, other.to_node) in edges]
+        if not siblings:
+            return lane_id
+        pos = locate(world.lane_map, world.ego.x_m, world.ego.y_m, tuple(siblings))
+        return pos.lane_id if pos and abs(pos.offset_m) < world.lane_map.lanes[pos.lane_id].width_m else lane_id
 
     def _chain(self, world: WorldModel, lane_id: str, length_m: float) -> LaneChain:
         key = (lane_id, world.route_nodes)
@@ -102,8 +121,18 @@ class RulePlanner:
             s = np.arange(len(xy)) * cfg.path_spacing_m
             gap, lead_v = self._leader(xy, s, tracks, ego.length_m, ego.width_m)
             v_curve = curve_speed_cap(yaw, s, cfg.max_lateral_accel_mps2, cfg.idm.decel_comfort_mps2)
-            options.append(_LaneOption(lane_id, chain, xy, yaw, s, gap, lead_v, v_curve))
+            stop_gap = self._stop_line_gap(world, lane_id)
+            options.append(_LaneOption(lane_id, chain, xy, yaw, s, gap, lead_v, v_curve, stop_gap))
         return options
+
+    @staticmethod
+    def _stop_line_gap(world: WorldModel, lane_id: str) -> float:
+        """Bumper distance to the end of the ego's current lane if it enters a junction, else inf."""
+        lane = world.lane_map.lanes[lane_id]
+        if lane_id != RulePlanner._ego_lane(world) or not lane.successor_ids or lane.length_m > 1000.0:
+            return float("inf")
+        s_ego, _ = project(lane.centerline_m, lane.s_m, np.array([[world.ego.x_m, world.ego.y_m]]))
+        return float(lane.length_m - s_ego[0] - world.ego.length_m / 2.0)
 
     def _leader(self, xy: np.ndarray, s: np.ndarray, tracks: np.ndarray, ego_len: float, ego_wid: float
                 ) -> tuple[float, float]:
@@ -127,20 +156,32 @@ class RulePlanner:
                 best_gap, best_v = float(gaps[k]), float(max(v_along[k], 0.0))
         return best_gap, best_v
 
+    def _proposals(self, options: list[_LaneOption]) -> tuple[np.ndarray, ...]:
+        """Lane index, desired speed, leader gap and leader speed of every proposal (each (B,)).
+
+        Every lane gets one proposal per speed factor; the current lane also gets a 'yield'
+        proposal that stops at the end of the lane when a junction follows.
+        """
+        cfg = self.config
+        rows = []
+        for i, o in enumerate(options):
+            limit = min(o.chain.speed_limit_mps, cfg.max_speed_mps, o.curve_speed_mps)
+            rows += [(i, f * limit, o.lead_gap_m, o.lead_speed_mps) for f in cfg.speed_factors]
+            if i == 0 and 0.0 < o.stop_line_gap_m < o.lead_gap_m:
+                rows.append((i, limit, o.stop_line_gap_m, 0.0))
+        lane_idx, v0, gaps, lead_v = (np.array(c) for c in zip(*rows))
+        return lane_idx.astype(int), v0.astype(float), gaps.astype(float), lead_v.astype(float)
+
     def _choose(self, world: WorldModel, options: list[_LaneOption], tracks: np.ndarray,
                 lane_ids: list[str | None]) -> Trajectory:
         cfg, ego = self.config, world.ego
-        factors = np.asarray(cfg.speed_factors)
-        lane_idx = np.repeat(np.arange(len(options)), len(factors))
-        limits = np.array([min(o.chain.speed_limit_mps, cfg.max_speed_mps, o.curve_speed_mps) for o in options])
-        v0 = (limits[:, None] * factors[None]).ravel()
-        gaps = np.array([o.lead_gap_m for o in options])[lane_idx]
-        lead_v = np.array([o.lead_speed_mps for o in options])[lane_idx]
+        lane_idx, v0, gaps, lead_v = self._proposals(options)
         s_ref, v_ref = idm_rollout(ego.speed_mps, v0, gaps, lead_v, cfg.horizon_s, cfg.dt_s, cfg.idm)
         xy_ref = np.stack([interpolate(options[i].xy, options[i].s, s_ref[b])[0] for b, i in enumerate(lane_idx)])
         rollouts = self._simulate(world, options, lane_idx, xy_ref, v_ref)
         times = np.arange(s_ref.shape[1]) * cfg.dt_s
         pred = self._predictor.predict(tracks, lane_ids, world.lane_map, times)
+        pred = inflate_predictions(pred, times, cfg.scoring)
         preferred = self._preferred_lane or options[0].lane_id
         prefer = np.array([options[i].lane_id == preferred for i in lane_idx], dtype=float)
         total, terms = score(rollouts, pred, ego.length_m, ego.width_m, prefer, cfg.scoring)

@@ -19,6 +19,10 @@ class ScoringParams:
     w_route: float = 2.0
     ttc_horizon_s: float = 1.0
     collision_margin_m: float = 0.3
+    uncertainty_growth_lon_mps: float = 0.5
+    """Predicted boxes grow by this much per second of prediction along the track's heading [m/s]."""
+    uncertainty_growth_lat_mps: float = 0.1
+    """... and across it [m/s], for the uncertainty of where other drivers will be."""
     offroad_margin_m: float = 0.6
     comfort_max_accel_mps2: float = 2.4
     comfort_min_accel_mps2: float = -4.05
@@ -39,6 +43,14 @@ class Rollouts:
     changes_lane: np.ndarray
     on_route: np.ndarray
     dt_s: float
+
+
+def inflate_predictions(pred: np.ndarray, times_s: np.ndarray, p: ScoringParams) -> np.ndarray:
+    """Grow predicted boxes (N, K, 7) with prediction time: later positions are less certain."""
+    out = pred.copy()
+    out[..., 5] += 2.0 * p.uncertainty_growth_lon_mps * times_s[None]
+    out[..., 6] += 2.0 * p.uncertainty_growth_lat_mps * times_s[None]
+    return out
 
 
 def first_collision_step(r: Rollouts, pred: np.ndarray, ego_len: float, ego_wid: float, margin: float) -> np.ndarray:
