@@ -17,10 +17,15 @@ def fast_clip(x, lo, hi):
 
 @dataclass(frozen=True)
 class PurePursuitParams:
-    """Lookahead distance Ld = clip(min + gain * speed, min, max) [m]."""
+    """Lookahead distance Ld = clip(min + gain * v + quad_gain * v^2, min, max) [m].
+
+    The quadratic term keeps lookahead short on slow, tight curves (roundabouts) and long at
+    highway speed, where a short lookahead makes lane changes abrupt.
+    """
 
     lookahead_min_m: float = 3.0
-    lookahead_gain_s: float = 0.35
+    lookahead_gain_s: float = 0.1
+    lookahead_quad_s2pm: float = 0.02
     lookahead_max_m: float = 30.0
 
 
@@ -64,7 +69,8 @@ def pure_pursuit_curvature(state: np.ndarray, path_xy: np.ndarray, params: PureP
     d2 = np.sum((path_xy - pos[:, None, :]) ** 2, axis=-1)
     nearest = np.argmin(d2, axis=1)
     s_near = s[np.arange(len(s)), nearest]
-    lookahead = fast_clip(params.lookahead_min_m + params.lookahead_gain_s * np.abs(v),
+    speed = np.abs(v)
+    lookahead = fast_clip(params.lookahead_min_m + params.lookahead_gain_s * speed + params.lookahead_quad_s2pm * speed ** 2,
                         params.lookahead_min_m, params.lookahead_max_m)
     target = point_at_arc_length(path_xy, s, s_near + lookahead)
     dx, dy = (target - pos).T

@@ -1,0 +1,50 @@
+"""The drivestack CLI: outputs, and one clear line with exit code 2 for user mistakes."""
+import json
+import subprocess
+import sys
+
+import cv2
+import pytest
+
+
+def _cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "sim.cli", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=300)
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["simulate", "--scenario", "moon"], "unknown scenario 'moon'; valid: exit, highway"),
+    (["simulate", "--planner", "magic"], "unknown planner 'magic'; valid: rule, idm"),
+    (["simulate", "--world-model", "oracle"], "unknown world model 'oracle'; valid: ground_truth"),
+    (["simulate", "--set", "planner.bogus=1"], "unknown config key 'planner.bogus'"),
+    (["simulate", "--set", "planner.horizon_s=fast"], "expects a number"),
+    (["simulate", "--episodes", "0"], "--episodes must be at least 1"),
+    (["simulate", "--episodes", "many"], "invalid int value"),
+    (["evaluate", "--suite", "nope"], "unknown suite 'nope'; valid: default"),
+    (["launch"], "invalid choice"),
+])
+def test_user_errors_are_one_line_and_exit_2(args, needle):
+    res = _cli(*args)
+    assert res.returncode == 2
+    assert needle in res.stderr
+    assert "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1
+
+
+def test_simulate_writes_json_and_video(tmp_path):
+    video, out = tmp_path / "run.mp4", tmp_path / "run.json"
+    res = _cli("simulate", "--scenario", "highway", "--episodes", "2", "--seed", "3", "--workers", "1",
+               "--video", str(video), "--json", str(out), "--set", "scenario.duration_s=2")
+    assert res.returncode == 0, res.stderr
+    assert "highway" in res.stdout and "collision %" in res.stdout
+    data = json.loads(out.read_text())
+    assert len(data["episodes"]) == 2 and data["aggregates"][0]["n_episodes"] == 2
+    cap = cv2.VideoCapture(str(video))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) >= 15 and cap.read()[0]
+
+
+def test_evaluate_prints_one_comparison_table(tmp_path):
+    res = _cli("evaluate", "--suite", "quick", "--scenarios", "highway", "--episodes", "1", "--workers", "2",
+               "--set", "scenario.duration_s=2")
+    assert res.returncode == 0, res.stderr
+    lines = [l for l in res.stdout.splitlines() if l.startswith("highway")]
+    assert {l.split()[1] for l in lines} == {"rule", "idm"}
