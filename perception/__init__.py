@@ -1,5 +1,7 @@
-"""Sensor frame types, camera and lidar detectors, datasets, training and evaluation.
+"""Sensor frame types and calibration (detectors, datasets and training come with later issues)."""
+from perception.calibration import (CameraCalibration, LidarCalibration, intrinsics, mount_transform,
+                                    transform_points)
+from perception.frames import BoxLabels, CameraFrame, LidarFrame, SensorFrame
 
-Populated by the sensor-simulation and detector work; the spine runs on the ground-truth world model.
-"""
-__all__: list[str] = []
+__all__ = ["BoxLabels", "CameraCalibration", "CameraFrame", "LidarCalibration", "LidarFrame", "SensorFrame",
+           "intrinsics", "mount_transform", "transform_points"]

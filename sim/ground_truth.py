@@ -60,16 +60,32 @@ class GroundTruthFrame:
     ego: VehicleSnapshot
     others: tuple
     others_array: np.ndarray
+    ids: tuple[int, ...]
+    """Stable per-episode id of each vehicle in ``others``."""
 
 
-def capture(env, stamp: float, range_m: float = 150.0) -> GroundTruthFrame:
+class VehicleIds:
+    """Stable integer ids (1, 2, ...) for highway-env vehicles over one episode."""
+
+    def __init__(self) -> None:
+        self._ids: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._next = 1
+
+    def __call__(self, vehicle) -> int:
+        if vehicle not in self._ids:
+            self._ids[vehicle] = self._next
+            self._next += 1
+        return self._ids[vehicle]
+
+
+def capture(env, stamp: float, ids: VehicleIds, range_m: float = 150.0) -> GroundTruthFrame:
     """Read the ego and the vehicles within ``range_m`` [m] of it."""
     base = env.unwrapped
     ego = base.vehicle
     pairs = tuple((v, snapshot(v)) for v in other_vehicles(base.road, ego, range_m))
     arr = np.array([[s.x_m, s.y_m, s.speed_mps * np.cos(s.yaw_rad), s.speed_mps * np.sin(s.yaw_rad),
                      s.yaw_rad, s.length_m, s.width_m] for _, s in pairs], dtype=float).reshape(-1, 7)
-    return GroundTruthFrame(stamp, ego, snapshot(ego), pairs, arr)
+    return GroundTruthFrame(stamp, ego, snapshot(ego), pairs, arr, tuple(ids(v) for v, _ in pairs))
 
 
 def other_vehicles(road, ego, range_m: float) -> list:
@@ -89,20 +105,10 @@ class GroundTruthWorld:
 
     name = "ground_truth"
 
-    def __init__(self) -> None:
-        self.reset()
-
     def reset(self) -> None:
-        self._ids: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-        self._next_id = 1
+        pass
 
     def build(self, env, gt: GroundTruthFrame, lane_map: LaneMap, route_nodes: tuple[str, ...]) -> WorldModel:
-        tracks = tuple(make_track(self._track_id(v), s) for v, s in gt.others)
+        tracks = tuple(make_track(i, s) for i, (_, s) in zip(gt.ids, gt.others))
         return WorldModel(stamp=gt.stamp, ego=ego_state(gt.ego_vehicle, gt.ego, gt.stamp), tracks=tracks,
                           lane_map=lane_map, ego_lane_id=gt.ego.lane_id, route_nodes=route_nodes, source=self.name)
-
-    def _track_id(self, vehicle) -> int:
-        if vehicle not in self._ids:
-            self._ids[vehicle] = self._next_id
-            self._next_id += 1
-        return self._ids[vehicle]

@@ -13,7 +13,7 @@ from planning.ttc import min_time_to_collision
 from sim.actions import action_ranges, command_to_action
 from sim.drivers import make_driver
 from sim.episode import EpisodeLog
-from sim.ground_truth import GroundTruthFrame, capture
+from sim.ground_truth import GroundTruthFrame, VehicleIds, capture
 from sim.roadmap import build_lane_map
 from sim.scenarios import ScenarioConfig, make_env
 from sim.world_sources import make_world_source
@@ -114,10 +114,11 @@ def _loop(env, setup: RunSetup, seed: int, frame_sink, timings: Timings) -> Epis
     limit = float(lane.speed_limit) if lane is not None and lane.speed_limit else 20.0
     driver.reset(env, route, min(limit, setup.planner_config.max_speed_mps))
     rec, end_reason, collided, fault, crash_tick = _Recorder(), "duration", False, False, None
+    ids = VehicleIds()
     clock, t = timings.total_s, time.perf_counter
     for tick in range(int(round(sc.duration_s * sc.policy_frequency_hz))):
         t0 = t()
-        gt = capture(env, tick * sc.dt_s)
+        gt = capture(env, tick * sc.dt_s, ids)
         rec.record(gt)
         t1 = t()
         world = source.build(env, gt, lane_map, route)
@@ -141,7 +142,7 @@ def _loop(env, setup: RunSetup, seed: int, frame_sink, timings: Timings) -> Epis
             end_reason = "arrived"
         if terminated or truncated or collided:
             break
-    rec.record(capture(env, len(rec.rows) * sc.dt_s))
+    rec.record(capture(env, len(rec.rows) * sc.dt_s, ids))
     c = rec.columns()
     return EpisodeLog(sc.name, setup.planner, setup.world_model, seed, sc.dt_s, *c[:9], c[9].astype(bool), c[10],
                       collided, fault, crash_tick, end_reason, sc.duration_s)

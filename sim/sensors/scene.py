@@ -1,0 +1,79 @@
+"""The 3-D scene of one tick in the ego frame: vehicle boxes (open3d ray casting) over a flat
+ground (analytic plane z = 0)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import open3d as o3d
+
+# 12 triangles of a unit box with corners indexed by (+-x, +-y, +-z) bits, outward winding
+_BOX_TRIS = np.array([[0, 2, 1], [1, 2, 3], [4, 5, 6], [5, 7, 6], [0, 1, 4], [1, 5, 4],
+                      [2, 6, 3], [3, 6, 7], [0, 4, 2], [2, 4, 6], [1, 3, 5], [3, 7, 5]], dtype=np.uint32)
+_CORNER_SIGNS = np.array([[(i >> 2 & 1) * 2 - 1, (i >> 1 & 1) * 2 - 1, (i & 1) * 2 - 1] for i in range(8)],
+                         dtype=float)[:, [2, 1, 0]]
+
+
+@dataclass(frozen=True)
+class SceneVehicles:
+    """Vehicles of one tick in the ego frame: ``track_id`` (N,), ``center_m`` (N, 3), ``size_m`` (N, 3)
+    length/width/height, ``yaw_rad`` (N,), ``velocity_mps`` (N, 2), ``color`` (N, 3) RGB in [0, 1]."""
+
+    track_id: np.ndarray
+    center_m: np.ndarray
+    size_m: np.ndarray
+    yaw_rad: np.ndarray
+    velocity_mps: np.ndarray
+    color: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.track_id)
+
+    def corners(self) -> np.ndarray:
+        """Box corners (N, 8, 3) in the ego frame."""
+        local = _CORNER_SIGNS[None] * (self.size_m[:, None, :] / 2.0)
+        c, s = np.cos(self.yaw_rad)[:, None], np.sin(self.yaw_rad)[:, None]
+        x = c * local[..., 0] - s * local[..., 1]
+        y = s * local[..., 0] + c * local[..., 1]
+        return np.stack([x, y, local[..., 2]], axis=-1) + self.center_m[:, None, :]
+
+
+@dataclass(frozen=True)
+class RayHits:
+    """First hits of rays: ``t_m`` (N,) distance along the (unit) ray, inf for none; ``vehicle`` (N,)
+    index into SceneVehicles or -1 for ground/nothing; ``normal`` (N, 3); ``ground`` (N,) bool."""
+
+    t_m: np.ndarray
+    vehicle: np.ndarray
+    normal: np.ndarray
+    ground: np.ndarray
+
+
+def cast(vehicles: SceneVehicles, origins: np.ndarray, dirs: np.ndarray, max_range_m: float) -> RayHits:
+    """Cast unit rays (N, 3) from origins (N, 3) against the vehicles and the ground plane."""
+    n = len(dirs)
+    t_ground = np.where(dirs[:, 2] < -1e-6, -origins[:, 2] / np.minimum(dirs[:, 2], -1e-6), np.inf)
+    t_veh, idx, normal = np.full(n, np.inf, np.float32), np.full(n, -1), np.zeros((n, 3), np.float32)
+    if len(vehicles):
+        t_veh, idx, normal = _cast_boxes(vehicles, origins, dirs)
+    veh_first = t_veh < t_ground
+    t = np.where(veh_first, t_veh, t_ground)
+    t = np.where(t <= max_range_m, t, np.inf)
+    vehicle = np.where(veh_first & np.isfinite(t), idx, -1)
+    ground = ~veh_first & np.isfinite(t)
+    normal = np.where(ground[:, None], np.array([0.0, 0.0, 1.0], np.float32), normal)
+    return RayHits(t.astype(np.float32), vehicle, normal, ground)
+
+
+def _cast_boxes(vehicles: SceneVehicles, origins: np.ndarray, dirs: np.ndarray):
+    verts = vehicles.corners().reshape(-1, 3).astype(np.float32)
+    tris = (_BOX_TRIS[None] + 8 * np.arange(len(vehicles), dtype=np.uint32)[:, None, None]).reshape(-1, 3)
+    scene = o3d.t.geometry.RaycastingScene()
+    scene.add_triangles(o3d.core.Tensor(verts), o3d.core.Tensor(tris))
+    rays = o3d.core.Tensor(np.concatenate([origins, dirs], axis=1).astype(np.float32))
+    ans = scene.cast_rays(rays)
+    t = ans["t_hit"].numpy()
+    prim = ans["primitive_ids"].numpy().astype(np.int64)
+    hit = np.isfinite(t)
+    idx = np.where(hit, prim // 12, -1)
+    return t, idx, ans["primitive_normals"].numpy()
