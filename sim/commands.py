@@ -68,6 +68,39 @@ def bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _split_sensor_overrides(overrides: list[str]) -> tuple[list[str], list[str]]:
+    sensors = [o.split(".", 1)[1] for o in overrides if o.startswith("sensors.")]
+    return [o for o in overrides if not o.startswith("sensors.")], sensors
+
+
+def render_sensors(args: argparse.Namespace) -> int:
+    from sim.sensors.render_command import render_sensors as render
+    from sim.sensors.rig import load_rig
+
+    _positive("--ticks", args.ticks)
+    others, sensor_overrides = _split_sensor_overrides(args.overrides)
+    setup = build_setup(args.scenario, "rule", "ground_truth", others)
+    for path in render(setup, load_rig(args.rig, sensor_overrides), args.seed, args.ticks, args.out):
+        print(path)
+    return 0
+
+
+def bench_sensors(args: argparse.Namespace) -> int:
+    from sim.sensors.bench import format_sensor_bench, run_sensor_bench
+    from sim.sensors.rig import load_rig
+
+    _positive("--ticks", args.ticks)
+    _positive("--repeats", args.repeats)
+    others, sensor_overrides = _split_sensor_overrides(args.overrides)
+    setup = build_setup(args.scenario, "rule", "ground_truth", others)
+    result = run_sensor_bench(setup, load_rig(args.rig, sensor_overrides), args.ticks, args.repeats, args.seed)
+    print(format_sensor_bench(result))
+    if args.json is not None:
+        write_json(args.json, result)
+        print(f"json: {args.json}")
+    return 0
+
+
 def write_json(path: Path, payload: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(payload, indent=2, allow_nan=False))

@@ -62,7 +62,7 @@ class _Recorder:
         return [np.array(c) for c in zip(*self.rows)]
 
 
-def _route_nodes(env, destination: str | None) -> tuple[str, ...]:
+def route_nodes(env, destination: str | None) -> tuple[str, ...]:
     base = env.unwrapped
     if destination is None:
         return ()
@@ -106,7 +106,7 @@ def _loop(env, setup: RunSetup, seed: int, frame_sink, timings: Timings) -> Epis
     sc = setup.scenario
     env.reset(seed=seed)
     lane_map = build_lane_map(env.unwrapped.road.network)
-    route = _route_nodes(env, sc.destination)
+    route = route_nodes(env, sc.destination)
     driver = make_driver(setup.planner, setup.planner_config, setup.controller_config)
     source = make_world_source(setup.world_model)
     source.reset()

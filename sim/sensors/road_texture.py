@@ -68,7 +68,7 @@ class RoadTexture:
         to_px = lambda p: np.round(self._to_px(p[idx], ego_xy, ego_yaw) * 4).astype(np.int32)  # noqa: E731
         thick = max(1, int(round(ln.width_m / self.res)))
         cv2.polylines(img, [to_px(ln.center)], False, ROAD, thick, cv2.LINE_8, shift=2)
-        line = max(1, int(round(0.15 / self.res)))
+        line = max(2, int(round(0.3 / self.res)))  # >= 2 px so the line has no diagonal gaps
         for boundary, solid in ((ln.left, ln.left_solid), (ln.right, ln.right_solid)):
             pts = to_px(boundary)
             if solid:
