@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-export SDL_VIDEODRIVER := dummy
+export SDL_VIDEODRIVER := offscreen
 
 .PHONY: install demo test test-all evaluate bench clean
 

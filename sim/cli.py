@@ -32,6 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--seed", type=int, default=0)
     sim.add_argument("--video", type=Path, default=None, help="write an MP4 of the first episode")
     sim.add_argument("--json", type=Path, default=None, help="write per-episode and aggregate metrics")
+    sim.add_argument("--camera-view", action=argparse.BooleanOptionalAction, default=True,
+                     help="show the simulated front camera beside the top-down view in the video")
+    sim.add_argument("--rig", default="default", help="sensor rig for --camera-view (configs/sensors)")
     _common(sim)
     ev = sub.add_parser("evaluate", help="run a suite (scenarios x planners x seeds) and print one table")
     ev.add_argument("--suite", default="default", help="suite name in configs/evaluate or a YAML path")
@@ -68,7 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    if os.environ.get("SDL_VIDEODRIVER", "dummy") == "dummy":
+        os.environ["SDL_VIDEODRIVER"] = "offscreen"  # highway-env renders black frames under 'dummy'
     args = build_parser().parse_args(argv)
     try:
         from sim import commands

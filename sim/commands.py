@@ -27,7 +27,11 @@ def simulate(args: argparse.Namespace) -> int:
     seeds = list(range(args.seed, args.seed + args.episodes))
     episodes = []
     if args.video is not None:
-        recorder = VideoRecorder(args.video)
+        rig = None
+        if args.camera_view:
+            from sim.sensors.rig import load_rig
+            rig = load_rig(args.rig)
+        recorder = VideoRecorder(args.video, rig=rig, seed=seeds[0])
         try:
             episodes.append(compute_episode_metrics(run_episode(setup, seeds[0], frame_sink=recorder)))
         finally:

@@ -55,7 +55,7 @@ def _indexed(item: tuple[int, Job]) -> tuple[int, EpisodeMetrics]:
 
 
 def _worker_init() -> None:
-    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 

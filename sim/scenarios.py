@@ -68,10 +68,18 @@ def highway_env_config(cfg: ScenarioConfig, accel_range: tuple[float, float], st
         "simulation_frequency": cfg.simulation_frequency_hz,
         "duration": cfg.duration_s,
         "offroad_terminal": False,
+        "offscreen_rendering": True,
     })
     if cfg.destination is not None and cfg.env_id.startswith("intersection"):
         config["destination"] = cfg.destination
     return config
+
+
+def use_offscreen_video() -> None:
+    """Headless rendering: SDL's offscreen driver. (highway-env disables its viewer entirely when
+    SDL_VIDEODRIVER=dummy, which renders black frames, so dummy is replaced too.)"""
+    if os.environ.get("SDL_VIDEODRIVER", "dummy") == "dummy":
+        os.environ["SDL_VIDEODRIVER"] = "offscreen"
 
 
 def make_env(cfg: ScenarioConfig, accel_range: tuple[float, float], steer_max_rad: float, render: bool = False):
@@ -79,7 +87,7 @@ def make_env(cfg: ScenarioConfig, accel_range: tuple[float, float], steer_max_ra
     import gymnasium as gym
     import highway_env  # noqa: F401  (registers the env ids)
 
-    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    use_offscreen_video()
     warnings.filterwarnings("ignore", message=".*is out of date.*")  # intersection-v0 keeps kinematics
     env_id = cfg.env_id if ":" in cfg.env_id else f"highway_env:{cfg.env_id}"
     return gym.make(env_id, config=highway_env_config(cfg, accel_range, steer_max_rad),

@@ -11,12 +11,18 @@ from sim.frames import map_to_he_xy
 
 
 class VideoRecorder:
-    """``frame_sink`` for the runner: renders each tick and writes an MP4 with OpenCV."""
+    """``frame_sink`` for the runner: renders each tick and writes an MP4 with OpenCV.
 
-    def __init__(self, path: str | Path, fps: float = 10.0) -> None:
+    With a sensor rig, the first camera's view (ground-truth boxes drawn) stands beside the
+    top-down view.
+    """
+
+    def __init__(self, path: str | Path, fps: float = 10.0, rig=None, seed: int = 0) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.fps = fps
+        self.rig, self.seed = rig, seed
+        self._sensors = None
         self._writer: cv2.VideoWriter | None = None
         self.frames = 0
 
@@ -28,6 +34,8 @@ class VideoRecorder:
         if trajectory is not None:
             self._draw_trajectory(env, frame, trajectory)
         self._draw_text(env, frame)
+        if self.rig is not None and self.rig.cameras:
+            frame = np.hstack([self._camera_view(env, frame.shape[0]), frame])
         if self._writer is None:
             h, w = frame.shape[:2]
             self._writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter_fourcc(*"mp4v"), self.fps, (w, h))
@@ -35,6 +43,22 @@ class VideoRecorder:
                 raise ValueError(f"cannot write video to {self.path}")
         self._writer.write(frame)
         self.frames += 1
+
+    def _camera_view(self, env, height: int) -> np.ndarray:
+        from sim.ground_truth import VehicleIds, capture
+        from sim.roadmap import build_lane_map
+        from sim.sensors.rig import RigConfig
+        from sim.sensors.simulator import SensorSimulator
+        from sim.sensors.views import camera_with_boxes
+
+        if self._sensors is None:
+            rig = RigConfig(cameras=self.rig.cameras[:1], lidars=(), noise=self.rig.noise)
+            self._sensors = (SensorSimulator(rig, build_lane_map(env.unwrapped.road.network), self.seed), VehicleIds())
+        sim, ids = self._sensors
+        frame = sim.render(capture(env, float(env.unwrapped.time), ids))
+        img = camera_with_boxes(frame.cameras[0], frame.labels)
+        scale = height / img.shape[0]
+        return cv2.resize(img, (int(round(img.shape[1] * scale)), height), interpolation=cv2.INTER_LINEAR)
 
     @staticmethod
     def _draw_trajectory(env, frame: np.ndarray, trajectory: Trajectory) -> None:

@@ -3,7 +3,7 @@ import os
 
 import numpy as np
 
-os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+os.environ["SDL_VIDEODRIVER"] = "offscreen"  # highway-env renders nothing under "dummy"
 
 from fusion import EgoState, Lane, LaneMap, Track, WorldModel, arc_length  # noqa: E402
 

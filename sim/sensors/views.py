@@ -34,6 +34,8 @@ def camera_with_boxes(cam: CameraFrame, labels: BoxLabels, cam_index: int = 0) -
         for a, b in _EDGES:
             cv2.line(img, tuple(pts[a]), tuple(pts[b]), (0, 255, 255), 1, cv2.LINE_AA)
         top = tuple(pts.min(axis=0))
+        if np.ptp(pts[:, 0]) < 25:  # too small to label legibly
+            continue
         cv2.putText(img, f"{labels.track_id[i]} {vis:.0%}", (top[0], max(top[1] - 2, 8)),
                     cv2.FONT_HERSHEY_SIMPLEX, 0.3, (255, 255, 255), 1, cv2.LINE_AA)
     return img
