@@ -49,13 +49,24 @@ class RayHits:
     ground: np.ndarray
 
 
-def cast(vehicles: SceneVehicles, origins: np.ndarray, dirs: np.ndarray, max_range_m: float) -> RayHits:
-    """Cast unit rays (N, 3) from origins (N, 3) against the vehicles and the ground plane."""
+def ground_distance(origins: np.ndarray, dirs: np.ndarray) -> np.ndarray:
+    """Distance (N,) along each ray to the ground plane z = 0 (inf when it never gets there)."""
+    return np.where(dirs[:, 2] < -1e-6, -origins[:, 2] / np.minimum(dirs[:, 2], -1e-6), np.inf)
+
+
+def cast(vehicles: SceneVehicles, origins: np.ndarray, dirs: np.ndarray, max_range_m: float,
+         candidates: np.ndarray | None = None, t_ground: np.ndarray | None = None) -> RayHits:
+    """Cast unit rays (N, 3) from origins (N, 3) against the vehicles and the ground plane.
+
+    ``candidates`` (N,) bool, if given, marks the only rays that can reach a vehicle (the sensor
+    knows where the boxes project); the others skip the ray-box test.
+    """
     n = len(dirs)
-    t_ground = np.where(dirs[:, 2] < -1e-6, -origins[:, 2] / np.minimum(dirs[:, 2], -1e-6), np.inf)
+    t_ground = ground_distance(origins, dirs) if t_ground is None else t_ground
     t_veh, idx, normal = np.full(n, np.inf, np.float32), np.full(n, -1), np.zeros((n, 3), np.float32)
-    if len(vehicles):
-        t_veh, idx, normal = _cast_boxes(vehicles, origins, dirs)
+    sel = np.flatnonzero(candidates) if candidates is not None else np.arange(n)
+    if len(vehicles) and len(sel):
+        t_veh[sel], idx[sel], normal[sel] = _cast_boxes(vehicles, origins[sel], dirs[sel])
     veh_first = t_veh < t_ground
     t = np.where(veh_first, t_veh, t_ground)
     t = np.where(t <= max_range_m, t, np.inf)

@@ -52,7 +52,10 @@ def lidar_bev(lidars: tuple[LidarFrame, ...], labels: BoxLabels, range_m: float 
         px = np.round(to_px(pts)).astype(int)
         ok = (px[:, 0] >= 0) & (px[:, 0] < n) & (px[:, 1] >= 0) & (px[:, 1] < n)
         shade = (80 + 175 * np.clip(lid.points[ok, 3], 0, 1)).astype(np.uint8)
-        img[px[ok, 1], px[ok, 0]] = np.stack([shade, shade, shade], 1)
+        color = np.stack([shade, shade, shade], 1)
+        above = pts[ok, 2] > 0.2  # returns off the ground (vehicles) in orange
+        color[above] = (0, 160, 255)
+        img[px[ok, 1], px[ok, 0]] = color
     for i, corners in enumerate(label_corners(labels)):
         box = np.round(to_px(corners[[0, 1, 3, 2], :2])).astype(np.int32)
         cv2.polylines(img, [box], True, (0, 220, 0), 1, cv2.LINE_AA)

@@ -52,3 +52,16 @@ def test_evaluate_prints_one_comparison_table(tmp_path):
     assert res.returncode == 0, res.stderr
     lines = [l for l in res.stdout.splitlines() if l.startswith("highway")]
     assert {l.split()[1] for l in lines} == {"rule", "idm"}
+
+
+def test_render_sensors_writes_pictures_and_point_clouds(tmp_path):
+    import open3d as o3d
+
+    res = _cli("render-sensors", "--scenario", "roundabout", "--seed", "1", "--ticks", "5", "--out", str(tmp_path))
+    assert res.returncode == 0, res.stderr
+    cam = cv2.imread(str(tmp_path / "camera_front.png"))
+    bev = cv2.imread(str(tmp_path / "lidar_bev.png"))
+    assert cam.shape == (160, 320, 3) and cam.std() > 10 and bev.std() > 1
+    pcd = o3d.t.io.read_point_cloud(str(tmp_path / "lidar_roof.pcd"))
+    assert len(pcd.point.positions) > 1000 and "intensity" in pcd.point
+    assert len(o3d.io.read_point_cloud(str(tmp_path / "lidar_roof.ply")).points) == len(pcd.point.positions)
