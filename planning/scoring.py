@@ -15,7 +15,7 @@ class ScoringParams:
     w_ttc: float = 5.0
     w_progress: float = 5.0
     w_comfort: float = 2.0
-    w_lane_keep: float = 1.0
+    w_lane_keep: float = 0.1
     w_route: float = 2.0
     ttc_horizon_s: float = 1.0
     collision_margin_m: float = 0.3
