@@ -36,7 +36,7 @@ class BoxLabels:
     """Ground-truth vehicles of one tick in the ego frame, (N,) or (N, k) arrays.
 
     ``center_m`` (N, 3) box centres; ``size_m`` (N, 3) length, width, height; ``yaw_rad`` (N,);
-    ``velocity_mps`` (N, 2) in the ego frame; ``lidar_points`` (N,) returns inside each box summed over
+    ``velocity_mps`` (N, 2) velocity over ground expressed in the ego frame; ``lidar_points`` (N,) returns inside each box summed over
     lidars; ``visible_fraction`` (N, n_cameras) share of the box's projected silhouette that the camera
     actually sees (0: outside the image or fully occluded).
     """

@@ -17,7 +17,8 @@ _CORNER_SIGNS = np.array([[(i >> 2 & 1) * 2 - 1, (i >> 1 & 1) * 2 - 1, (i & 1) *
 @dataclass(frozen=True)
 class SceneVehicles:
     """Vehicles of one tick in the ego frame: ``track_id`` (N,), ``center_m`` (N, 3), ``size_m`` (N, 3)
-    length/width/height, ``yaw_rad`` (N,), ``velocity_mps`` (N, 2), ``color`` (N, 3) RGB in [0, 1]."""
+    length/width/height, ``yaw_rad`` (N,), ``velocity_mps`` (N, 2) over ground in ego axes,
+    ``color`` (N, 3) RGB in [0, 1]."""
 
     track_id: np.ndarray
     center_m: np.ndarray

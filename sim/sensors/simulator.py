@@ -29,7 +29,7 @@ def scene_vehicles(gt: GroundTruthFrame, height_m: float) -> SceneVehicles:
     n = len(arr)
     center = np.column_stack([x, y, np.full(n, height_m / 2.0)])
     size = np.column_stack([arr[:, 5], arr[:, 6], np.full(n, height_m)])
-    vel_map = arr[:, 2:4] - ego.speed_mps * np.array([np.cos(ego.yaw_rad), np.sin(ego.yaw_rad)])
+    vel_map = arr[:, 2:4]  # over ground; expressed in the ego frame below
     vel = np.column_stack([c * vel_map[:, 0] + s * vel_map[:, 1], -s * vel_map[:, 0] + c * vel_map[:, 1]])
     ids = np.asarray(gt.ids, dtype=np.int64)
     return SceneVehicles(ids, center, size, arr[:, 4] - ego.yaw_rad, vel, PALETTE[ids % len(PALETTE)])

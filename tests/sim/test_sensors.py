@@ -109,3 +109,15 @@ def test_bad_rig_values_are_rejected():
         load_rig("nope")
     with pytest.raises(ValueError, match="camera 'front'"):
         load_rig(overrides=["cameras=[{name: front, width_px: 2}]"])
+
+
+def test_labels_are_in_the_ego_frame():
+    # ego at (100, 50) heading 90 degrees left; a car 20 m ahead of it, driving the same way at 20 m/s
+    gt = _gt([(100.0, 70.0)], ego=(100.0, 50.0, np.pi / 2))
+    arr = gt.others_array.copy()
+    arr[0, 2:5] = [0.0, 20.0, np.pi / 2]
+    gt = GroundTruthFrame(gt.stamp, None, gt.ego, gt.others, arr, gt.ids)
+    labels = _sim().render(gt).labels
+    assert np.allclose(labels.center_m[0], [20.0, 0.0, 0.8], atol=1e-9)
+    assert np.isclose(labels.yaw_rad[0], 0.0) and np.allclose(labels.velocity_mps[0], [20.0, 0.0])
+    assert np.allclose(labels.size_m[0], [5.0, 2.0, 1.6])
