@@ -21,8 +21,8 @@ from planning.scoring import Rollouts, ScoringParams, inflate_predictions, score
 class RulePlannerConfig:
     """Proposal grid, simulation horizon and scoring of the rule planner."""
 
-    horizon_s: float = 4.0
-    dt_s: float = 0.2
+    horizon_s: float = 5.0
+    dt_s: float = 0.25
     speed_factors: tuple[float, ...] = (1.0, 0.8, 0.6, 0.3, 0.0)
     """Desired speeds as fractions of the lane's speed limit (IDM v0)."""
     max_speed_mps: float = 30.0
@@ -115,21 +115,21 @@ class RulePlanner:
         cfg, ego = self.config, world.ego
         length = cfg.horizon_s * cfg.max_speed_mps + 30.0
         options = []
-        for lane_id in self._candidate_lanes(world):
+        for k, lane_id in enumerate(self._candidate_lanes(world)):
             chain = self._chain(world, lane_id, length)
             xy, yaw, _, _ = local_path(chain, ego.x_m, ego.y_m, length, cfg.path_spacing_m)
             s = np.arange(len(xy)) * cfg.path_spacing_m
             gap, lead_v = self._leader(xy, s, tracks, ego.length_m, ego.width_m)
             v_curve = curve_speed_cap(yaw, s, cfg.max_lateral_accel_mps2, cfg.idm.decel_comfort_mps2)
-            stop_gap = self._stop_line_gap(world, lane_id)
+            stop_gap = self._stop_line_gap(world, lane_id) if k == 0 else float("inf")
             options.append(_LaneOption(lane_id, chain, xy, yaw, s, gap, lead_v, v_curve, stop_gap))
         return options
 
     @staticmethod
     def _stop_line_gap(world: WorldModel, lane_id: str) -> float:
-        """Bumper distance to the end of the ego's current lane if it enters a junction, else inf."""
+        """Bumper distance to the end of the ego's lane if it enters a junction, else inf."""
         lane = world.lane_map.lanes[lane_id]
-        if lane_id != RulePlanner._ego_lane(world) or not lane.successor_ids or lane.length_m > 1000.0:
+        if not lane.successor_ids or lane.length_m > 1000.0:
             return float("inf")
         s_ego, _ = project(lane.centerline_m, lane.s_m, np.array([[world.ego.x_m, world.ego.y_m]]))
         return float(lane.length_m - s_ego[0] - world.ego.length_m / 2.0)
