@@ -65,3 +65,13 @@ def test_render_sensors_writes_pictures_and_point_clouds(tmp_path):
     pcd = o3d.t.io.read_point_cloud(str(tmp_path / "lidar_roof.pcd"))
     assert len(pcd.point.positions) > 1000 and "intensity" in pcd.point
     assert len(o3d.io.read_point_cloud(str(tmp_path / "lidar_roof.ply")).points) == len(pcd.point.positions)
+
+
+@pytest.mark.parametrize("args", [["bench", "--repeats", "1", "--set", "scenario.duration_s=1"],
+                                  ["bench-sensors", "--ticks", "3", "--repeats", "1"]])
+def test_benchmarks_print_their_ratio_to_the_bare_step(args, tmp_path):
+    res = _cli(*args, "--json", str(tmp_path / "b.json"))
+    assert res.returncode == 0, res.stderr
+    assert "x bare step" in res.stdout
+    median = json.loads((tmp_path / "b.json").read_text())["median"]
+    assert all(v > 0 for v in median.values())
