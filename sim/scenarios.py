@@ -90,5 +90,5 @@ def make_env(cfg: ScenarioConfig, accel_range: tuple[float, float], steer_max_ra
     use_offscreen_video()
     warnings.filterwarnings("ignore", message=".*is out of date.*")  # intersection-v0 keeps kinematics
     env_id = cfg.env_id if ":" in cfg.env_id else f"highway_env:{cfg.env_id}"
-    return gym.make(env_id, config=highway_env_config(cfg, accel_range, steer_max_rad),
+    return gym.make(env_id, config=highway_env_config(cfg, accel_range, steer_max_rad), disable_env_checker=True,
                     render_mode="rgb_array" if render else None)
