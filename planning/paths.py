@@ -69,6 +69,23 @@ def local_path(chain: LaneChain, x_m: float, y_m: float, length_m: float, spacin
     return xy, yaw, float(d0[0]), remaining
 
 
+def blend_in(xy: np.ndarray, yaw: np.ndarray, offset_m: float, blend_length_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Start a path at the ego's lateral ``offset_m`` from it and merge onto it smoothly.
+
+    The offset decays with a smoothstep over ``blend_length_m`` (zero slope at both ends), so a
+    lane change is a smooth S instead of a jump to the next centre line; peak curvature is about
+    6 * offset / length^2.
+    """
+    s = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(xy, axis=0), axis=1))])
+    u = np.clip(s / max(blend_length_m, 1e-6), 0.0, 1.0)
+    d = offset_m * (1.0 - u * u * (3.0 - 2.0 * u))
+    normal = np.stack([-np.sin(yaw), np.cos(yaw)], axis=1)
+    out = xy + d[:, None] * normal
+    seg = np.diff(out, axis=0)
+    heading = np.arctan2(seg[:, 1], seg[:, 0])
+    return out, np.concatenate([heading, heading[-1:]])
+
+
 def _extend_straight(xy: np.ndarray, yaw: np.ndarray, ds: np.ndarray, remaining: float) -> tuple[np.ndarray, np.ndarray]:
     """Continue a path straight past the end of its chain (so short chains still give a full window)."""
     past = ds > remaining

@@ -12,7 +12,7 @@ from control.vehicle_model import bicycle_step
 from fusion.lanes import interpolate, locate, project
 from fusion.types import WorldModel
 from planning.idm import IdmParams, idm_rollout
-from planning.paths import LaneChain, build_chain, local_path
+from planning.paths import LaneChain, blend_in, build_chain, local_path
 from planning.prediction import TrackPredictor
 from planning.scoring import Rollouts, ScoringParams, inflate_predictions, score
 
@@ -30,6 +30,9 @@ class RulePlannerConfig:
     """Curve speed cap: desired speeds keep |v^2 * curvature| below this (braking at ``idm.decel_comfort``)."""
     consider_range_m: float = 150.0
     path_spacing_m: float = 2.0
+    lane_change_time_s: float = 2.5
+    """Paths merge from the ego's lateral offset onto a lane over this many seconds of travel."""
+    min_lane_change_length_m: float = 15.0
     idm: IdmParams = field(default_factory=IdmParams)
     scoring: ScoringParams = field(default_factory=ScoringParams)
     controller: ControllerConfig = field(default_factory=ControllerConfig)
@@ -117,8 +120,10 @@ class RulePlanner:
         options = []
         for k, lane_id in enumerate(self._candidate_lanes(world)):
             chain = self._chain(world, lane_id, length)
-            xy, yaw, _, _ = local_path(chain, ego.x_m, ego.y_m, length, cfg.path_spacing_m)
-            s = np.arange(len(xy)) * cfg.path_spacing_m
+            xy, yaw, offset, _ = local_path(chain, ego.x_m, ego.y_m, length, cfg.path_spacing_m)
+            blend = max(cfg.min_lane_change_length_m, cfg.lane_change_time_s * ego.speed_mps)
+            xy, yaw = blend_in(xy, yaw, offset, blend)
+            s = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(xy, axis=0), axis=1))])
             gap, lead_v = self._leader(xy, s, tracks, ego.length_m, ego.width_m)
             v_curve = curve_speed_cap(yaw, s, cfg.max_lateral_accel_mps2, cfg.idm.decel_comfort_mps2)
             stop_gap = self._stop_line_gap(world, lane_id) if k == 0 else float("inf")
