@@ -31,7 +31,8 @@ def simulate(args: argparse.Namespace) -> int:
         if args.camera_view:
             from sim.sensors.rig import load_rig
             rig = load_rig(args.rig)
-        recorder = VideoRecorder(args.video, rig=rig, seed=seeds[0])
+        ticks = int(round(setup.scenario.duration_s * setup.scenario.policy_frequency_hz))
+        recorder = VideoRecorder(args.video, rig=rig, seed=seeds[0], total_frames=ticks)
         try:
             episodes.append(compute_episode_metrics(run_episode(setup, seeds[0], frame_sink=recorder)))
         finally:

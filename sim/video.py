@@ -17,7 +17,11 @@ class VideoRecorder:
     top-down view.
     """
 
-    def __init__(self, path: str | Path, fps: float = 10.0, rig=None, seed: int = 0) -> None:
+    def __init__(self, path: str | Path, fps: float = 10.0, rig=None, seed: int = 0, total_frames: int | None = None
+                 ) -> None:
+        from tqdm import tqdm
+
+        self._bar = tqdm(total=total_frames, desc="video", unit="frame", dynamic_ncols=True)
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.fps = fps
@@ -43,6 +47,7 @@ class VideoRecorder:
                 raise ValueError(f"cannot write video to {self.path}")
         self._writer.write(frame)
         self.frames += 1
+        self._bar.update(1)
 
     def _camera_view(self, env, height: int) -> np.ndarray:
         from sim.ground_truth import VehicleIds, capture
@@ -76,6 +81,7 @@ class VideoRecorder:
         cv2.putText(frame, text, (8, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
 
     def close(self) -> None:
+        self._bar.close()
         if self._writer is not None:
             self._writer.release()
             self._writer = None
