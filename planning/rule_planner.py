@@ -33,6 +33,8 @@ class RulePlannerConfig:
     lane_change_time_s: float = 2.5
     """Paths merge from the ego's lateral offset onto a lane over this many seconds of travel."""
     min_lane_change_length_m: float = 15.0
+    max_lane_change_heading_change_rad: float = 0.15
+    """No lane changes where the ego's lane turns more than this over the next 50 m (roundabouts, bends)."""
     idm: IdmParams = field(default_factory=IdmParams)
     scoring: ScoringParams = field(default_factory=ScoringParams)
     controller: ControllerConfig = field(default_factory=ControllerConfig)
@@ -117,18 +119,27 @@ class RulePlanner:
     def _lane_options(self, world: WorldModel, tracks: np.ndarray) -> list[_LaneOption]:
         cfg, ego = self.config, world.ego
         length = cfg.horizon_s * cfg.max_speed_mps + 30.0
-        options = []
+        options, curved = [], False
         for k, lane_id in enumerate(self._candidate_lanes(world)):
+            if curved:
+                break  # no lane changes in bends and roundabouts
             chain = self._chain(world, lane_id, length)
             xy, yaw, offset, _ = local_path(chain, ego.x_m, ego.y_m, length, cfg.path_spacing_m)
-            blend = max(cfg.min_lane_change_length_m, cfg.lane_change_time_s * ego.speed_mps)
-            xy, yaw = blend_in(xy, yaw, offset, blend)
+            curved = k == 0 and self._in_curve(yaw)
+            if k > 0:  # lane changes merge smoothly; the own lane is tracked directly
+                blend = max(cfg.min_lane_change_length_m, cfg.lane_change_time_s * ego.speed_mps)
+                xy, yaw = blend_in(xy, yaw, offset, blend)
             s = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(xy, axis=0), axis=1))])
             gap, lead_v = self._leader(xy, s, tracks, ego.length_m, ego.width_m)
             v_curve = curve_speed_cap(yaw, s, cfg.max_lateral_accel_mps2, cfg.idm.decel_comfort_mps2)
             stop_gap = self._stop_line_gap(world, lane_id) if k == 0 else float("inf")
             options.append(_LaneOption(lane_id, chain, xy, yaw, s, gap, lead_v, v_curve, stop_gap))
         return options
+
+    def _in_curve(self, yaw: np.ndarray) -> bool:
+        """Whether the lane ahead turns by more than the lane-change limit within 50 m."""
+        ahead = np.unwrap(yaw[: int(50.0 / self.config.path_spacing_m) + 1])
+        return bool(np.ptp(ahead) > self.config.max_lane_change_heading_change_rad)
 
     @staticmethod
     def _stop_line_gap(world: WorldModel, lane_id: str) -> float:
