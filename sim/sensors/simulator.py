@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 
 from fusion.types import LaneMap
-from perception.frames import BoxLabels, CameraFrame, LidarFrame, SensorFrame
+from perception.frames import BoxLabels, CameraFrame, SensorFrame
 from sim.ground_truth import GroundTruthFrame
 from sim.sensors.render import CameraRenderer, LidarRenderer
 from sim.sensors.rig import RigConfig, camera_calibration, lidar_calibration

@@ -6,7 +6,7 @@ import pytest
 
 from conftest import arc_lane_map, straight_lane_map
 from sim.ground_truth import GroundTruthFrame, VehicleSnapshot
-from sim.sensors.rig import FaultConfig, LidarConfig, Mount, NoiseConfig, RigConfig, load_rig
+from sim.sensors.rig import FaultConfig, LidarConfig, Mount, load_rig
 from sim.sensors.road_texture import GRASS, MARKING, ROAD, RoadTexture
 from sim.sensors.simulator import SensorSimulator
 
