@@ -90,6 +90,24 @@ def render_sensors(args: argparse.Namespace) -> int:
     return 0
 
 
+def datagen(args: argparse.Namespace) -> int:
+    from sim.datagen import DatagenConfig, generate
+    from sim.scenarios import scenario_names
+    from sim.sensors.rig import load_rig
+
+    _positive("--frames", args.frames)
+    _positive("--frames-per-episode", args.frames_per_episode)
+    _positive("--workers", args.workers)
+    scenarios = tuple(s.strip() for s in args.scenarios.split(",") if s.strip())
+    unknown = [s for s in scenarios if s not in scenario_names()]
+    if not scenarios or unknown:
+        raise ValueError(f"unknown scenario '{(unknown or [''])[0]}'; valid: {', '.join(scenario_names())}")
+    cfg = DatagenConfig(scenarios, args.frames, args.seed, args.frames_per_episode)
+    manifest = generate(cfg, load_rig(args.rig), args.out, args.workers or default_workers())
+    print(f"{len(manifest['frames'])} frames in {args.out} ({', '.join(f'{k}: {v}' for k, v in manifest['counts'].items())})")
+    return 0
+
+
 def bench_sensors(args: argparse.Namespace) -> int:
     from sim.sensors.bench import format_sensor_bench, run_sensor_bench
     from sim.sensors.rig import load_rig

@@ -4,12 +4,16 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 from dataclasses import dataclass
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator, TypeVar
 
 from tqdm import tqdm
 
 from sim.metrics import EpisodeMetrics, compute_episode_metrics
 from sim.runner import RunSetup, run_episode
+
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -27,31 +31,42 @@ def default_workers() -> int:
 
 
 def run_jobs(jobs: list[Job], workers: int = 1, desc: str = "episodes") -> list[EpisodeMetrics]:
-    """Run jobs sequentially (workers=1) or on a process pool; results keep the jobs' order."""
-    bar = tqdm(total=len(jobs), desc=desc, unit="ep", dynamic_ncols=True)
-    results: list[EpisodeMetrics | None] = [None] * len(jobs)
+    """Run episodes sequentially (workers=1) or on a process pool; results keep the jobs' order."""
+    return run_parallel(_run_job, jobs, workers, desc, unit="ep")
+
+
+def run_parallel(fn: Callable[[T], R], items: list[T], workers: int = 1, desc: str = "", unit: str = "it") -> list[R]:
+    """``[fn(x) for x in items]`` on a process pool with a progress bar; order is kept."""
+    bar = tqdm(total=len(items), desc=desc, unit=unit, dynamic_ncols=True)
+    results: list = [None] * len(items)
     try:
-        for i, metrics in _iterate(jobs, workers):
-            results[i] = metrics
+        for i, value in _iterate(fn, items, workers):
+            results[i] = value
             bar.update(1)
     finally:
         bar.close()
-    return [r for r in results if r is not None]
+    return results
 
 
-def _iterate(jobs: list[Job], workers: int) -> Iterator[tuple[int, EpisodeMetrics]]:
-    if workers <= 1 or len(jobs) <= 1:
-        for i, job in enumerate(jobs):
-            yield i, _run_job(job)
+def _iterate(fn: Callable, items: list, workers: int) -> Iterator[tuple[int, object]]:
+    if workers <= 1 or len(items) <= 1:
+        for i, item in enumerate(items):
+            yield i, fn(item)
         return
     # fork: workers inherit the imported stack (and need no importable __main__); spawn elsewhere.
     ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
     with ctx.Pool(processes=workers, initializer=_worker_init) as pool:
-        yield from pool.imap_unordered(_indexed, list(enumerate(jobs)), chunksize=1)
+        yield from pool.imap_unordered(_Indexed(fn), list(enumerate(items)), chunksize=1)
 
 
-def _indexed(item: tuple[int, Job]) -> tuple[int, EpisodeMetrics]:
-    return item[0], _run_job(item[1])
+class _Indexed:
+    """Picklable wrapper that tags each result with its item's index."""
+
+    def __init__(self, fn: Callable) -> None:
+        self.fn = fn
+
+    def __call__(self, item: tuple[int, object]) -> tuple[int, object]:
+        return item[0], self.fn(item[1])
 
 
 def _worker_init() -> None:

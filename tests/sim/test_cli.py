@@ -75,3 +75,8 @@ def test_benchmarks_print_their_ratio_to_the_bare_step(args, tmp_path):
     assert "x bare step" in res.stdout
     median = json.loads((tmp_path / "b.json").read_text())["median"]
     assert all(v > 0 for v in median.values())
+
+
+def test_datagen_rejects_unknown_scenarios(tmp_path):
+    res = _cli("datagen", "--scenarios", "highway,moon", "--frames", "2", "--out", str(tmp_path))
+    assert res.returncode == 2 and "unknown scenario 'moon'" in res.stderr and "Traceback" not in res.stderr

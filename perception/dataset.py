@@ -1,0 +1,79 @@
+"""On-disk sensor frames (``.npz``, one per frame) and the data-set manifest written by datagen."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from perception.calibration import CameraCalibration, LidarCalibration
+from perception.frames import BoxLabels, CameraFrame, LidarFrame, SensorFrame
+
+MANIFEST = "manifest.json"
+SPLITS = ("train", "val", "test")
+_LABEL_FIELDS = ("track_id", "center_m", "size_m", "yaw_rad", "velocity_mps", "lidar_points", "visible_fraction")
+
+
+def frame_arrays(frame: SensorFrame) -> dict[str, np.ndarray]:
+    """Flat arrays of a sensor frame, for ``np.savez_compressed``."""
+    out: dict[str, np.ndarray] = {"stamp": np.array(frame.stamp)}
+    for cam in frame.cameras:
+        c, p = cam.calibration, f"camera/{cam.calibration.name}/"
+        out |= {p + "rgb": cam.rgb, p + "depth_m": cam.depth_m.astype(np.float16), p + "instance_id": cam.instance_id,
+                p + "K": c.K, p + "T_ego_from_sensor": c.T_ego_from_sensor}
+    for lid in frame.lidars:
+        c, p = lid.calibration, f"lidar/{lid.calibration.name}/"
+        out |= {p + "points": lid.points, p + "T_ego_from_sensor": c.T_ego_from_sensor,
+                p + "spec": np.array([c.n_beams, c.vfov_deg[0], c.vfov_deg[1], c.azimuth_resolution_deg, c.max_range_m])}
+    if frame.labels is not None:
+        out |= {f"labels/{k}": getattr(frame.labels, k) for k in _LABEL_FIELDS}
+    return out
+
+
+def load_frame(path: str | Path) -> SensorFrame:
+    """Read a frame written by ``drivestack datagen``; a bad file is a ValueError naming it."""
+    try:
+        with np.load(path) as z:
+            data = {k: z[k] for k in z.files}
+    except (OSError, ValueError, EOFError) as exc:
+        raise ValueError(f"cannot read sensor frame {path}: {exc}") from exc
+    stamp = float(data["stamp"])
+    return SensorFrame(stamp, _cameras(data, stamp), _lidars(data, stamp), _labels(data))
+
+
+def _names(data: dict, kind: str) -> list[str]:
+    return sorted({k.split("/")[1] for k in data if k.startswith(kind + "/")})
+
+
+def _cameras(data: dict, stamp: float) -> tuple[CameraFrame, ...]:
+    cams = []
+    for name in _names(data, "camera"):
+        p = f"camera/{name}/"
+        rgb = data[p + "rgb"]
+        cal = CameraCalibration(name, data[p + "K"], rgb.shape[1], rgb.shape[0], data[p + "T_ego_from_sensor"])
+        cams.append(CameraFrame(stamp, cal, rgb, data[p + "depth_m"].astype(np.float32), data[p + "instance_id"]))
+    return tuple(cams)
+
+
+def _lidars(data: dict, stamp: float) -> tuple[LidarFrame, ...]:
+    lids = []
+    for name in _names(data, "lidar"):
+        p = f"lidar/{name}/"
+        n, lo, hi, res, rng = data[p + "spec"]
+        cal = LidarCalibration(name, int(n), (float(lo), float(hi)), float(res), float(rng), data[p + "T_ego_from_sensor"])
+        lids.append(LidarFrame(stamp, cal, data[p + "points"]))
+    return tuple(lids)
+
+
+def _labels(data: dict) -> BoxLabels | None:
+    if "labels/track_id" not in data:
+        return None
+    return BoxLabels(*(data[f"labels/{k}"] for k in _LABEL_FIELDS))
+
+
+def read_manifest(root: str | Path) -> dict:
+    """The manifest of a data set directory (frames with split, scenario, seed, tick, path)."""
+    path = Path(root) / MANIFEST
+    if not path.exists():
+        raise ValueError(f"no {MANIFEST} in {root}: not a drivestack data set")
+    return json.loads(path.read_text())
