@@ -108,6 +108,19 @@ def datagen(args: argparse.Namespace) -> int:
     return 0
 
 
+def evaluate_perception(args: argparse.Namespace) -> int:
+    from perception.report import evaluate_model, format_report
+
+    _positive("--max-frames", args.max_frames)
+    result = evaluate_model(args.model, args.data, args.split, args.max_frames)
+    print(format_report(result))
+    if args.json is not None:
+        write_json(args.json, {**result, "ap": {str(k): v for k, v in result["ap"].items()},
+                               "ap_by_range": {b: {str(k): v for k, v in d.items()} for b, d in result["ap_by_range"].items()}})
+        print(f"json: {args.json}")
+    return 0
+
+
 def bench_sensors(args: argparse.Namespace) -> int:
     from sim.sensors.bench import format_sensor_bench, run_sensor_bench
     from sim.sensors.rig import load_rig
@@ -124,9 +137,20 @@ def bench_sensors(args: argparse.Namespace) -> int:
     return 0
 
 
+def _finite(value):
+    """JSON-safe copy: NaN becomes null (e.g. AP of a range bin without ground truth)."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if isinstance(value, float) and value != value:
+        return None
+    return value
+
+
 def write_json(path: Path, payload: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(payload, indent=2, allow_nan=False))
+    path.write_text(json.dumps(_finite(payload), indent=2, allow_nan=False))
 
 
 def _report(episodes: list, json_path, meta: dict) -> int:

@@ -80,3 +80,20 @@ def test_benchmarks_print_their_ratio_to_the_bare_step(args, tmp_path):
 def test_datagen_rejects_unknown_scenarios(tmp_path):
     res = _cli("datagen", "--scenarios", "highway,moon", "--frames", "2", "--out", str(tmp_path))
     assert res.returncode == 2 and "unknown scenario 'moon'" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_datagen_then_evaluate_perception(tmp_path):
+    data = tmp_path / "data"
+    res = _cli("datagen", "--scenarios", "highway", "--frames", "4", "--frames-per-episode", "2", "--seed", "3",
+               "--workers", "1", "--out", str(data))
+    assert res.returncode == 0, res.stderr
+    manifest = json.loads((data / "manifest.json").read_text())
+    split = manifest["frames"][0]["split"]
+    res = _cli("evaluate-perception", "--model", "classical", "--data", str(data), "--split", split,
+               "--json", str(tmp_path / "ap.json"))
+    assert res.returncode == 0, res.stderr
+    assert "AP@2m" in res.stdout and "0-20 m" in res.stdout
+    report = json.loads((tmp_path / "ap.json").read_text())
+    assert 0.0 <= report["ap"]["4.0"] <= 1.0 and report["frames"] >= 2
+    bad = _cli("evaluate-perception", "--model", "classical", "--data", str(tmp_path))
+    assert bad.returncode == 2 and "not a drivestack data set" in bad.stderr

@@ -1,0 +1,40 @@
+"""Detector outputs: 3-D vehicle boxes in the ego frame, and the Detector interface."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from perception.frames import SensorFrame
+
+
+@dataclass(frozen=True)
+class Detections:
+    """Boxes found in one sensor frame, all in the ego frame.
+
+    ``center_m`` (N, 3), ``size_m`` (N, 3) length/width/height, ``yaw_rad`` (N,), ``score`` (N,) in
+    [0, 1], ``covariance_m2`` (N, 2, 2) of the box centre's x, y [m^2]; ``source`` names the detector.
+    """
+
+    stamp: float
+    source: str
+    center_m: np.ndarray
+    size_m: np.ndarray
+    yaw_rad: np.ndarray
+    score: np.ndarray
+    covariance_m2: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.score)
+
+    @staticmethod
+    def empty(stamp: float, source: str) -> "Detections":
+        return Detections(stamp, source, np.zeros((0, 3)), np.zeros((0, 3)), np.zeros(0), np.zeros(0),
+                          np.zeros((0, 2, 2)))
+
+
+class Detector(Protocol):
+    name: str
+
+    def detect(self, frame: SensorFrame) -> Detections: ...
