@@ -6,10 +6,17 @@ from typing import Callable
 from perception.classical import ClassicalLidarDetector
 from perception.detections import Detector
 
+def _lidar_net() -> Detector:
+    from perception.lidar_detector import LidarNetDetector  # torch is imported only when needed
+
+    return LidarNetDetector()
+
+
 DETECTORS: dict[str, Callable[[], Detector]] = {
     "classical": ClassicalLidarDetector,
+    "lidar": _lidar_net,
 }
-VISIBILITY = {"classical": "lidar"}
+VISIBILITY = {"classical": "lidar", "lidar": "lidar"}
 """Which ground truth each detector is scored against (what its sensor can see)."""
 
 

@@ -108,6 +108,19 @@ def datagen(args: argparse.Namespace) -> int:
     return 0
 
 
+def train(args: argparse.Namespace) -> int:
+    from perception.train_lidar import TrainConfig, train_lidar
+
+    _positive("--epochs", args.epochs)
+    _positive("--batch-size", args.batch_size)
+    cfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, device=args.device,
+                      max_train_frames=args.max_train_frames)
+    result = train_lidar(args.data, args.out, cfg, resume=args.resume)
+    print(f"best validation AP@2m {result['best_val_ap_2m']:.3f} after {result['epochs']} epochs, "
+          f"{result['wall_s'] / 60:.1f} min; weights: {args.out / 'best.pt'}")
+    return 0
+
+
 def evaluate_perception(args: argparse.Namespace) -> int:
     from perception.report import evaluate_model, format_report
 

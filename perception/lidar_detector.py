@@ -1,0 +1,61 @@
+"""The trained lidar network as a ``Detector``: frame in, ``Detections`` out."""
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from perception.bev import BevGrid, decode
+from perception.calibration import transform_points
+from perception.detections import Detections
+from perception.frames import SensorFrame
+from perception.lidar_net import LidarCenterNet, batch_points
+
+DEFAULT_WEIGHTS = Path(__file__).parent / "weights" / "lidar.pt"
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name not in ("cpu", "cuda"):
+        raise ValueError(f"unknown device '{name}'; valid: auto, cpu, cuda")
+    return torch.device(name)
+
+
+def detections_from_output(heat_logits: torch.Tensor, reg: torch.Tensor, grid: BevGrid, stamp: float,
+                           threshold: float = 0.2) -> Detections:
+    heat = torch.sigmoid(heat_logits).float().cpu().numpy()
+    center, size, yaw, score = decode(heat, reg.float().cpu().numpy(), grid, threshold)
+    sigma = 0.15 + 0.005 * np.hypot(center[:, 0], center[:, 1])
+    return Detections(stamp, "lidar", center, size, yaw, score, sigma[:, None, None] ** 2 * np.eye(2)[None])
+
+
+def load_lidar_net(path: str | Path = DEFAULT_WEIGHTS, device: str = "auto") -> LidarCenterNet:
+    """Weights saved by training; a missing, corrupt or mismatched file is a ValueError naming it."""
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        net = LidarCenterNet(BevGrid(**ckpt["grid"]))
+        net.load_state_dict(ckpt["model"])
+    except FileNotFoundError as exc:
+        raise ValueError(f"lidar weights not found: {path}") from exc
+    except (RuntimeError, KeyError, TypeError, EOFError, ValueError, pickle.UnpicklingError) as exc:
+        raise ValueError(f"cannot load lidar weights {path}: {str(exc).splitlines()[0]}") from exc
+    return net.to(resolve_device(device)).eval()
+
+
+class LidarNetDetector:
+    name = "lidar"
+
+    def __init__(self, weights: str | Path = DEFAULT_WEIGHTS, device: str = "auto", threshold: float = 0.1) -> None:
+        self.net, self.threshold = load_lidar_net(weights, device), threshold
+        self.device = next(self.net.parameters()).device
+
+    @torch.inference_mode()
+    def detect(self, frame: SensorFrame) -> Detections:
+        clouds = [np.column_stack([transform_points(l.calibration.T_ego_from_sensor, l.points[:, :3].astype(float)),
+                                   l.points[:, 3]]) for l in frame.lidars]
+        pts = np.concatenate(clouds) if clouds else np.zeros((0, 4))
+        heat, reg = self.net(*batch_points([pts], self.net.grid, self.device))
+        return detections_from_output(heat[0, 0], reg[0], self.net.grid, frame.stamp, self.threshold)
