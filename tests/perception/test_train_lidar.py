@@ -1,5 +1,4 @@
 """A tiny training run: losses, checkpoints, CSV log, resume and loading the result as a Detector."""
-import numpy as np
 import pytest
 import torch
 
