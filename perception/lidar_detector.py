@@ -42,7 +42,7 @@ def load_lidar_net(path: str | Path = DEFAULT_WEIGHTS, device: str = "auto") -> 
         raise ValueError(f"lidar weights not found: {path}") from exc
     except (RuntimeError, KeyError, TypeError, EOFError, ValueError, pickle.UnpicklingError) as exc:
         raise ValueError(f"cannot load lidar weights {path}: {str(exc).splitlines()[0]}") from exc
-    return net.to(resolve_device(device)).eval()
+    return net.to(resolve_device(device), memory_format=torch.channels_last).eval()
 
 
 class LidarNetDetector:

@@ -34,7 +34,8 @@ class PillarEncoder(nn.Module):
             h = self.mlp(feats)
             out = out.scatter_reduce(0, index[:, None].expand(-1, self.channels), h, "amax", include_self=True)
         s = self.grid.size
-        return out.view(batch, s, s, self.channels).permute(0, 3, 1, 2).contiguous()
+        # (B, C, S, S) view whose memory is already channels-last: no copy, and the convs run in that layout
+        return out.view(batch, s, s, self.channels).permute(0, 3, 1, 2)
 
 
 class LidarCenterNet(nn.Module):
