@@ -29,9 +29,9 @@ class PillarEncoder(nn.Module):
     def forward(self, feats: torch.Tensor, index: torch.Tensor, batch: int) -> torch.Tensor:
         """Point features (P, 7) with flat pillar indices (P,) over all frames -> (B, C, S, S)."""
         cells = batch * self.grid.size ** 2
-        out = feats.new_zeros(cells, self.channels)
-        if len(feats):
-            h = self.mlp(feats)
+        h = self.mlp(feats) if len(feats) else None
+        out = feats.new_zeros(cells, self.channels, dtype=h.dtype if h is not None else feats.dtype)  # bf16 under autocast
+        if h is not None:
             out = out.scatter_reduce(0, index[:, None].expand(-1, self.channels), h, "amax", include_self=True)
         s = self.grid.size
         # (B, C, S, S) view whose memory is already channels-last: no copy, and the convs run in that layout

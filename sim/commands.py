@@ -134,6 +134,22 @@ def evaluate_perception(args: argparse.Namespace) -> int:
     return 0
 
 
+def bench_perception(args: argparse.Namespace) -> int:
+    from perception.bench import bench_lidar
+    from perception.lidar_detector import DEFAULT_WEIGHTS
+
+    for name in ("--batch", "--frames", "--threads"):
+        _positive(name, getattr(args, name[2:]))
+    r = bench_lidar(args.data, args.weights or DEFAULT_WEIGHTS, args.device, args.batch, args.frames, args.threads,
+                    args.bf16)
+    print(f"lidar detector on {r['device']} ({r['threads']} threads, bf16 {r['bf16']}, {r['machine']}): "
+          f"median {r['latency_ms_median']:.1f} ms/frame at batch 1 over {r['frames']} frames, "
+          f"{r['frames_per_s']:.1f} frames/s at batch {r['batch']}")
+    if args.json is not None:
+        write_json(args.json, r)
+    return 0
+
+
 def bench_sensors(args: argparse.Namespace) -> int:
     from sim.sensors.bench import format_sensor_bench, run_sensor_bench
     from sim.sensors.rig import load_rig

@@ -97,3 +97,13 @@ def test_datagen_then_evaluate_perception(tmp_path):
     assert 0.0 <= report["ap"]["4.0"] <= 1.0 and report["frames"] >= 2
     bad = _cli("evaluate-perception", "--model", "classical", "--data", str(tmp_path))
     assert bad.returncode == 2 and "not a drivestack data set" in bad.stderr
+
+
+def test_bench_perception_reports_latency_and_throughput(tmp_path):
+    data = tmp_path / "data"
+    assert _cli("datagen", "--scenarios", "highway", "--frames", "4", "--frames-per-episode", "4", "--seed", "11",
+                "--workers", "1", "--out", str(data)).returncode == 0
+    res = _cli("bench-perception", "--data", str(data), "--frames", "4", "--batch", "2", "--json", str(tmp_path / "b.json"))
+    assert res.returncode == 0, res.stderr
+    r = json.loads((tmp_path / "b.json").read_text())
+    assert r["latency_ms_median"] > 0 and r["frames_per_s"] > 0 and r["batch"] == 2

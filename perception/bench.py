@@ -1,0 +1,42 @@
+"""Detector latency (batch 1, median over frames) and throughput at a larger batch."""
+from __future__ import annotations
+
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import torch
+
+from perception.dataset import load_frame, read_manifest
+
+
+def bench_lidar(data: Path, weights: Path, device: str, batch: int, frames: int, threads: int, bf16: bool | None) -> dict:
+    from perception.lidar_detector import LidarNetDetector
+
+    torch.set_num_threads(threads)
+    rows = read_manifest(data)["frames"][:frames]
+    loaded = [load_frame(Path(data) / r["path"]) for r in rows]
+    det = LidarNetDetector(weights, device, bf16=bf16)
+    for f in loaded[:3]:
+        det.detect(f)
+    lat = []
+    for f in loaded:
+        t0 = time.perf_counter()
+        det.detect(f)
+        _sync(det.device)
+        lat.append(1000.0 * (time.perf_counter() - t0))
+    chunks = [loaded[i:i + batch] for i in range(0, len(loaded) - batch + 1, batch)] or [loaded]
+    t0 = time.perf_counter()
+    for chunk in chunks:
+        det.detect_batch(chunk)
+    _sync(det.device)
+    fps = sum(len(c) for c in chunks) / (time.perf_counter() - t0)
+    return {"device": str(det.device), "bf16": det.bf16, "threads": threads, "frames": len(loaded),
+            "latency_ms_median": statistics.median(lat), "batch": batch, "frames_per_s": fps,
+            "machine": f"{platform.machine()}, torch {torch.__version__}"}
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
