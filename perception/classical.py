@@ -8,9 +8,8 @@ import cv2
 import numpy as np
 import open3d as o3d
 
-from perception.calibration import transform_points
 from perception.detections import Detections
-from perception.frames import SensorFrame
+from perception.frames import SensorFrame, lidar_points_ego
 
 
 @dataclass(frozen=True)
@@ -48,8 +47,7 @@ class ClassicalLidarDetector:
         return Detections(frame.stamp, self.name, center, size, yaw, score, cov)
 
     def _points(self, frame: SensorFrame) -> np.ndarray:
-        clouds = [transform_points(l.calibration.T_ego_from_sensor, l.points[:, :3].astype(float)) for l in frame.lidars]
-        pts = np.concatenate(clouds) if clouds else np.zeros((0, 3))
+        pts = lidar_points_ego(frame.lidars)[:, :3]
         pts = pts[np.isfinite(pts).all(axis=1)]
         return pts[(np.abs(pts[:, 0]) < self.config.roi_m) & (np.abs(pts[:, 1]) < self.config.roi_m)]
 

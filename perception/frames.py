@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from perception.calibration import CameraCalibration, LidarCalibration
+from perception.calibration import CameraCalibration, LidarCalibration, transform_points
 
 
 @dataclass(frozen=True)
@@ -61,3 +61,10 @@ class SensorFrame:
     cameras: tuple[CameraFrame, ...]
     lidars: tuple[LidarFrame, ...]
     labels: BoxLabels | None = None
+
+
+def lidar_points_ego(lidars: tuple[LidarFrame, ...]) -> np.ndarray:
+    """All returns of the given sweeps in the ego frame, (N, 4): x, y, z [m], intensity."""
+    clouds = [np.column_stack([transform_points(l.calibration.T_ego_from_sensor, l.points[:, :3].astype(float)),
+                               l.points[:, 3]]) for l in lidars]
+    return np.concatenate(clouds) if clouds else np.zeros((0, 4))

@@ -8,9 +8,8 @@ import numpy as np
 import torch
 
 from perception.bev import BevGrid, decode
-from perception.calibration import transform_points
 from perception.detections import Detections
-from perception.frames import SensorFrame
+from perception.frames import SensorFrame, lidar_points_ego
 from perception.lidar_net import LidarCenterNet, batch_points
 
 DEFAULT_WEIGHTS = Path(__file__).parent / "weights" / "lidar.pt"
@@ -61,15 +60,9 @@ class LidarNetDetector:
     @torch.inference_mode()
     def detect_batch(self, frames: list[SensorFrame]) -> list[Detections]:
         """One forward pass for many frames (the GPU path); results in the frames' order."""
-        clouds = [ego_points(f) for f in frames]
+        clouds = [lidar_points_ego(f.lidars) for f in frames]
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
             heat, reg = self.net(*batch_points(clouds, self.net.grid, self.device))
         return [detections_from_output(heat[b, 0], reg[b], self.net.grid, f.stamp, self.threshold)
                 for b, f in enumerate(frames)]
 
-
-def ego_points(frame: SensorFrame) -> np.ndarray:
-    """All lidar returns of a frame in the ego frame (N, 4: x, y, z, intensity)."""
-    clouds = [np.column_stack([transform_points(l.calibration.T_ego_from_sensor, l.points[:, :3].astype(float)),
-                               l.points[:, 3]]) for l in frame.lidars]
-    return np.concatenate(clouds) if clouds else np.zeros((0, 4))

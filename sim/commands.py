@@ -8,7 +8,7 @@ from pathlib import Path
 from sim.bench import format_bench, run_bench
 from sim.config import to_dict
 from sim.evaluate import Job, default_workers, run_jobs, suite_jobs
-from sim.metrics import aggregate, compute_episode_metrics, format_table, to_json
+from sim.metrics import aggregate, compute_episode_metrics, format_table, jsonable, to_json
 from sim.runner import run_episode
 from sim.setup import build_setup
 from sim.suite import load_suite
@@ -166,20 +166,9 @@ def bench_sensors(args: argparse.Namespace) -> int:
     return 0
 
 
-def _finite(value):
-    """JSON-safe copy: NaN becomes null (e.g. AP of a range bin without ground truth)."""
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    if isinstance(value, float) and value != value:
-        return None
-    return value
-
-
 def write_json(path: Path, payload: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(_finite(payload), indent=2, allow_nan=False))
+    path.write_text(json.dumps(jsonable(payload), indent=2, allow_nan=False))
 
 
 def _report(episodes: list, json_path, meta: dict) -> int:

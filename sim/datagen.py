@@ -14,17 +14,12 @@ from pathlib import Path
 import numpy as np
 
 from perception.dataset import MANIFEST, SPLITS, frame_arrays
-from sim.actions import command_to_action
 from sim.config import to_dict
-from sim.drivers import make_driver
 from sim.evaluate import run_parallel
-from sim.ground_truth import VehicleIds, capture
-from sim.roadmap import build_lane_map
-from sim.runner import open_env, route_nodes
+from sim.runner import drive, open_env
 from sim.sensors.rig import NoiseConfig, RigConfig
 from sim.sensors.simulator import SensorSimulator
 from sim.setup import build_setup
-from sim.world_sources import make_world_source
 
 DENSITY_SCENARIOS = {"highway", "exit"}
 NOISY = NoiseConfig(lidar_range_std_m=0.05, lidar_dropout=0.1, camera_noise_std=4.0, camera_blur_px=0.7)
@@ -90,23 +85,14 @@ class _EpisodeWriter:
             env.close()
 
     def _drive(self, env, setup, rig: RigConfig, ep: Episode) -> list[dict]:
-        env.reset(seed=ep.seed)
-        lane_map = build_lane_map(env.unwrapped.road.network)
-        route = route_nodes(env, setup.scenario.destination)
-        driver, source, ids = make_driver("rule", setup.planner_config, setup.controller_config), \
-            make_world_source("ground_truth"), VehicleIds()
-        driver.reset(env, route, setup.planner_config.max_speed_mps)
-        sensors = SensorSimulator(rig, lane_map, ep.seed)
-        rows, tick, dt = [], 0, setup.scenario.dt_s
-        while len(rows) < ep.n_frames:
-            gt = capture(env, tick * dt, ids)
-            if tick >= self.cfg.warmup_ticks and (tick - self.cfg.warmup_ticks) % self.cfg.stride_ticks == 0:
-                rows.append(self._save(sensors.render(gt), ep, tick))
-            command, _ = driver.act(source.build(env, gt, lane_map, route))
-            _, _, terminated, truncated, _ = env.step(command_to_action(command, setup.controller_config.vehicle).tolist())
-            tick += 1
-            if terminated or truncated:
-                break
+        rows, sensors = [], None
+        for tick in drive(env, setup, ep.seed):
+            sensors = sensors or SensorSimulator(rig, tick.lane_map, ep.seed)
+            k = tick.index - self.cfg.warmup_ticks
+            if k >= 0 and k % self.cfg.stride_ticks == 0:
+                rows.append(self._save(sensors.render(tick.gt), ep, tick.index))
+                if len(rows) >= ep.n_frames:
+                    break
         return rows
 
     def _save(self, frame, ep: Episode, tick: int) -> dict:

@@ -271,8 +271,13 @@ def format_table(rows: Sequence[AggregateMetrics]) -> str:
     return "\n".join([line(header), rule, *(line(c) for c in cells)])
 
 
-def _jsonable(value: Any) -> Any:
-    """Python scalars for numpy values; 'inf' / '-inf' for infinities and None for NaN (strict JSON)."""
+def jsonable(value: Any) -> Any:
+    """Python scalars for numpy values; 'inf' / '-inf' for infinities and None for NaN (strict JSON).
+    Mappings and sequences are converted recursively."""
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     if isinstance(value, (int, np.integer)):
@@ -284,7 +289,7 @@ def _jsonable(value: Any) -> Any:
 
 
 def _record(obj: Any) -> dict[str, Any]:
-    return {f.name: _jsonable(getattr(obj, f.name)) for f in fields(obj)}
+    return {f.name: jsonable(getattr(obj, f.name)) for f in fields(obj)}
 
 
 def to_json(episodes: Sequence[EpisodeMetrics], aggregates: Sequence[AggregateMetrics]) -> dict[str, Any]:

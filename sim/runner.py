@@ -4,10 +4,12 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Iterator
 
 import numpy as np
 
 from control.controller import ControllerConfig
+from fusion.types import LaneMap
 from planning.rule_planner import RulePlannerConfig
 from planning.ttc import min_time_to_collision
 from sim.actions import action_ranges, command_to_action
@@ -93,6 +95,46 @@ def open_env(setup: RunSetup, render: bool = False):
     return make_env(setup.scenario, accel_range, steer_max, render=render)
 
 
+@dataclass(frozen=True)
+class Tick:
+    """One tick of ``drive``: its index, the ground truth read before acting, the episode's lane map."""
+
+    index: int
+    gt: GroundTruthFrame
+    lane_map: LaneMap
+
+
+def _start(env, setup: RunSetup, seed: int):
+    """Reset the episode; return its lane map, route, driver, world source and vehicle ids."""
+    env.reset(seed=seed)
+    lane_map = build_lane_map(env.unwrapped.road.network)
+    route = route_nodes(env, setup.scenario.destination)
+    driver = make_driver(setup.planner, setup.planner_config, setup.controller_config)
+    source = make_world_source(setup.world_model)
+    source.reset()
+    lane = env.unwrapped.vehicle.lane
+    limit = float(lane.speed_limit) if lane is not None and lane.speed_limit else 20.0
+    driver.reset(env, route, min(limit, setup.planner_config.max_speed_mps))
+    return lane_map, route, driver, source, VehicleIds()
+
+
+def drive(env, setup: RunSetup, seed: int) -> Iterator[Tick]:
+    """Drive an episode closed loop, yielding each tick's ground truth before the stack acts on it.
+
+    For tools that sample the loop (datagen, render-sensors); it ends when the episode does.
+    """
+    lane_map, route, driver, source, ids = _start(env, setup, seed)
+    tick = 0
+    while True:
+        gt = capture(env, tick * setup.scenario.dt_s, ids)
+        yield Tick(tick, gt, lane_map)
+        command, _ = driver.act(source.build(env, gt, lane_map, route))
+        _, _, terminated, truncated, _ = env.step(command_to_action(command, setup.controller_config.vehicle).tolist())
+        tick += 1
+        if terminated or truncated:
+            return
+
+
 def run_episode(setup: RunSetup, seed: int, frame_sink=None, timings: Timings | None = None) -> EpisodeLog:
     """Run one closed-loop episode; ``frame_sink(env, trajectory)`` is called per tick (for video)."""
     env = open_env(setup, render=frame_sink is not None)
@@ -104,17 +146,8 @@ def run_episode(setup: RunSetup, seed: int, frame_sink=None, timings: Timings | 
 
 def _loop(env, setup: RunSetup, seed: int, frame_sink, timings: Timings) -> EpisodeLog:
     sc = setup.scenario
-    env.reset(seed=seed)
-    lane_map = build_lane_map(env.unwrapped.road.network)
-    route = route_nodes(env, sc.destination)
-    driver = make_driver(setup.planner, setup.planner_config, setup.controller_config)
-    source = make_world_source(setup.world_model)
-    source.reset()
-    lane = env.unwrapped.vehicle.lane
-    limit = float(lane.speed_limit) if lane is not None and lane.speed_limit else 20.0
-    driver.reset(env, route, min(limit, setup.planner_config.max_speed_mps))
+    lane_map, route, driver, source, ids = _start(env, setup, seed)
     rec, end_reason, collided, fault, crash_tick = _Recorder(), "duration", False, False, None
-    ids = VehicleIds()
     clock, t = timings.total_s, time.perf_counter
     for tick in range(int(round(sc.duration_s * sc.policy_frequency_hz))):
         t0 = t()

@@ -6,33 +6,20 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from sim.actions import command_to_action
-from sim.drivers import make_driver
-from sim.ground_truth import VehicleIds, capture
-from sim.roadmap import build_lane_map
-from sim.runner import RunSetup, open_env, route_nodes
+from sim.runner import RunSetup, drive, open_env
 from sim.sensors.rig import RigConfig
 from sim.sensors.simulator import SensorSimulator
 from sim.sensors.views import camera_with_boxes, lidar_bev, write_point_cloud
-from sim.world_sources import make_world_source
 
 
 def render_sensors(setup: RunSetup, rig: RigConfig, seed: int, ticks: int, out_dir: Path) -> list[Path]:
     """Run the rule planner ``ticks`` steps on ground truth, render the rig, write the pictures."""
     env = open_env(setup)
     try:
-        env.reset(seed=seed)
-        lane_map = build_lane_map(env.unwrapped.road.network)
-        route = route_nodes(env, setup.scenario.destination)
-        driver, source, ids = make_driver(setup.planner, setup.planner_config, setup.controller_config), \
-            make_world_source(setup.world_model), VehicleIds()
-        driver.reset(env, route, setup.planner_config.max_speed_mps)
-        for tick in range(ticks):
-            world = source.build(env, capture(env, tick * setup.scenario.dt_s, ids), lane_map, route)
-            command, _ = driver.act(world)
-            env.step(command_to_action(command, setup.controller_config.vehicle).tolist())
-        frame = SensorSimulator(rig, lane_map, seed).render(capture(env, ticks * setup.scenario.dt_s, ids))
-        return _write(frame, out_dir)
+        for tick in drive(env, setup, seed):  # the last tick if the episode ends earlier
+            if tick.index >= ticks:
+                break
+        return _write(SensorSimulator(rig, tick.lane_map, seed).render(tick.gt), out_dir)
     finally:
         env.close()
 

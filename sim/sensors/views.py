@@ -8,8 +8,7 @@ import cv2
 import numpy as np
 import open3d as o3d
 
-from perception.calibration import transform_points
-from perception.frames import BoxLabels, CameraFrame, LidarFrame
+from perception.frames import BoxLabels, CameraFrame, LidarFrame, lidar_points_ego
 from sim.sensors.scene import SceneVehicles
 
 _EDGES = [(0, 1), (2, 3), (4, 5), (6, 7), (0, 2), (1, 3), (4, 6), (5, 7), (0, 4), (1, 5), (2, 6), (3, 7)]
@@ -47,11 +46,11 @@ def lidar_bev(lidars: tuple[LidarFrame, ...], labels: BoxLabels, range_m: float 
     n = int(2 * range_m * px_per_m)
     img = np.zeros((n, n, 3), np.uint8)
     to_px = lambda xy: np.stack([n / 2 - xy[:, 1] * px_per_m, n / 2 - xy[:, 0] * px_per_m], 1)  # noqa: E731
-    for lid in lidars:
-        pts = transform_points(lid.calibration.T_ego_from_sensor, lid.points[:, :3].astype(float))
+    pts = lidar_points_ego(lidars)
+    if len(pts):
         px = np.round(to_px(pts)).astype(int)
         ok = (px[:, 0] >= 0) & (px[:, 0] < n) & (px[:, 1] >= 0) & (px[:, 1] < n)
-        shade = (80 + 175 * np.clip(lid.points[ok, 3], 0, 1)).astype(np.uint8)
+        shade = (80 + 175 * np.clip(pts[ok, 3], 0, 1)).astype(np.uint8)
         color = np.stack([shade, shade, shade], 1)
         above = pts[ok, 2] > 0.2  # returns off the ground (vehicles) in orange
         color[above] = (0, 160, 255)
