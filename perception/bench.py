@@ -11,13 +11,13 @@ import torch
 from perception.dataset import load_frame, read_manifest
 
 
-def bench_lidar(data: Path, weights: Path, device: str, batch: int, frames: int, threads: int, bf16: bool | None) -> dict:
-    from perception.lidar_detector import LidarNetDetector
-
+def bench_detector(model: str, data: Path, weights: Path | None, device: str, batch: int, frames: int, threads: int,
+                   bf16: bool | None) -> dict:
+    """``model`` is ``lidar`` or ``camera``; ``weights`` None means the shipped ones."""
     torch.set_num_threads(threads)
     rows = read_manifest(data)["frames"][:frames]
     loaded = [load_frame(Path(data) / r["path"]) for r in rows]
-    det = LidarNetDetector(weights, device, bf16=bf16)
+    det = _network(model)(**({"weights": weights} if weights else {}), device=device, bf16=bf16)
     for f in loaded[:3]:
         det.detect(f)
     lat = []
@@ -32,9 +32,19 @@ def bench_lidar(data: Path, weights: Path, device: str, batch: int, frames: int,
         det.detect_batch(chunk)
     _sync(det.device)
     fps = sum(len(c) for c in chunks) / (time.perf_counter() - t0)
-    return {"device": str(det.device), "bf16": det.bf16, "threads": threads, "frames": len(loaded),
+    return {"model": model, "device": str(det.device), "bf16": det.bf16, "threads": threads, "frames": len(loaded),
             "latency_ms_median": statistics.median(lat), "batch": batch, "frames_per_s": fps,
             "machine": f"{platform.machine()}, torch {torch.__version__}"}
+
+
+def _network(model: str):
+    if model == "camera":
+        from perception.camera_detector import CameraNetDetector
+
+        return CameraNetDetector
+    from perception.lidar_detector import LidarNetDetector
+
+    return LidarNetDetector
 
 
 def _sync(device: torch.device) -> None:

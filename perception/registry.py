@@ -12,11 +12,18 @@ def _lidar_net() -> Detector:
     return LidarNetDetector()
 
 
+def _camera_net() -> Detector:
+    from perception.camera_detector import CameraNetDetector
+
+    return CameraNetDetector()
+
+
 DETECTORS: dict[str, Callable[[], Detector]] = {
     "classical": ClassicalLidarDetector,
     "lidar": _lidar_net,
+    "camera": _camera_net,
 }
-VISIBILITY = {"classical": "lidar", "lidar": "lidar"}
+VISIBILITY = {"classical": "lidar", "lidar": "lidar", "camera": "camera"}
 """Which ground truth each detector is scored against (what its sensor can see)."""
 
 

@@ -109,15 +109,19 @@ def datagen(args: argparse.Namespace) -> int:
 
 
 def train(args: argparse.Namespace) -> int:
-    from perception.train_lidar import TrainConfig, train_lidar
+    from perception.train_camera import train_camera
+    from perception.train_lidar import train_lidar
+    from perception.training import TrainConfig
 
     _positive("--epochs", args.epochs)
     _positive("--batch-size", args.batch_size)
-    cfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, device=args.device,
+    lr = args.lr if args.lr is not None else {"lidar": 3e-3, "camera": 1e-3}[args.model]
+    out = args.out or Path("runs") / args.model
+    cfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=lr, seed=args.seed, device=args.device,
                       max_train_frames=args.max_train_frames)
-    result = train_lidar(args.data, args.out, cfg, resume=args.resume)
+    result = {"lidar": train_lidar, "camera": train_camera}[args.model](args.data, out, cfg, resume=args.resume)
     print(f"best validation AP@2m {result['best_val_ap_2m']:.3f} after {result['epochs']} epochs, "
-          f"{result['wall_s'] / 60:.1f} min; weights: {args.out / 'best.pt'}")
+          f"{result['wall_s'] / 60:.1f} min; weights: {out / 'best.pt'}")
     return 0
 
 
@@ -135,14 +139,12 @@ def evaluate_perception(args: argparse.Namespace) -> int:
 
 
 def bench_perception(args: argparse.Namespace) -> int:
-    from perception.bench import bench_lidar
-    from perception.lidar_detector import DEFAULT_WEIGHTS
+    from perception.bench import bench_detector
 
     for name in ("--batch", "--frames", "--threads"):
         _positive(name, getattr(args, name[2:]))
-    r = bench_lidar(args.data, args.weights or DEFAULT_WEIGHTS, args.device, args.batch, args.frames, args.threads,
-                    args.bf16)
-    print(f"lidar detector on {r['device']} ({r['threads']} threads, bf16 {r['bf16']}, {r['machine']}): "
+    r = bench_detector(args.model, args.data, args.weights, args.device, args.batch, args.frames, args.threads, args.bf16)
+    print(f"{args.model} detector on {r['device']} ({r['threads']} threads, bf16 {r['bf16']}, {r['machine']}): "
           f"median {r['latency_ms_median']:.1f} ms/frame at batch 1 over {r['frames']} frames, "
           f"{r['frames_per_s']:.1f} frames/s at batch {r['batch']}")
     if args.json is not None:

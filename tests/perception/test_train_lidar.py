@@ -4,25 +4,6 @@ import torch
 
 from perception.lidar_detector import LidarNetDetector, load_lidar_net
 from perception.train_lidar import TrainConfig, focal_loss, train_lidar
-from sim.datagen import DatagenConfig, generate
-from sim.sensors.rig import load_rig
-
-
-@pytest.fixture(scope="module")
-def tiny_data(tmp_path_factory):
-    out = tmp_path_factory.mktemp("lidar_data")
-    # seeds 3 and 5 land in different splits; keep both so train and val exist
-    generate(DatagenConfig(("highway",), frames=4, seed=3, frames_per_episode=2), load_rig(), out, workers=1)
-    manifest = (out / "manifest.json").read_text()
-    if '"val"' not in manifest:
-        import json
-        m = json.loads(manifest)
-        for row in m["frames"][:1]:
-            row["split"] = "val"
-        for row in m["frames"][1:]:
-            row["split"] = "train"
-        (out / "manifest.json").write_text(json.dumps(m))
-    return out
 
 
 def test_focal_loss_prefers_the_right_heatmap():

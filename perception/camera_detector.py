@@ -1,0 +1,126 @@
+"""The trained camera network as a ``Detector``: each camera image in, ``Detections`` out.
+
+Box-centre covariance: along the viewing ray from the network's own depth uncertainty (Laplace
+scale b of log depth: sigma_range = depth * sqrt(2) * b * k), across it proportional to depth
+(sigma_lateral = c * depth + 0.05 m); k and c are fitted on validation data after training and stored
+with the weights.
+"""
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from perception.calibration import CameraCalibration
+from perception.camera_net import CameraCenterNet
+from perception.camera_targets import CameraInput, decode_image
+from perception.detections import Detections
+from perception.frames import BoxLabels, SensorFrame
+from perception.lidar_detector import resolve_device
+
+DEFAULT_WEIGHTS = Path(__file__).parent / "weights" / "camera.pt"
+
+
+@dataclass(frozen=True)
+class CovarianceModel:
+    depth_scale: float = 1.0
+    """k: multiplies the network's depth-error scale."""
+    lateral_per_m: float = 0.01
+    """c: cross-ray standard deviation per metre of depth."""
+
+    def covariance(self, center_m: np.ndarray, depth_m: np.ndarray, log_b: np.ndarray) -> np.ndarray:
+        """(N, 2, 2) ego-frame x, y covariance, long along each box's viewing ray."""
+        s_r = depth_m * np.sqrt(2.0) * np.exp(log_b) * self.depth_scale
+        s_l = self.lateral_per_m * depth_m + 0.05
+        az = np.arctan2(center_m[:, 1], center_m[:, 0])
+        rot = np.stack([np.stack([np.cos(az), -np.sin(az)], -1), np.stack([np.sin(az), np.cos(az)], -1)], -2)
+        diag = np.zeros((len(az), 2, 2))
+        diag[:, 0, 0], diag[:, 1, 1] = s_r ** 2, s_l ** 2
+        return rot @ diag @ rot.transpose(0, 2, 1)
+
+
+def fit_covariance(pairs: list[tuple[dict, BoxLabels]], max_match_m: float = 4.0) -> CovarianceModel:
+    """k and c from decoded detections (with ``log_b``) matched to the nearest label within ``max_match_m``."""
+    ratio_r, ratio_l = [], []
+    for boxes, labels in pairs:
+        for k in np.flatnonzero(boxes["score"] >= 0.3):
+            c = boxes["center_m"][k, :2]
+            d = np.hypot(*(labels.center_m[:, :2] - c).T) if len(labels) else np.zeros(0)
+            if len(d) == 0 or d.min() > max_match_m:
+                continue
+            err = labels.center_m[int(np.argmin(d)), :2] - c
+            ray = c / max(np.linalg.norm(c), 1e-6)
+            depth = boxes["depth_m"][k]
+            ratio_r.append(err @ ray / (depth * np.sqrt(2.0) * np.exp(boxes["log_b"][k])))
+            ratio_l.append((err[0] * -ray[1] + err[1] * ray[0]) / depth)
+    if len(ratio_r) < 10:
+        return CovarianceModel()
+    return CovarianceModel(float(np.sqrt(np.mean(np.square(ratio_r)))), float(np.sqrt(np.mean(np.square(ratio_l)))))
+
+
+def decode_output(heat_logits: torch.Tensor, reg: torch.Tensor, cal: CameraCalibration, geo: CameraInput,
+                  threshold: float) -> dict[str, np.ndarray]:
+    """One image's network output -> decoded boxes plus the log depth-error scale of each."""
+    reg_np = reg.float().cpu().numpy()
+    boxes = decode_image(torch.sigmoid(heat_logits).float().cpu().numpy(), reg_np[:-1], cal, geo, threshold)
+    boxes["log_b"] = np.clip(reg_np[-1].ravel()[boxes["cell"]], -6.0, 2.0)
+    return boxes
+
+
+def load_camera_net(path: str | Path = DEFAULT_WEIGHTS, device: str = "auto") -> tuple[CameraCenterNet, CovarianceModel]:
+    """Weights saved by training; a missing, corrupt or mismatched file is a ValueError naming it."""
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        net = CameraCenterNet(CameraInput(**ckpt["input"]))
+        net.load_state_dict(ckpt["model"])
+        cov = CovarianceModel(**ckpt.get("covariance", {}))
+    except FileNotFoundError as exc:
+        raise ValueError(f"camera weights not found: {path}") from exc
+    except (RuntimeError, KeyError, TypeError, EOFError, ValueError, pickle.UnpicklingError) as exc:
+        raise ValueError(f"cannot load camera weights {path}: {str(exc).splitlines()[0]}") from exc
+    return net.to(resolve_device(device)).eval(), cov
+
+
+class CameraNetDetector:
+    """Runs on every camera of a frame whose resolution matches the network; a dropped camera gives
+    no boxes. A wrong image shape is a ValueError naming the camera."""
+
+    name = "camera"
+
+    def __init__(self, weights: str | Path = DEFAULT_WEIGHTS, device: str = "auto", threshold: float = 0.1,
+                 bf16: bool | None = None) -> None:
+        (self.net, self.cov), self.threshold = load_camera_net(weights, device), threshold
+        self.device = next(self.net.parameters()).device
+        self.bf16 = (self.device.type == "cuda") if bf16 is None else bf16
+        """bf16 autocast: on by default on GPU, off on CPU."""
+
+    def detect(self, frame: SensorFrame) -> Detections:
+        return self.detect_batch([frame])[0]
+
+    @torch.inference_mode()
+    def detect_batch(self, frames: list[SensorFrame]) -> list[Detections]:
+        """One forward pass over every camera image of every frame; results in the frames' order."""
+        geo = self.net.geo
+        jobs = [(b, cam) for b, f in enumerate(frames) for cam in f.cameras]
+        for _, cam in jobs:
+            if cam.rgb.shape != (geo.height_px, geo.width_px, 3):
+                raise ValueError(f"camera '{cam.calibration.name}' image is {cam.rgb.shape}; "
+                                 f"the network expects ({geo.height_px}, {geo.width_px}, 3)")
+        per_frame: list[list[dict]] = [[] for _ in frames]
+        if jobs:
+            images = torch.from_numpy(np.stack([cam.rgb[geo.crop_top_px:] for _, cam in jobs])).to(self.device)
+            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
+                heat, reg = self.net(images)
+            for i, (b, cam) in enumerate(jobs):
+                per_frame[b].append(decode_output(heat[i, 0], reg[i], cam.calibration, geo, self.threshold))
+        return [self._detections(boxes, f.stamp) for boxes, f in zip(per_frame, frames)]
+
+    def _detections(self, boxes: list[dict], stamp: float) -> Detections:
+        if not boxes:
+            return Detections.empty(stamp, self.name)
+        cat = {k: np.concatenate([b[k] for b in boxes]) for k in ("center_m", "size_m", "yaw_rad", "score", "depth_m", "log_b")}
+        cov = self.cov.covariance(cat["center_m"], cat["depth_m"], cat["log_b"])
+        return Detections(stamp, self.name, cat["center_m"], cat["size_m"], cat["yaw_rad"], cat["score"], cov)

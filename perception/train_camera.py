@@ -1,0 +1,73 @@
+"""Training of the camera detector: focal loss on the centre heatmap, L1 on offsets, sizes and
+angle, a Laplace likelihood on log depth (which also learns the depth uncertainty), in the shared
+loop; the covariance model is fitted on validation data at every validation."""
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+from torch.nn import functional as F
+
+from perception.camera_data import CameraFrames, collate, photometric
+from perception.camera_detector import CovarianceModel, decode_output, fit_covariance
+from perception.camera_net import CameraCenterNet
+from perception.camera_targets import CameraInput
+from perception.detections import Detections
+from perception.evaluation import evaluate
+from perception.lidar_detector import resolve_device
+from perception.training import Fit, TrainConfig, fit, focal_loss, rows_at
+
+DEPTH_WEIGHT = 2.0
+
+
+def regression_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """pred (K, 9), target (K, 8): L1 on offsets, sizes and angle; Laplace NLL on log depth."""
+    log_b = pred[:, 8].clamp(-6.0, 2.0)
+    depth = (pred[:, 2] - target[:, 2]).abs() * torch.exp(-log_b) + log_b
+    others = F.l1_loss(pred[:, [0, 1, 3, 4, 5, 6, 7]], target[:, [0, 1, 3, 4, 5, 6, 7]])
+    return others + DEPTH_WEIGHT * depth.mean()
+
+
+def train_camera(data: Path, out: Path, cfg: TrainConfig, resume: bool = False) -> dict:
+    torch.manual_seed(cfg.seed)
+    device = resolve_device(cfg.device)
+    geo = CameraInput()
+    net = CameraCenterNet(geo).to(device)
+    train = CameraFrames(data, "train", geo, augment_data=True, seed=cfg.seed, max_frames=cfg.max_train_frames)
+    val = CameraFrames(data, "val", geo, max_frames=cfg.max_val_frames)
+    loader = torch.utils.data.DataLoader(train, cfg.batch_size, shuffle=True, collate_fn=collate,
+                                         generator=torch.Generator().manual_seed(cfg.seed))
+    gen = torch.Generator().manual_seed(cfg.seed)
+    cov = {"model": CovarianceModel()}
+
+    def loss(batch) -> torch.Tensor:
+        images, heat, index, reg_t = batch
+        heat_logits, reg = net(photometric(images, gen).to(device))
+        reg_loss = regression_loss(rows_at(reg, index.to(device)), reg_t.to(device)) if len(index) else reg.sum() * 0
+        return focal_loss(heat_logits, heat.to(device)) + cfg.regression_weight * reg_loss
+
+    def validate() -> float:
+        ap, cov["model"] = validate_camera(net, val, device)
+        return ap
+
+    def payload() -> dict:
+        return {"model": net.state_dict(), "input": asdict(geo), "covariance": asdict(cov["model"]),
+                "kind": "camera_centernet"}
+
+    return fit(Fit(net, loader, loss, validate, payload), cfg, out, resume)
+
+
+@torch.no_grad()
+def validate_camera(net: CameraCenterNet, val: CameraFrames, device) -> tuple[float, CovarianceModel]:
+    """Validation AP@2m (camera-visible ground truth) and the covariance model fitted on it."""
+    net.eval()
+    decoded, pairs = [], []
+    for i in range(len(val)):
+        image, _, labels, cal = val[i]
+        heat, reg = net(torch.from_numpy(image)[None].to(device))
+        boxes = decode_output(heat[0, 0], reg[0], cal, net.geo, threshold=0.05)
+        decoded.append((boxes, labels))
+        pairs.append((Detections(0.0, "camera", boxes["center_m"], boxes["size_m"], boxes["yaw_rad"], boxes["score"],
+                                 torch.zeros(len(boxes["score"]), 2, 2).numpy()), labels))
+    return float(evaluate(pairs, "camera")["ap"][2.0]), fit_covariance(decoded)

@@ -1,0 +1,272 @@
+"""Multi-object tracker: filter convergence, sensor weighting, association, track life, lanes."""
+import math
+
+import numpy as np
+import pytest
+from conftest import straight_lane_map
+
+from fusion.ego_odometry import OdometryNoise, noisy_ego
+from fusion.tracker import (
+    MultiObjectTracker,
+    SensorNoise,
+    TrackerConfig,
+    gated_assignment,
+    resolve_pi_ambiguity,
+)
+from fusion.types import EgoState
+from perception.detections import Detections
+
+DT = 0.1
+LIDAR_COV = 0.15 ** 2 * np.eye(2)
+INSTANT = TrackerConfig(confirm_hits=1, confirm_window=1)  # every detection is a visible track at once
+
+
+def detections(stamp, ego, xy_map, cov_ego=LIDAR_COV, source="lidar", yaw_map=0.0, score=1.0):
+    """Detections of map-frame points (M, 2) as seen from ``ego`` (centres moved to the ego frame)."""
+    xy_map = np.atleast_2d(np.asarray(xy_map, dtype=float))
+    n = len(xy_map)
+    c, s = math.cos(ego.yaw_rad), math.sin(ego.yaw_rad)
+    rel = xy_map - [ego.x_m, ego.y_m]
+    center = np.zeros((n, 3))
+    center[:, 0] = c * rel[:, 0] + s * rel[:, 1]
+    center[:, 1] = -s * rel[:, 0] + c * rel[:, 1]
+    yaw = np.broadcast_to(np.asarray(yaw_map, dtype=float) - ego.yaw_rad, (n,)).copy()
+    return Detections(stamp, source, center, np.tile([4.5, 1.9, 1.5], (n, 1)), yaw, np.full(n, float(score)),
+                      np.broadcast_to(cov_ego, (n, 2, 2)).copy())
+
+
+def ego_at(t, speed=15.0, yaw_rate=0.0):
+    """Ego driving an arc (a line when ``yaw_rate`` is 0) from the origin along +x."""
+    if yaw_rate == 0.0:
+        return EgoState(t, speed * t, 0.0, 0.0, speed)
+    r = speed / yaw_rate
+    yaw = yaw_rate * t
+    return EgoState(t, r * math.sin(yaw), r * (1.0 - math.cos(yaw)), yaw, speed, yaw_rate_radps=yaw_rate)
+
+
+def only_track(tracker, lane_map=None):
+    tracks = tracker.tracks(lane_map)
+    assert len(tracks) == 1, tracks
+    return tracks[0]
+
+
+@pytest.mark.parametrize("ego_speed, ego_yaw_rate", [(0.0, 0.0), (15.0, 0.0), (15.0, 0.3)])
+def test_filter_converges_on_constant_velocity_target(ego_speed, ego_yaw_rate):
+    # A constant-velocity target justifies low process noise; the ego may drive and turn under it.
+    rng = np.random.default_rng(1)
+    tracker = MultiObjectTracker(TrackerConfig(accel_along_std_mps2=0.5, accel_across_std_mps2=0.5))
+    velocity = np.array([20.0, 1.0])
+    for k in range(31):
+        t = k * DT
+        ego = ego_at(t, ego_speed, ego_yaw_rate)
+        truth = np.array([20.0, 3.0]) + velocity * t
+        batch = detections(t, ego, truth, yaw_map=0.05)
+        batch.center_m[:, :2] += rng.normal(0.0, 0.15, (1, 2))
+        tracker.update([batch], ego)
+    track = only_track(tracker)
+    assert math.hypot(track.x_m - truth[0], track.y_m - truth[1]) < 0.3
+    assert math.hypot(track.vx_mps - velocity[0], track.vy_mps - velocity[1]) < 0.3
+    assert abs(track.yaw_rad - 0.05) < 0.05
+    assert track.status == "confirmed" and track.covariance.shape == (4, 4)
+
+
+def _posterior_after(second_batch_source, cov_ego):
+    """Track spawned by a lidar hit, then corrected by one detection 1 m further along the viewing ray."""
+    ego = EgoState(0.0, 5.0, 2.0, 0.5, 0.0)
+    bearing, range_m = 0.3, 25.0
+    ray_map = np.array([math.cos(0.8), math.sin(0.8)])  # ego yaw + bearing
+    target = np.array([ego.x_m, ego.y_m]) + range_m * ray_map
+    tracker = MultiObjectTracker(INSTANT)
+    tracker.update([detections(0.0, ego, target)], ego)
+    ego1 = EgoState(DT, 5.0, 2.0, 0.5, 0.0)
+    tracker.update([detections(DT, ego1, target + ray_map, cov_ego, second_batch_source)], ego1)
+    track = only_track(tracker)
+    shift_along = float((np.array([track.x_m, track.y_m]) - target) @ ray_map)
+    var_along = float(ray_map @ track.covariance[:2, :2] @ ray_map)
+    return shift_along, var_along, track.covariance[:2, :2], ray_map, bearing
+
+
+def test_camera_detection_moves_track_less_along_the_viewing_ray_than_lidar():
+    rot = np.array([[math.cos(0.3), -math.sin(0.3)], [math.sin(0.3), math.cos(0.3)]])
+    camera_cov = rot @ np.diag([2.0 ** 2, 0.1 ** 2]) @ rot.T  # ego frame, long along the ray at 0.3 rad
+    lidar_shift, lidar_var, _, _, _ = _posterior_after("lidar", LIDAR_COV)
+    cam_shift, cam_var, cam_P, ray_map, _ = _posterior_after("camera", camera_cov)
+    assert lidar_shift > 0.9  # lidar: the gain along the ray is near 1
+    assert 0.1 < cam_shift < 0.5 * lidar_shift
+    assert cam_var > 5.0 * lidar_var
+    # The camera's uncertainty is rotated into the map frame: its major axis is the map-frame ray.
+    major = np.linalg.eigh(cam_P)[1][:, -1]
+    assert abs(major @ ray_map) > 0.99
+
+
+def test_sensor_floor_lowers_the_weight_of_a_source():
+    config = TrackerConfig(sensor_noise=(SensorNoise("lidar", 0.0), SensorNoise("noisy", 4.0)))
+    assert config.floor_m2("noisy") == 4.0 and config.floor_m2("unknown") == config.default_floor_m2
+    shifts = {}
+    for source in ("lidar", "noisy"):
+        tracker = MultiObjectTracker(TrackerConfig(confirm_hits=1, confirm_window=1,
+                                                   sensor_noise=config.sensor_noise))
+        ego = EgoState(0.0, 0.0, 0.0, 0.0, 0.0)
+        tracker.update([detections(0.0, ego, [20.0, 0.0])], ego)
+        ego1 = EgoState(DT, 0.0, 0.0, 0.0, 0.0)
+        tracker.update([detections(DT, ego1, [21.0, 0.0], source=source)], ego1)
+        shifts[source] = only_track(tracker).x_m - 20.0
+    assert shifts["noisy"] < 0.5 * shifts["lidar"]
+
+
+def test_ids_hold_through_crossing_targets_with_shuffled_detections():
+    rng = np.random.default_rng(3)
+    tracker = MultiObjectTracker()
+    seen: dict[int, set[int]] = {}
+    for k in range(41):
+        t = k * DT
+        ego = ego_at(t, 15.0)
+        truth = np.array([[25.0 + 18.0 * t, 3.5 - 1.75 * t],   # left lane -> right lane
+                          [28.0 + 18.0 * t, -3.5 + 1.75 * t]])  # right lane -> left lane, crossing at t = 2 s
+        noisy = truth + rng.normal(0.0, 0.3, truth.shape)
+        tracker.update([detections(t, ego, noisy[rng.permutation(2)], 0.3 ** 2 * np.eye(2))], ego)
+        tracks = tracker.tracks()
+        if k >= 5:
+            assert len(tracks) == 2
+        for track in tracks:
+            nearest = int(np.argmin(np.hypot(*(truth - [track.x_m, track.y_m]).T)))
+            seen.setdefault(track.track_id, set()).add(nearest)
+    assert len(seen) == 2 and all(len(targets) == 1 for targets in seen.values())
+
+
+def test_assignment_is_global_and_rejects_gated_pairs():
+    # Detection 0 is nearest track 0, but the total is lower giving it to track 1 (cost 3 + 2 < 1 + 100).
+    cost = np.array([[1.0, 2.0], [3.0, 100.0]])
+    pairs, unmatched = gated_assignment(cost, np.ones_like(cost, bool))
+    assert sorted(pairs) == [(0, 1), (1, 0)] and unmatched == []
+    # Outside the gate a pair is never made, even when the solver had to use it.
+    pairs, unmatched = gated_assignment(cost, np.array([[True, False], [False, False]]))
+    assert pairs == [(0, 0)] and unmatched == [1]
+    assert gated_assignment(np.zeros((0, 3)), np.zeros((0, 3), bool)) == ([], [0, 1, 2])
+
+
+def test_single_false_positive_is_never_confirmed():
+    tracker = MultiObjectTracker()
+    ids = set()
+    for k in range(20):
+        t = k * DT
+        ego = ego_at(t, 10.0)
+        batch = detections(t, ego, [[30.0 + 10.0 * t, 0.0]] + ([[ego.x_m + 15.0, 6.0]] if k == 5 else []))
+        tracker.update([batch], ego)
+        ids |= {track.track_id for track in tracker.tracks()}
+    assert ids == {1}
+
+
+@pytest.mark.parametrize("exclusion_chi2, expected_tracks", [(25.0, 1), (0.0, 2)])
+def test_duplicate_detection_of_a_tracked_car_starts_no_twin(exclusion_chi2, expected_tracks):
+    # The detector reports the car twice, 0.6 m apart (a split cluster); only one track may result.
+    tracker = MultiObjectTracker(TrackerConfig(spawn_exclusion_chi2=exclusion_chi2))
+    for k in range(20):
+        t = k * DT
+        ego = ego_at(t, 10.0)
+        car = np.array([30.0 + 12.0 * t, -0.2])
+        tracker.update([detections(t, ego, [car, car + [0.6, 0.0]])], ego)
+    assert len(tracker.tracks()) == expected_tracks
+
+
+def test_low_score_detections_never_start_a_track():
+    tracker = MultiObjectTracker(TrackerConfig(min_spawn_score=0.5))
+    for k in range(10):
+        ego = ego_at(k * DT, 10.0)
+        tracker.update([detections(k * DT, ego, [30.0, 0.0], score=0.3)], ego)
+    assert tracker.tracks() == ()
+
+
+def _track_then_drop(dropout_s, total_s):
+    """One target at 20 m/s, detected for 2 s, missed for ``dropout_s``, then detected again."""
+    tracker = MultiObjectTracker()
+    history = []
+    for k in range(round(total_s / DT) + 1):
+        t = k * DT
+        ego = ego_at(t, 15.0)
+        dropped = 2.0 - 1e-9 < t < 2.0 + dropout_s - 1e-9
+        if dropped:
+            batches = [] if k % 2 else [Detections.empty(t, "lidar")]
+        else:
+            batches = [detections(t, ego, [20.0 + 20.0 * t, 0.0])]
+        tracker.update(batches, ego)
+        history.append((t, dropped, [(tr.track_id, tr.status) for tr in tracker.tracks()]))
+    return history
+
+
+def test_coasting_keeps_the_same_id_through_a_short_dropout():
+    history = _track_then_drop(0.5, 3.5)
+    for t, dropped, tracks in history[3:]:
+        assert tracks == [(1, "coasting" if dropped else "confirmed")], t
+
+
+def test_long_dropout_deletes_the_track_and_a_new_id_follows():
+    history = _track_then_drop(3.0, 6.0)
+    for t, dropped, tracks in history:
+        if dropped and t < 2.0 - DT + 1.5 - 1e-6:
+            assert tracks == [(1, "coasting")], t
+        elif dropped and t > 2.0 - DT + 1.5 + 1e-6:
+            assert tracks == [], t
+    assert history[-1][2] == [(2, "confirmed")]
+
+
+def test_track_survives_on_camera_when_lidar_drops_out():
+    def lead(t):  # a car 30 m ahead on the ego's arc, slowly pulling away
+        car = ego_at(t, 18.0, 0.1)
+        return [car.x_m + 30.0 * math.cos(car.yaw_rad), car.y_m + 30.0 * math.sin(car.yaw_rad)]
+
+    camera_cov = np.diag([1.5 ** 2, 0.2 ** 2])
+    tracker = MultiObjectTracker()
+    ids = set()
+    for k in range(40):
+        t = k * DT
+        ego = ego_at(t, 15.0, 0.1)
+        batches = [detections(t + 0.02, ego_at(t + 0.02, 15.0, 0.1), lead(t + 0.02), camera_cov, "camera")]
+        if k < 20:
+            batches.insert(0, detections(t, ego, lead(t)))
+        tracker.update(batches, ego)
+        ids |= {track.track_id for track in tracker.tracks()}
+        if k >= 2:
+            assert only_track(tracker).status == "confirmed"
+    assert ids == {1}
+
+
+def test_yaw_pi_ambiguity_is_resolved_by_the_velocity_heading():
+    rng = np.random.default_rng(5)
+    tracker = MultiObjectTracker()
+    heading = 0.1
+    for k in range(20):
+        t = k * DT
+        ego = ego_at(t, 15.0)
+        xy = np.array([30.0, 0.0]) + 20.0 * t * np.array([math.cos(heading), math.sin(heading)])
+        flipped = heading + math.pi * rng.integers(0, 2) + rng.normal(0.0, 0.05)
+        tracker.update([detections(t, ego, xy, yaw_map=flipped)], ego)
+    assert abs(only_track(tracker).yaw_rad - heading) < 0.1
+    assert resolve_pi_ambiguity(3.0, 0.0) == pytest.approx(3.0 - math.pi)
+    assert resolve_pi_ambiguity(-0.2, 0.0) == pytest.approx(-0.2)
+
+
+def test_tracks_are_placed_on_lanes():
+    lane_map = straight_lane_map(n_lanes=3, width_m=4.0)  # lane i centred on y = -4 i
+    tracker = MultiObjectTracker()
+    for k in range(5):
+        t = k * DT
+        ego = ego_at(t, 20.0)
+        tracker.update([detections(t, ego, [[40.0 + 20.0 * t, -4.5], [50.0 + 20.0 * t, 7.0]])], ego)
+    tracks = sorted(tracker.tracks(lane_map), key=lambda tr: tr.y_m)
+    assert [tr.lane_id for tr in tracks] == ["a>b>1", None]
+    assert tracks[0].lane_offset_m == pytest.approx(-0.5, abs=0.1)
+    assert all(tr.lane_id is None for tr in tracker.tracks())  # no map given
+
+
+def test_noisy_ego_adds_gaussian_noise_of_the_given_size():
+    ego = EgoState(1.0, 10.0, -2.0, 3.1, 12.0, yaw_rate_radps=0.2)
+    assert OdometryNoise().apply(ego, np.random.default_rng(0)) == ego
+    rng = np.random.default_rng(0)
+    samples = [noisy_ego(ego, rng, 0.5, 0.02, 0.3) for _ in range(2000)]
+    assert np.std([s.x_m for s in samples]) == pytest.approx(0.5, rel=0.1)
+    assert np.std([s.speed_mps for s in samples]) == pytest.approx(0.3, rel=0.1)
+    yaw_err = [math.remainder(s.yaw_rad - ego.yaw_rad, 2 * math.pi) for s in samples]
+    assert np.std(yaw_err) == pytest.approx(0.02, rel=0.1)
+    assert all(-math.pi <= s.yaw_rad < math.pi for s in samples)
+    assert all(s.yaw_rate_radps == 0.2 and s.stamp == 1.0 for s in samples)
