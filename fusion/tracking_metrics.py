@@ -65,8 +65,10 @@ class MotAccumulator:
         self._pair_frames: Counter = Counter()
 
     def add_frame(self, gt_ids: Sequence[Hashable], gt_xy: np.ndarray, hyp_ids: Sequence[Hashable],
-                  hyp_xy: np.ndarray, ego_xy: Sequence[float] = (0.0, 0.0)) -> None:
-        """One frame: ids with (N, 2) centre positions [m] and the ego position [m] ranges count from."""
+                  hyp_xy: np.ndarray, ego_xy: Sequence[float] = (0.0, 0.0), gt_ignore: np.ndarray | None = None) -> None:
+        """One frame: ids with (N, 2) centre positions [m] and the ego position [m] ranges count from.
+        ``gt_ignore`` (N,) marks ground truth that is don't-care in this frame (e.g. seen by no sensor),
+        treated like ground truth beyond range."""
         gt_ids, hyp_ids = list(gt_ids), list(hyp_ids)
         if len(set(gt_ids)) < len(gt_ids) or len(set(hyp_ids)) < len(hyp_ids):
             raise ValueError("ids must be unique within a frame")
@@ -74,6 +76,8 @@ class MotAccumulator:
         dist = np.linalg.norm(gt_xy[:, None, :] - hyp_xy[None, :, :], axis=-1)
         gt_range = np.linalg.norm(gt_xy - np.asarray(ego_xy, dtype=float), axis=1)
         hyp_range = np.linalg.norm(hyp_xy - np.asarray(ego_xy, dtype=float), axis=1)
+        if gt_ignore is not None:
+            gt_range = np.where(np.asarray(gt_ignore, bool), np.inf, gt_range)
         pairs = self._match(gt_ids, hyp_ids, dist)
         counted_hyps = self._count_events(gt_ids, hyp_ids, pairs, dist, gt_range, hyp_range)
         self._count_identities(gt_ids, hyp_ids, dist, gt_range <= self.max_range_m, counted_hyps)

@@ -109,10 +109,11 @@ def _ray_covariance(az: np.ndarray, along: np.ndarray, across: np.ndarray) -> np
 
 
 def fit_sensor_model(pairs: list[tuple[Detections, BoxLabels]], source: str, camera: CameraCalibration | None,
-                     score_threshold: float = 0.3, match_m: float = 4.0) -> SensorErrorModel:
+                     score_threshold: float = 0.3, match_m: float = 4.0,
+                     range_edges_m: tuple[float, ...] = RANGE_EDGES_M) -> SensorErrorModel:
     """Fit the error model from a detector's output on labelled frames (greedy matching by score to
     the nearest unmatched box within ``match_m``)."""
-    proto = SensorErrorModel(source)
+    proto = SensorErrorModel(source, tuple(range_edges_m))
     n_bins = len(proto.range_edges_m) - 1
     n_gt, n_tp, n_fp = np.zeros(n_bins), np.zeros(n_bins), np.zeros(n_bins)
     along, across, tp_s, fp_s, size_e, yaw_e = [[] for _ in range(n_bins)], [[] for _ in range(n_bins)], \

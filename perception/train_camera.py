@@ -48,6 +48,7 @@ def train_camera(data: Path, out: Path, cfg: TrainConfig, resume: bool = False) 
         return focal_loss(heat_logits, heat.to(device)) + cfg.regression_weight * reg_loss
 
     def validate() -> float:
+        recalibrate_batchnorm(net, train, device, seed=cfg.seed)
         ap, cov["model"] = validate_camera(net, val, device)
         return ap
 
@@ -56,6 +57,27 @@ def train_camera(data: Path, out: Path, cfg: TrainConfig, resume: bool = False) 
                 "kind": "camera_centernet"}
 
     return fit(Fit(net, loader, loss, validate, payload), cfg, out, resume)
+
+
+@torch.no_grad()
+def recalibrate_batchnorm(net: CameraCenterNet, data: CameraFrames, device, batches: int = 20, batch_size: int = 32,
+                          seed: int = 0) -> None:
+    """Precise BatchNorm: replace the running statistics by exact averages over ``batches`` training
+    batches under the current weights. The running averages lag behind weights that move quickly
+    (from scratch, at a high learning rate), and depth regressed from them came out ~12 % too far."""
+    norms = [m for m in net.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average
+    loader = torch.utils.data.DataLoader(data, batch_size, shuffle=True, collate_fn=collate,
+                                         generator=torch.Generator().manual_seed(seed))
+    net.train()
+    for i, (images, *_) in enumerate(loader):
+        if i >= batches:
+            break
+        net(images.to(device))
+    for m in norms:
+        m.momentum = 0.1
 
 
 @torch.no_grad()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sim.bench import format_bench, run_bench
 from sim.config import to_dict
-from sim.evaluate import Job, default_workers, run_jobs, suite_jobs
+from sim.evaluate import Job, default_workers, run_jobs, run_parallel, suite_jobs
 from sim.metrics import aggregate, compute_episode_metrics, format_table, jsonable, to_json
 from sim.runner import run_episode
 from sim.setup import build_setup
@@ -115,10 +115,11 @@ def train(args: argparse.Namespace) -> int:
 
     _positive("--epochs", args.epochs)
     _positive("--batch-size", args.batch_size)
+    _positive("--patience", args.patience)
     lr = args.lr if args.lr is not None else {"lidar": 3e-3, "camera": 1e-3}[args.model]
     out = args.out or Path("runs") / args.model
     cfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=lr, seed=args.seed, device=args.device,
-                      max_train_frames=args.max_train_frames)
+                      max_train_frames=args.max_train_frames, patience=args.patience)
     result = {"lidar": train_lidar, "camera": train_camera}[args.model](args.data, out, cfg, resume=args.resume)
     print(f"best validation AP@2m {result['best_val_ap_2m']:.3f} after {result['epochs']} epochs, "
           f"{result['wall_s'] / 60:.1f} min; weights: {out / 'best.pt'}")
@@ -135,6 +136,45 @@ def evaluate_perception(args: argparse.Namespace) -> int:
         write_json(args.json, {**result, "ap": {str(k): v for k, v in result["ap"].items()},
                                "ap_by_range": {b: {str(k): v for k, v in d.items()} for b, d in result["ap_by_range"].items()}})
         print(f"json: {args.json}")
+    return 0
+
+
+def evaluate_tracking(args: argparse.Namespace) -> int:
+    from sim.tracking_eval import TrackingJob, combine, format_tracking, track_episode
+
+    _positive("--episodes", args.episodes)
+    _positive("--workers", args.workers)
+    setup = build_setup(args.scenario, "rule", "ground_truth", args.overrides)
+    jobs = [TrackingJob(setup, s) for s in range(args.seed, args.seed + args.episodes)]
+    accs = run_parallel(track_episode, jobs, args.workers or default_workers(), "evaluate-tracking", "episode")
+    results = {name: combine([a[name].summary() for a in accs]) for name in accs[0]}
+    print(format_tracking(results, len(jobs), args.scenario))
+    if args.json is not None:
+        write_json(args.json, {"scenario": args.scenario, "seeds": [args.seed, args.seed + args.episodes],
+                               "results": results})
+    return 0
+
+
+def fit_surrogate(args: argparse.Namespace) -> int:
+    import yaml
+
+    from perception.surrogate_fit import fit_surrogate as fit
+    from sim.perception_world import SURROGATE_FILE
+    from sim.setup import load_perception_config
+
+    _positive("--max-frames", args.max_frames)
+    threshold = load_perception_config([]).score_threshold
+    detectors = tuple(d.strip() for d in args.detectors.split(",") if d.strip())
+    models = fit(args.data, args.split, detectors, threshold, args.max_frames)
+    out = args.out or SURROGATE_FILE
+    header = (f"# Surrogate detector error models, fitted by: drivestack fit-surrogate --data {args.data} "
+              f"--split {args.split} --detectors {args.detectors}\n# score threshold {threshold}; per range bin "
+              f"(range_edges_m): detection probability, centre error std along/across the ray, clutter per frame\n")
+    out.write_text(header + yaml.safe_dump({"sensors": {n: m.to_dict() for n, m in models.items()}}, sort_keys=False))
+    for name, m in models.items():
+        print(f"{name}: p_detect {', '.join(f'{p:.2f}' for p in m.p_detect)}; along-ray std "
+              f"{', '.join(f'{s:.2f}' for s in m.along_std_m)} m ({m.frames} frames)")
+    print(f"written: {out}")
     return 0
 
 

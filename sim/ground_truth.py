@@ -105,7 +105,7 @@ class GroundTruthWorld:
 
     name = "ground_truth"
 
-    def reset(self) -> None:
+    def reset(self, lane_map: LaneMap, seed: int) -> None:
         pass
 
     def build(self, env, gt: GroundTruthFrame, lane_map: LaneMap, route_nodes: tuple[str, ...]) -> WorldModel:

@@ -18,6 +18,8 @@ from sim.episode import EpisodeLog
 from sim.ground_truth import GroundTruthFrame, VehicleIds, capture
 from sim.roadmap import build_lane_map
 from sim.scenarios import ScenarioConfig, make_env
+from sim.perception_world import PerceptionConfig
+from sim.sensors.rig import RigConfig
 from sim.world_sources import make_world_source
 
 
@@ -30,6 +32,9 @@ class RunSetup:
     world_model: str = "ground_truth"
     planner_config: RulePlannerConfig = field(default_factory=RulePlannerConfig)
     controller_config: ControllerConfig = field(default_factory=ControllerConfig)
+    perception: PerceptionConfig = field(default_factory=PerceptionConfig)
+    rig: RigConfig | None = None
+    """Sensor rig of the ``perception`` world model (None: configs/sensors/default.yaml)."""
 
 
 class Timings:
@@ -110,8 +115,8 @@ def _start(env, setup: RunSetup, seed: int):
     lane_map = build_lane_map(env.unwrapped.road.network)
     route = route_nodes(env, setup.scenario.destination)
     driver = make_driver(setup.planner, setup.planner_config, setup.controller_config)
-    source = make_world_source(setup.world_model)
-    source.reset()
+    source = make_world_source(setup.world_model, setup.perception, setup.rig)
+    source.reset(lane_map, seed)
     lane = env.unwrapped.vehicle.lane
     limit = float(lane.speed_limit) if lane is not None and lane.speed_limit else 20.0
     driver.reset(env, route, min(limit, setup.planner_config.max_speed_mps))
@@ -136,7 +141,7 @@ def drive(env, setup: RunSetup, seed: int) -> Iterator[Tick]:
 
 
 def run_episode(setup: RunSetup, seed: int, frame_sink=None, timings: Timings | None = None) -> EpisodeLog:
-    """Run one closed-loop episode; ``frame_sink(env, trajectory)`` is called per tick (for video)."""
+    """Run one closed-loop episode; ``frame_sink(env, trajectory, world, source)`` is called per tick (video)."""
     env = open_env(setup, render=frame_sink is not None)
     try:
         return _loop(env, setup, seed, frame_sink, timings or Timings())
@@ -159,7 +164,7 @@ def _loop(env, setup: RunSetup, seed: int, frame_sink, timings: Timings) -> Epis
         command, trajectory = driver.act(world)
         t3 = t()
         if frame_sink is not None:
-            frame_sink(env, trajectory)
+            frame_sink(env, trajectory, world, source)
         # A list, not an array: some highway-env rewards test `action in [0, 2]` (discrete-action era).
         action = command_to_action(command, setup.controller_config.vehicle).tolist()
         _, _, terminated, truncated, _ = env.step(action)
@@ -175,6 +180,8 @@ def _loop(env, setup: RunSetup, seed: int, frame_sink, timings: Timings) -> Epis
             end_reason = "arrived"
         if terminated or truncated or collided:
             break
+    for name, seconds in getattr(source, "timings", {}).items():
+        clock[f"world_model.{name}"] += seconds
     rec.record(capture(env, len(rec.rows) * sc.dt_s, ids))
     c = rec.columns()
     return EpisodeLog(sc.name, setup.planner, setup.world_model, seed, sc.dt_s, *c[:9], c[9].astype(bool), c[10],

@@ -5,11 +5,13 @@ from control.controller import ControllerConfig
 from planning.rule_planner import RulePlannerConfig
 from sim.config import CONFIG_DIR, apply_overrides, from_dict, load_yaml
 from sim.drivers import driver_names
+from sim.perception_world import PerceptionConfig
 from sim.runner import RunSetup
 from sim.scenarios import load_scenario
+from sim.sensors.rig import load_rig
 from sim.world_sources import WORLD_SOURCES
 
-SECTIONS = ("scenario", "planner", "controller")
+SECTIONS = ("scenario", "planner", "controller", "perception", "sensors")
 
 
 def split_overrides(overrides: list[str]) -> dict[str, list[str]]:
@@ -36,6 +38,10 @@ def load_controller_config(overrides: list[str]) -> ControllerConfig:
     return from_dict(ControllerConfig, data, "controller.")
 
 
+def load_perception_config(overrides: list[str]) -> PerceptionConfig:
+    return from_dict(PerceptionConfig, apply_overrides(load_yaml(CONFIG_DIR / "perception.yaml"), overrides), "perception.")
+
+
 def build_setup(scenario: str, planner: str, world_model: str, overrides: list[str] | None = None) -> RunSetup:
     """Validated RunSetup; every user mistake is a ValueError naming the valid choices."""
     if planner not in driver_names():
@@ -46,4 +52,5 @@ def build_setup(scenario: str, planner: str, world_model: str, overrides: list[s
     controller = load_controller_config(groups["controller"])
     planner_cfg = load_planner_config(groups["planner"])
     planner_cfg = RulePlannerConfig(**{**planner_cfg.__dict__, "controller": controller})
-    return RunSetup(load_scenario(scenario, groups["scenario"]), planner, world_model, planner_cfg, controller)
+    return RunSetup(load_scenario(scenario, groups["scenario"]), planner, world_model, planner_cfg, controller,
+                    load_perception_config(groups["perception"]), load_rig("default", groups["sensors"]))

@@ -13,8 +13,9 @@ from sim.frames import map_to_he_xy
 class VideoRecorder:
     """``frame_sink`` for the runner: renders each tick and writes an MP4 with OpenCV.
 
-    With a sensor rig, the first camera's view (ground-truth boxes drawn) stands beside the
-    top-down view.
+    With a sensor rig, the first camera's view stands beside the top-down view: the camera frame the
+    ``perception`` world model saw with its tracked boxes (magenta, track ids), otherwise a rendered
+    frame with the ground-truth boxes (yellow).
     """
 
     def __init__(self, path: str | Path, fps: float = 10.0, rig=None, seed: int = 0, total_frames: int | None = None
@@ -30,7 +31,7 @@ class VideoRecorder:
         self._writer: cv2.VideoWriter | None = None
         self.frames = 0
 
-    def __call__(self, env, trajectory: Trajectory | None) -> None:
+    def __call__(self, env, trajectory: Trajectory | None, world=None, source=None) -> None:
         frame = env.render()
         if frame is None:
             return
@@ -39,7 +40,7 @@ class VideoRecorder:
             self._draw_trajectory(env, frame, trajectory)
         self._draw_text(env, frame)
         if self.rig is not None and self.rig.cameras:
-            frame = np.hstack([self._camera_view(env, frame.shape[0]), frame])
+            frame = np.hstack([self._camera_view(env, frame.shape[0], world, source), frame])
         if self._writer is None:
             h, w = frame.shape[:2]
             self._writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter_fourcc(*"mp4v"), self.fps, (w, h))
@@ -49,13 +50,21 @@ class VideoRecorder:
         self.frames += 1
         self._bar.update(1)
 
-    def _camera_view(self, env, height: int) -> np.ndarray:
+    def _camera_view(self, env, height: int, world=None, source=None) -> np.ndarray:
         from sim.ground_truth import VehicleIds, capture
         from sim.roadmap import build_lane_map
         from sim.sensors.rig import RigConfig
         from sim.sensors.simulator import SensorSimulator
         from sim.sensors.views import camera_with_boxes
 
+        seen = getattr(source, "last_frame", None)
+        if seen is not None and seen.cameras and world is not None:
+            img = tracks_on_camera(seen.cameras[0], world)
+            scale = height / img.shape[0]
+            return cv2.resize(img, (int(round(img.shape[1] * scale)), height), interpolation=cv2.INTER_LINEAR)
+        if seen is not None:  # the camera dropped this frame
+            w = int(round(height * self.rig.cameras[0].width_px / self.rig.cameras[0].height_px))
+            return np.zeros((height, w, 3), np.uint8)
         if self._sensors is None:
             rig = RigConfig(cameras=self.rig.cameras[:1], lidars=(), noise=self.rig.noise)
             self._sensors = (SensorSimulator(rig, build_lane_map(env.unwrapped.road.network), self.seed), VehicleIds())
@@ -85,3 +94,20 @@ class VideoRecorder:
         if self._writer is not None:
             self._writer.release()
             self._writer = None
+
+
+def tracks_on_camera(cam, world) -> np.ndarray:
+    """BGR camera image with the world model's tracks (map frame) drawn as boxes with their ids."""
+    from sim.sensors.views import draw_boxes
+    from perception.camera_targets import box_corners
+
+    ego = world.ego
+    c, s = np.cos(ego.yaw_rad), np.sin(ego.yaw_rad)
+    corners = []
+    for t in world.tracks:
+        dx, dy = t.x_m - ego.x_m, t.y_m - ego.y_m
+        center = np.array([c * dx + s * dy, -s * dx + c * dy, 0.8])
+        corners.append(box_corners(center, np.array([t.length_m, t.width_m, 1.6]), t.yaw_rad - ego.yaw_rad))
+    img = np.ascontiguousarray(cam.rgb[..., ::-1])
+    draw_boxes(img, cam, corners, np.ones(len(corners), bool), [f"#{t.track_id}" for t in world.tracks], (255, 0, 255))
+    return img

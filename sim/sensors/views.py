@@ -22,22 +22,29 @@ def label_corners(labels: BoxLabels) -> np.ndarray:
 def camera_with_boxes(cam: CameraFrame, labels: BoxLabels, cam_index: int = 0) -> np.ndarray:
     """BGR image with each visible vehicle's 3-D box drawn and labelled with id and visibility."""
     img = np.ascontiguousarray(cam.rgb[..., ::-1])
-    for i, corners in enumerate(label_corners(labels)):
-        vis = labels.visible_fraction[i, cam_index] if labels.visible_fraction.shape[1] > cam_index else 0.0
-        if vis <= 0.0:
+    vis = labels.visible_fraction[:, cam_index] if labels.visible_fraction.shape[1] > cam_index else np.zeros(len(labels))
+    texts = [f"{i} {v:.0%}" for i, v in zip(labels.track_id, vis)]
+    draw_boxes(img, cam, label_corners(labels), vis > 0.0, texts, (0, 255, 255))
+    return img
+
+
+def draw_boxes(img: np.ndarray, cam: CameraFrame, corners: list[np.ndarray], show: np.ndarray, texts: list[str],
+               color: tuple[int, int, int]) -> None:
+    """Draw ego-frame boxes (8 corners each) that are wholly in front of the camera onto a BGR image."""
+    for i, box in enumerate(corners):
+        if not show[i]:
             continue
-        uv, z = cam.calibration.project(corners)
+        uv, z = cam.calibration.project(box)
         if (z <= 0.1).any():
             continue
         pts = np.round(uv).astype(np.int32)
         for a, b in _EDGES:
-            cv2.line(img, tuple(pts[a]), tuple(pts[b]), (0, 255, 255), 1, cv2.LINE_AA)
+            cv2.line(img, tuple(pts[a]), tuple(pts[b]), color, 1, cv2.LINE_AA)
         top = tuple(pts.min(axis=0))
         if np.ptp(pts[:, 0]) < 25:  # too small to label legibly
             continue
-        cv2.putText(img, f"{labels.track_id[i]} {vis:.0%}", (top[0], max(top[1] - 2, 8)),
-                    cv2.FONT_HERSHEY_SIMPLEX, 0.3, (255, 255, 255), 1, cv2.LINE_AA)
-    return img
+        cv2.putText(img, texts[i], (top[0], max(top[1] - 2, 8)), cv2.FONT_HERSHEY_SIMPLEX, 0.3, (255, 255, 255), 1,
+                    cv2.LINE_AA)
 
 
 def lidar_bev(lidars: tuple[LidarFrame, ...], labels: BoxLabels, range_m: float = 60.0, px_per_m: float = 6.0

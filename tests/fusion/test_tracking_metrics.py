@@ -98,3 +98,12 @@ def test_empty_sequence_and_bad_input():
         MotAccumulator().add_frame([1, 2], [[0.0, 0.0]], [], [])
     with pytest.raises(ValueError):
         MotAccumulator().add_frame([1, 1], [[0.0, 0.0], [1.0, 0.0]], [], [])
+
+
+def test_ignored_ground_truth_is_dont_care():
+    acc = MotAccumulator(threshold_m=2.0)
+    # gt 1 seen, gt 2 occluded (ignored): a hypothesis on gt 2 is no FP, missing it is no miss
+    acc.add_frame([1, 2], [[10.0, 0.0], [20.0, 0.0]], [7, 8], [[10.2, 0.0], [20.1, 0.0]], gt_ignore=[False, True])
+    acc.add_frame([1, 2], [[11.0, 0.0], [21.0, 0.0]], [7], [[11.1, 0.0]], gt_ignore=[False, True])
+    s = acc.summary()
+    assert s["num_gt"] == 2 and s["num_false_positives"] == 0 and s["num_misses"] == 0 and s["mota"] == 1.0
