@@ -1,4 +1,5 @@
-# Quick start: `make demo` (set-up + a closed-loop run with metrics and a video) and `make test`.
+# Quick start: `make demo` (set-up + a closed-loop run of the full perception stack with metrics and a
+# video) and `make test`.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -17,8 +18,8 @@ $(STAMP): pyproject.toml scripts/install-system-deps.sh
 	touch $(STAMP)
 
 demo: install
-	$(BIN)/drivestack simulate --scenario highway --planner rule --world-model ground_truth \
-		--episodes 4 --seed 0 --video out/demo.mp4 --json out/demo.json
+	$(BIN)/drivestack simulate --scenario highway --planner rule --world-model perception \
+		--episodes 2 --seed 0 --video out/demo.mp4 --json out/demo.json
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -61,27 +61,46 @@ def fit_covariance(pairs: list[tuple[dict, BoxLabels]], max_match_m: float = 4.0
     return CovarianceModel(float(np.sqrt(np.mean(np.square(ratio_r)))), float(np.sqrt(np.mean(np.square(ratio_l)))))
 
 
+def fit_depth_gain(pairs: list[tuple[dict, BoxLabels, CameraCalibration]], max_match_m: float = 4.0) -> float:
+    """Median ratio of true to decoded optical depth over confident detections matched to the nearest
+    label within ``max_match_m`` (1.0 with fewer than 10 matches)."""
+    ratios = []
+    for boxes, labels, cal in pairs:
+        if not len(labels):
+            continue
+        _, true_depth = cal.project(labels.center_m)
+        for k in np.flatnonzero(boxes["score"] >= 0.3):
+            d = np.hypot(*(labels.center_m[:, :2] - boxes["center_m"][k, :2]).T)
+            if d.min() < max_match_m:
+                ratios.append(true_depth[int(np.argmin(d))] / boxes["depth_m"][k])
+    return float(np.median(ratios)) if len(ratios) >= 10 else 1.0
+
+
 def decode_output(heat_logits: torch.Tensor, reg: torch.Tensor, cal: CameraCalibration, geo: CameraInput,
-                  threshold: float) -> dict[str, np.ndarray]:
+                  threshold: float, depth_gain: float = 1.0) -> dict[str, np.ndarray]:
     """One image's network output -> decoded boxes plus the log depth-error scale of each."""
     reg_np = reg.float().cpu().numpy()
-    boxes = decode_image(torch.sigmoid(heat_logits).float().cpu().numpy(), reg_np[:-1], cal, geo, threshold)
+    boxes = decode_image(torch.sigmoid(heat_logits).float().cpu().numpy(), reg_np[:-1], cal, geo, threshold,
+                         depth_gain=depth_gain)
     boxes["log_b"] = np.clip(reg_np[-1].ravel()[boxes["cell"]], -6.0, 2.0)
     return boxes
 
 
-def load_camera_net(path: str | Path = DEFAULT_WEIGHTS, device: str = "auto") -> tuple[CameraCenterNet, CovarianceModel]:
-    """Weights saved by training; a missing, corrupt or mismatched file is a ValueError naming it."""
+def load_camera_net(path: str | Path = DEFAULT_WEIGHTS, device: str = "auto"
+                    ) -> tuple[CameraCenterNet, CovarianceModel, float]:
+    """Network, covariance model and depth gain saved by training; a missing, corrupt or mismatched
+    file is a ValueError naming it."""
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
         net = CameraCenterNet(CameraInput(**ckpt["input"]))
         net.load_state_dict(ckpt["model"])
         cov = CovarianceModel(**ckpt.get("covariance", {}))
+        gain = float(ckpt.get("depth_gain", 1.0))
     except FileNotFoundError as exc:
         raise ValueError(f"camera weights not found: {path}") from exc
     except (RuntimeError, KeyError, TypeError, EOFError, ValueError, pickle.UnpicklingError) as exc:
         raise ValueError(f"cannot load camera weights {path}: {str(exc).splitlines()[0]}") from exc
-    return net.to(resolve_device(device)).eval(), cov
+    return net.to(resolve_device(device)).eval(), cov, gain
 
 
 class CameraNetDetector:
@@ -92,7 +111,7 @@ class CameraNetDetector:
 
     def __init__(self, weights: str | Path = DEFAULT_WEIGHTS, device: str = "auto", threshold: float = 0.1,
                  bf16: bool | None = None) -> None:
-        (self.net, self.cov), self.threshold = load_camera_net(weights, device), threshold
+        (self.net, self.cov, self.depth_gain), self.threshold = load_camera_net(weights, device), threshold
         self.device = next(self.net.parameters()).device
         self.bf16 = (self.device.type == "cuda") if bf16 is None else bf16
         """bf16 autocast: on by default on GPU, off on CPU."""
@@ -115,7 +134,8 @@ class CameraNetDetector:
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
                 heat, reg = self.net(images)
             for i, (b, cam) in enumerate(jobs):
-                per_frame[b].append(decode_output(heat[i, 0], reg[i], cam.calibration, geo, self.threshold))
+                per_frame[b].append(decode_output(heat[i, 0], reg[i], cam.calibration, geo, self.threshold,
+                                                  self.depth_gain))
         return [self._detections(boxes, f.stamp) for boxes, f in zip(per_frame, frames)]
 
     def _detections(self, boxes: list[dict], stamp: float) -> Detections:

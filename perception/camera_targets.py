@@ -87,9 +87,10 @@ def _sigma_cells(labels: BoxLabels, k: int, cal: CameraCalibration, geo: CameraI
 
 
 def decode_image(heatmap: np.ndarray, regression: np.ndarray, cal: CameraCalibration, geo: CameraInput,
-                 threshold: float, max_objects: int = 50) -> dict[str, np.ndarray]:
+                 threshold: float, max_objects: int = 50, depth_gain: float = 1.0) -> dict[str, np.ndarray]:
     """Peaks of a (H_out, W_out) score map with their (C, H_out, W_out) regression -> boxes in the ego
-    frame: ``center_m``, ``size_m``, ``yaw_rad``, ``score``, ``depth_m`` and the peak cells ``cell``."""
+    frame: ``center_m``, ``size_m``, ``yaw_rad``, ``score``, ``depth_m`` and the peak cells ``cell``.
+    ``depth_gain`` multiplies the regressed depths (a correction fitted on validation data)."""
     padded = np.pad(heatmap, 1, constant_values=-np.inf)
     neigh = np.max([padded[1 + dr: 1 + dr + heatmap.shape[0], 1 + dc: 1 + dc + heatmap.shape[1]]
                     for dr in (-1, 0, 1) for dc in (-1, 0, 1)], axis=0)
@@ -98,7 +99,7 @@ def decode_image(heatmap: np.ndarray, regression: np.ndarray, cal: CameraCalibra
     cv, cu = np.divmod(peaks, heatmap.shape[1])
     r = regression.reshape(regression.shape[0], -1)[:, peaks]
     uv = np.column_stack([(cu + r[0]) * geo.stride, (cv + r[1]) * geo.stride + geo.crop_top_px])
-    depth = np.exp(r[2])
+    depth = np.exp(r[2]) * depth_gain
     center = cal.unproject(uv, depth) if len(peaks) else np.zeros((0, 3))
     azimuth = np.arctan2(center[:, 1], center[:, 0])
     yaw = np.arctan2(r[6], r[7]) / 2.0 + azimuth

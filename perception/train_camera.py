@@ -6,11 +6,12 @@ from __future__ import annotations
 from dataclasses import asdict
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch.nn import functional as F
 
 from perception.camera_data import CameraFrames, collate, photometric
-from perception.camera_detector import CovarianceModel, decode_output, fit_covariance
+from perception.camera_detector import CovarianceModel, decode_output, fit_covariance, fit_depth_gain
 from perception.camera_net import CameraCenterNet
 from perception.camera_targets import CameraInput
 from perception.detections import Detections
@@ -39,7 +40,7 @@ def train_camera(data: Path, out: Path, cfg: TrainConfig, resume: bool = False) 
     loader = torch.utils.data.DataLoader(train, cfg.batch_size, shuffle=True, collate_fn=collate,
                                          generator=torch.Generator().manual_seed(cfg.seed))
     gen = torch.Generator().manual_seed(cfg.seed)
-    cov = {"model": CovarianceModel()}
+    fitted = {"covariance": CovarianceModel(), "depth_gain": 1.0}
 
     def loss(batch) -> torch.Tensor:
         images, heat, index, reg_t = batch
@@ -49,11 +50,12 @@ def train_camera(data: Path, out: Path, cfg: TrainConfig, resume: bool = False) 
 
     def validate() -> float:
         recalibrate_batchnorm(net, train, device, seed=cfg.seed)
-        ap, cov["model"] = validate_camera(net, val, device)
+        ap, fitted["covariance"], fitted["depth_gain"] = validate_camera(net, val, device)
         return ap
 
     def payload() -> dict:
-        return {"model": net.state_dict(), "input": asdict(geo), "covariance": asdict(cov["model"]),
+        return {"model": net.state_dict(), "input": asdict(geo), "covariance": asdict(fitted["covariance"]),
+                "depth_gain": fitted["depth_gain"],
                 "kind": "camera_centernet"}
 
     return fit(Fit(net, loader, loss, validate, payload), cfg, out, resume)
@@ -81,15 +83,20 @@ def recalibrate_batchnorm(net: CameraCenterNet, data: CameraFrames, device, batc
 
 
 @torch.no_grad()
-def validate_camera(net: CameraCenterNet, val: CameraFrames, device) -> tuple[float, CovarianceModel]:
-    """Validation AP@2m (camera-visible ground truth) and the covariance model fitted on it."""
+def validate_camera(net: CameraCenterNet, val: CameraFrames, device) -> tuple[float, CovarianceModel, float]:
+    """Validation AP@2m (camera-visible ground truth) after the depth gain and covariance model are
+    fitted on the same frames; returns all three."""
     net.eval()
-    decoded, pairs = [], []
+    outputs = []
     for i in range(len(val)):
         image, _, labels, cal = val[i]
         heat, reg = net(torch.from_numpy(image)[None].to(device))
-        boxes = decode_output(heat[0, 0], reg[0], cal, net.geo, threshold=0.05)
-        decoded.append((boxes, labels))
-        pairs.append((Detections(0.0, "camera", boxes["center_m"], boxes["size_m"], boxes["yaw_rad"], boxes["score"],
-                                 torch.zeros(len(boxes["score"]), 2, 2).numpy()), labels))
-    return float(evaluate(pairs, "camera")["ap"][2.0]), fit_covariance(decoded)
+        outputs.append((heat[0, 0], reg[0], labels, cal))
+    decode = lambda gain: [(decode_output(h, r, cal, net.geo, 0.05, gain), labels, cal)  # noqa: E731
+                           for h, r, labels, cal in outputs]
+    gain = fit_depth_gain(decode(1.0))
+    decoded = decode(gain)
+    pairs = [(Detections(0.0, "camera", b["center_m"], b["size_m"], b["yaw_rad"], b["score"],
+                         np.zeros((len(b["score"]), 2, 2))), labels) for b, labels, _ in decoded]
+    cov = fit_covariance([(b, labels) for b, labels, _ in decoded])
+    return float(evaluate(pairs, "camera")["ap"][2.0]), cov, gain

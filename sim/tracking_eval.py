@@ -9,7 +9,6 @@ import numpy as np
 
 from fusion.tracker import MultiObjectTracker
 from fusion.tracking_metrics import MotAccumulator
-from perception.detections import Detections
 from sim.ground_truth import ego_state
 from sim.perception_world import above_score, load_detector
 from sim.runner import RunSetup, drive, open_env
@@ -27,13 +26,15 @@ class TrackingJob:
 
 
 def track_episode(job: TrackingJob) -> dict[str, MotAccumulator]:
-    """One shadow episode -> an accumulator per sensor set. Ground truth that no sensor of the set sees
+    """One shadow episode -> an accumulator per sensor set (the sets whose detectors the perception
+    config lists). Ground truth that no sensor of the set sees
     in a frame (no lidar return, under 10 % visible in the camera) is don't-care there."""
     setup, cfg = job.setup, job.setup.perception
     rig = setup.rig or load_rig()
-    nets = {n: load_detector(n, cfg.device) for n in ("lidar", "camera")}
-    trackers = {k: MultiObjectTracker(cfg.tracker) for k in SENSOR_SETS}
-    accs = {k: MotAccumulator(2.0, job.max_range_m) for k in SENSOR_SETS}
+    sets = {k: used for k, used in SENSOR_SETS.items() if set(used) <= set(cfg.detectors)}
+    nets = {n: load_detector(n, cfg.device) for n in cfg.detectors}
+    trackers = {k: MultiObjectTracker(cfg.tracker) for k in sets}
+    accs = {k: MotAccumulator(2.0, job.max_range_m) for k in sets}
     env = open_env(setup)
     try:
         sensors = None
@@ -42,7 +43,7 @@ def track_episode(job: TrackingJob) -> dict[str, MotAccumulator]:
             frame = sensors.step(tick.gt)
             dets = {n: above_score(net.detect(frame), cfg.score_threshold) for n, net in nets.items()}
             ego = ego_state(tick.gt.ego_vehicle, tick.gt.ego, tick.gt.stamp)
-            for name, used in SENSOR_SETS.items():
+            for name, used in sets.items():
                 trackers[name].update([dets[n] for n in used], ego, tick.gt.stamp)
                 _score_frame(accs[name], trackers[name], frame.labels, ego, used)
     finally:

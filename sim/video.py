@@ -38,6 +38,8 @@ class VideoRecorder:
         frame = np.ascontiguousarray(frame[..., ::-1])  # RGB -> BGR for OpenCV
         if trajectory is not None:
             self._draw_trajectory(env, frame, trajectory)
+        if world is not None and world.source != "ground_truth":
+            self._draw_tracks(env, frame, world)
         self._draw_text(env, frame)
         if self.rig is not None and self.rig.cameras:
             frame = np.hstack([self._camera_view(env, frame.shape[0], world, source), frame])
@@ -82,6 +84,19 @@ class VideoRecorder:
         pts = map_to_he_xy(trajectory.xy_m)
         pix = np.array([viewer.sim_surface.pos2pix(x, y) for x, y in pts], dtype=np.int32)
         cv2.polylines(frame, [pix.reshape(-1, 1, 2)], False, (0, 200, 0), 2, cv2.LINE_AA)
+
+    @staticmethod
+    def _draw_tracks(env, frame: np.ndarray, world) -> None:
+        """The world model's tracks as magenta outlines on the top-down view."""
+        viewer = getattr(env.unwrapped, "viewer", None)
+        if viewer is None:
+            return
+        for t in world.tracks:
+            c, s = np.cos(t.yaw_rad), np.sin(t.yaw_rad)
+            half = np.array([[1, 1], [1, -1], [-1, -1], [-1, 1]]) * [t.length_m / 2, t.width_m / 2]
+            corners = np.column_stack([t.x_m + c * half[:, 0] - s * half[:, 1], t.y_m + s * half[:, 0] + c * half[:, 1]])
+            pix = np.array([viewer.sim_surface.pos2pix(x, y) for x, y in map_to_he_xy(corners)], dtype=np.int32)
+            cv2.polylines(frame, [pix.reshape(-1, 1, 2)], True, (255, 0, 255), 1, cv2.LINE_AA)
 
     @staticmethod
     def _draw_text(env, frame: np.ndarray) -> None:

@@ -1,7 +1,9 @@
 """Shared fixtures: hand-built lane maps and world models in the project's own types."""
+import json
 import os
 
 import numpy as np
+import pytest
 
 os.environ["SDL_VIDEODRIVER"] = "offscreen"  # highway-env renders nothing under "dummy"
 
@@ -35,3 +37,18 @@ def make_world(lane_map: LaneMap, ego_xy_v: tuple[float, float, float], tracks: 
                ego_lane: str | None, stamp: float = 0.0, yaw: float = 0.0) -> WorldModel:
     x, y, v = ego_xy_v
     return WorldModel(stamp, EgoState(stamp, x, y, yaw, v), tuple(tracks), lane_map, ego_lane)
+
+
+@pytest.fixture(scope="session")
+def tiny_data(tmp_path_factory):
+    """A tiny data set for the training smoke tests (one val frame, the rest train)."""
+    from sim.datagen import DatagenConfig, generate
+    from sim.sensors.rig import load_rig
+
+    out = tmp_path_factory.mktemp("tiny_data")
+    generate(DatagenConfig(("highway",), frames=4, seed=3, frames_per_episode=2), load_rig(), out, workers=1)
+    m = json.loads((out / "manifest.json").read_text())
+    for i, row in enumerate(m["frames"]):  # one val frame, the rest train, whatever the seed split said
+        row["split"] = "val" if i == 0 else "train"
+    (out / "manifest.json").write_text(json.dumps(m))
+    return out

@@ -42,7 +42,7 @@ def test_training_smoke_checkpoints_log_resume_and_load(tiny_data, tmp_path):
     assert train_camera(tiny_data, tmp_path, dataclasses.replace(cfg, epochs=2), resume=True)["epochs"] == 2
     assert len((tmp_path / "metrics.csv").read_text().strip().splitlines()) == 3
     det = CameraNetDetector(tmp_path / "best.pt", device="cpu", threshold=0.0)
-    assert isinstance(det.cov, CovarianceModel)
+    assert isinstance(det.cov, CovarianceModel) and 0.5 < det.depth_gain < 2.0
     frame = load_frame(tiny_data / read_manifest(tiny_data)["frames"][0]["path"])
     out = det.detect(frame)
     assert out.source == "camera" and out.center_m.shape[1] == 3 and np.isfinite(out.covariance_m2).all()

@@ -67,3 +67,14 @@ def test_perception_config_errors_are_clear():
     setup = build_setup("highway", "rule", "perception", ["perception.detectors=[radar]"])
     with pytest.raises(ValueError, match="unknown detector 'radar'"):
         make_world_source("perception", setup.perception, setup.rig)
+
+
+def test_tracking_evaluation_scores_each_sensor_set_against_ground_truth():
+    from sim.tracking_eval import TrackingJob, combine, track_episode
+
+    setup = build_setup("highway", "rule", "ground_truth", ["scenario.duration_s=3"])
+    accs = track_episode(TrackingJob(setup, seed=3))
+    assert set(accs) == {"lidar+camera", "lidar", "camera"}
+    both = combine([accs["lidar+camera"].summary()])
+    assert both["num_gt"] > 20 and both["mota"] > 0.5 and both["idf1"] > 0.5
+    assert set(both["by_range"]) == {"0-20", "20-40", "40-60"}
