@@ -48,7 +48,7 @@ class CameraFrames(torch.utils.data.Dataset):
         rgb, cal, _ = self.samples[0]
         if rgb.shape[:2] != (geo.height_px, geo.width_px):
             raise ValueError(f"images are {rgb.shape[1]}x{rgb.shape[0]}; the network expects {geo.width_px}x{geo.height_px}")
-        self.samples = [(s[0][geo.crop_top_px:], s[1], s[2]) for s in self.samples]
+        self.samples = [(geo.crop(s[0]), s[1], s[2]) for s in self.samples]
         self.can_flip = mirror_symmetric(cal)
 
     def __len__(self) -> int:

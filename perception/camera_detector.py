@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from perception.calibration import CameraCalibration
-from perception.camera_net import CameraCenterNet
+from perception.camera_net import CameraCenterNet, fuse_batchnorm
 from perception.camera_targets import CameraInput, decode_image
 from perception.detections import Detections
 from perception.frames import BoxLabels, SensorFrame
@@ -88,8 +88,9 @@ def decode_output(heat_logits: torch.Tensor, reg: torch.Tensor, cal: CameraCalib
 
 def load_camera_net(path: str | Path = DEFAULT_WEIGHTS, device: str = "auto"
                     ) -> tuple[CameraCenterNet, CovarianceModel, float]:
-    """Network, covariance model and depth gain saved by training; a missing, corrupt or mismatched
-    file is a ValueError naming it."""
+    """Network (for inference: BatchNorm folded into the convolutions, channels-last), covariance
+    model and depth gain saved by training; a missing, corrupt or mismatched file is a ValueError
+    naming it."""
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
         net = CameraCenterNet(CameraInput(**ckpt["input"]))
@@ -100,7 +101,7 @@ def load_camera_net(path: str | Path = DEFAULT_WEIGHTS, device: str = "auto"
         raise ValueError(f"camera weights not found: {path}") from exc
     except (RuntimeError, KeyError, TypeError, EOFError, ValueError, pickle.UnpicklingError) as exc:
         raise ValueError(f"cannot load camera weights {path}: {str(exc).splitlines()[0]}") from exc
-    return net.to(resolve_device(device)).eval(), cov, gain
+    return fuse_batchnorm(net).to(resolve_device(device), memory_format=torch.channels_last), cov, gain
 
 
 class CameraNetDetector:
@@ -130,7 +131,7 @@ class CameraNetDetector:
                                  f"the network expects ({geo.height_px}, {geo.width_px}, 3)")
         per_frame: list[list[dict]] = [[] for _ in frames]
         if jobs:
-            images = torch.from_numpy(np.stack([cam.rgb[geo.crop_top_px:] for _, cam in jobs])).to(self.device)
+            images = torch.from_numpy(np.stack([geo.crop(cam.rgb) for _, cam in jobs])).to(self.device)
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
                 heat, reg = self.net(images)
             for i, (b, cam) in enumerate(jobs):

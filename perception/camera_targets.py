@@ -21,17 +21,23 @@ REG_CHANNELS = 8
 
 @dataclass(frozen=True)
 class CameraInput:
-    """What the network sees of a ``width_px`` x ``height_px`` image: rows ``crop_top_px`` to the
-    bottom (the sky above holds no vehicle), with outputs every ``stride`` pixels."""
+    """What the network sees of a ``width_px`` x ``height_px`` image: rows ``crop_top_px`` to
+    ``crop_bottom_px``, with outputs every ``stride`` pixels. On the default rig the sky above row 48
+    holds no vehicle, and below row 128 lies only road just ahead of the bumper: a vehicle centre
+    projecting there would overlap the ego."""
 
     width_px: int = 320
     height_px: int = 160
     crop_top_px: int = 48
+    crop_bottom_px: int = 128
     stride: int = 4
 
     @property
     def out_shape(self) -> tuple[int, int]:
-        return (self.height_px - self.crop_top_px) // self.stride, self.width_px // self.stride
+        return (self.crop_bottom_px - self.crop_top_px) // self.stride, self.width_px // self.stride
+
+    def crop(self, image: np.ndarray) -> np.ndarray:
+        return image[self.crop_top_px:self.crop_bottom_px]
 
 
 @dataclass(frozen=True)

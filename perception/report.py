@@ -12,7 +12,7 @@ from perception.evaluation import evaluate
 from perception.registry import VISIBILITY, make_detector
 
 
-def evaluate_model(model: str, data: Path, split: str, max_frames: int | None = None) -> dict:
+def evaluate_model(model: str, data: Path, split: str, max_frames: int | None = None, ground_truth: str = "auto") -> dict:
     detector = make_detector(model)
     rows = [f for f in read_manifest(data)["frames"] if f["split"] == split][:max_frames]
     if not rows:
@@ -24,7 +24,7 @@ def evaluate_model(model: str, data: Path, split: str, max_frames: int | None = 
         det = detector.detect(frame)
         latency.append(1000.0 * (time.perf_counter() - t0))
         pairs.append((det, frame.labels))
-    result = evaluate(pairs, VISIBILITY.get(model, "any"))
+    result = evaluate(pairs, VISIBILITY.get(model, "any") if ground_truth == "auto" else ground_truth)
     return {**result, "model": model, "split": split, "frames": len(rows), "latency_ms_median": statistics.median(latency)}
 
 

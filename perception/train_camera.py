@@ -34,7 +34,10 @@ def train_camera(data: Path, out: Path, cfg: TrainConfig, resume: bool = False) 
     torch.manual_seed(cfg.seed)
     device = resolve_device(cfg.device)
     geo = CameraInput()
-    net = CameraCenterNet(geo).to(device)
+    net = CameraCenterNet(geo)
+    if cfg.init_weights:
+        net.load_state_dict(torch.load(cfg.init_weights, map_location="cpu", weights_only=True)["model"])
+    net = net.to(device)
     train = CameraFrames(data, "train", geo, augment_data=True, seed=cfg.seed, max_frames=cfg.max_train_frames)
     val = CameraFrames(data, "val", geo, max_frames=cfg.max_val_frames)
     loader = torch.utils.data.DataLoader(train, cfg.batch_size, shuffle=True, collate_fn=collate,

@@ -25,6 +25,8 @@ class TrainConfig:
     max_train_frames: int | None = None
     max_val_frames: int | None = 200
     regression_weight: float = 1.0
+    init_weights: str | None = None
+    """Start from the network weights of this checkpoint (fine-tuning) instead of from scratch."""
 
 
 def focal_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

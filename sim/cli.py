@@ -75,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--batch-size", type=int, default=8)
     tr.add_argument("--lr", type=float, default=None, help="default: 3e-3 (lidar), 1e-3 (camera)")
     tr.add_argument("--max-train-frames", type=int, default=None)
+    tr.add_argument("--init-weights", default=None, help="fine-tune from this checkpoint (camera)")
     tr.add_argument("--patience", type=int, default=3, help="stop after this many epochs without a better val AP")
     tr.add_argument("--device", default="auto", help="cpu, cuda or auto")
     tr.add_argument("--seed", type=int, default=0)
@@ -84,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     ep.add_argument("--data", type=Path, required=True, help="directory written by datagen")
     ep.add_argument("--split", default="test", choices=["train", "val", "test"])
     ep.add_argument("--max-frames", type=int, default=None)
+    ep.add_argument("--ground-truth", default="auto", choices=["auto", "lidar", "camera", "any"],
+                    help="which vehicles count: seen by the model's sensor (auto), by lidar, camera or either")
     ep.add_argument("--json", type=Path, default=None)
     et = sub.add_parser("evaluate-tracking", help="MOTA / IDF1 of the tracker per sensor set against ground truth")
     et.add_argument("--scenario", default="highway")

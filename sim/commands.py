@@ -121,7 +121,8 @@ def train(args: argparse.Namespace) -> int:
     lr = args.lr if args.lr is not None else {"lidar": 3e-3, "camera": 1e-3}[args.model]
     out = args.out or Path("runs") / args.model
     cfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=lr, seed=args.seed, device=args.device,
-                      max_train_frames=args.max_train_frames, patience=args.patience)
+                      max_train_frames=args.max_train_frames, patience=args.patience,
+                      init_weights=args.init_weights)
     result = {"lidar": train_lidar, "camera": train_camera}[args.model](args.data, out, cfg, resume=args.resume)
     print(f"best validation AP@2m {result['best_val_ap_2m']:.3f} after {result['epochs']} epochs, "
           f"{result['wall_s'] / 60:.1f} min; weights: {out / 'best.pt'}")
@@ -132,7 +133,7 @@ def evaluate_perception(args: argparse.Namespace) -> int:
     from perception.report import evaluate_model, format_report
 
     _positive("--max-frames", args.max_frames)
-    result = evaluate_model(args.model, args.data, args.split, args.max_frames)
+    result = evaluate_model(args.model, args.data, args.split, args.max_frames, args.ground_truth)
     print(format_report(result))
     if args.json is not None:
         write_json(args.json, {**result, "ap": {str(k): v for k, v in result["ap"].items()},
