@@ -104,9 +104,15 @@ def load_camera_net(path: str | Path = DEFAULT_WEIGHTS, device: str = "auto"
     return fuse_batchnorm(net).to(resolve_device(device), memory_format=torch.channels_last), cov, gain
 
 
+def has_signal(rgb: np.ndarray, min_std: float = 2.0) -> bool:
+    """False for a blank frame (black, white or any single colour: a failed or covered camera),
+    which the network must not be asked about: it has never seen one and finds dark cars in it."""
+    return float(rgb[::4, ::4].std()) >= min_std
+
+
 class CameraNetDetector:
-    """Runs on every camera of a frame whose resolution matches the network; a dropped camera gives
-    no boxes. A wrong image shape is a ValueError naming the camera."""
+    """Runs on every camera image of a frame; a dropped camera or a blank image gives no boxes, a
+    wrong image shape is a ValueError naming the camera."""
 
     name = "camera"
 
@@ -124,11 +130,12 @@ class CameraNetDetector:
     def detect_batch(self, frames: list[SensorFrame]) -> list[Detections]:
         """One forward pass over every camera image of every frame; results in the frames' order."""
         geo = self.net.geo
-        jobs = [(b, cam) for b, f in enumerate(frames) for cam in f.cameras]
-        for _, cam in jobs:
-            if cam.rgb.shape != (geo.height_px, geo.width_px, 3):
-                raise ValueError(f"camera '{cam.calibration.name}' image is {cam.rgb.shape}; "
-                                 f"the network expects ({geo.height_px}, {geo.width_px}, 3)")
+        for f in frames:
+            for cam in f.cameras:
+                if cam.rgb.shape != (geo.height_px, geo.width_px, 3):
+                    raise ValueError(f"camera '{cam.calibration.name}' image is {cam.rgb.shape}; "
+                                     f"the network expects ({geo.height_px}, {geo.width_px}, 3)")
+        jobs = [(b, cam) for b, f in enumerate(frames) for cam in f.cameras if has_signal(cam.rgb)]
         per_frame: list[list[dict]] = [[] for _ in frames]
         if jobs:
             images = torch.from_numpy(np.stack([geo.crop(cam.rgb) for _, cam in jobs])).to(self.device)

@@ -40,6 +40,6 @@ def test_black_image_gives_no_detections_and_batched_bf16_paths_agree(tmp_path):
     for a, b in zip(single, det.detect_batch(frames)):
         assert len(a) == len(b) and np.allclose(a.center_m, b.center_m, atol=1e-3)
     bf16 = CameraNetDetector(DEFAULT_WEIGHTS, device="cpu", bf16=True).detect_batch(frames)
-    for a, b in zip(single, bf16):  # reduced precision: the confident cars again, within 1.5 m
+    for a, b in zip(single, bf16):  # bf16 carries ~0.4 % of log depth: the confident cars again, within 5 % of range
         for c in a.center_m[a.score > 0.5]:
-            assert len(b) and np.hypot(*(b.center_m[:, :2] - c[:2]).T).min() < 1.5
+            assert len(b) and np.hypot(*(b.center_m[:, :2] - c[:2]).T).min() < 0.5 + 0.05 * np.hypot(*c[:2])
