@@ -12,20 +12,24 @@ from perception.dataset import load_frame, read_manifest
 
 
 def bench_detector(model: str, data: Path, weights: Path | None, device: str, batch: int, frames: int, threads: int,
-                   bf16: bool | None) -> dict:
-    """``model`` is ``lidar`` or ``camera``; ``weights`` None means the shipped ones."""
+                   bf16: bool | None, repeats: int = 3) -> dict:
+    """``model`` is ``lidar`` or ``camera``; ``weights`` None means the shipped ones. Latency: the
+    median over ``repeats`` passes of each pass's median per-frame time."""
     torch.set_num_threads(threads)
     rows = read_manifest(data)["frames"][:frames]
     loaded = [load_frame(Path(data) / r["path"]) for r in rows]
     det = _network(model)(**({"weights": weights} if weights else {}), device=device, bf16=bf16)
     for f in loaded[:3]:
         det.detect(f)
-    lat = []
-    for f in loaded:
-        t0 = time.perf_counter()
-        det.detect(f)
-        _sync(det.device)
-        lat.append(1000.0 * (time.perf_counter() - t0))
+    runs = []
+    for _ in range(repeats):
+        lat = []
+        for f in loaded:
+            t0 = time.perf_counter()
+            det.detect(f)
+            _sync(det.device)
+            lat.append(1000.0 * (time.perf_counter() - t0))
+        runs.append(statistics.median(lat))
     chunks = [loaded[i:i + batch] for i in range(0, len(loaded) - batch + 1, batch)] or [loaded]
     t0 = time.perf_counter()
     for chunk in chunks:
@@ -33,7 +37,7 @@ def bench_detector(model: str, data: Path, weights: Path | None, device: str, ba
     _sync(det.device)
     fps = sum(len(c) for c in chunks) / (time.perf_counter() - t0)
     return {"model": model, "device": str(det.device), "bf16": det.bf16, "threads": threads, "frames": len(loaded),
-            "latency_ms_median": statistics.median(lat), "batch": batch, "frames_per_s": fps,
+            "latency_ms_median": statistics.median(runs), "latency_ms_runs": runs, "batch": batch, "frames_per_s": fps,
             "machine": f"{platform.machine()}, torch {torch.__version__}"}
 
 

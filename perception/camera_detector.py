@@ -15,7 +15,8 @@ import numpy as np
 import torch
 
 from perception.calibration import CameraCalibration
-from perception.camera_net import CameraCenterNet, fuse_batchnorm
+from perception.camera_net import CameraCenterNet
+from perception.inference import fuse_batchnorm
 from perception.camera_targets import CameraInput, decode_image
 from perception.detections import Detections
 from perception.frames import BoxLabels, SensorFrame

@@ -10,6 +10,7 @@ import torch
 from perception.bev import BevGrid, decode
 from perception.detections import Detections
 from perception.frames import SensorFrame, lidar_points_ego
+from perception.inference import fuse_batchnorm
 from perception.lidar_net import LidarCenterNet, batch_points
 
 DEFAULT_WEIGHTS = Path(__file__).parent / "weights" / "lidar.pt"
@@ -41,7 +42,7 @@ def load_lidar_net(path: str | Path = DEFAULT_WEIGHTS, device: str = "auto") -> 
         raise ValueError(f"lidar weights not found: {path}") from exc
     except (RuntimeError, KeyError, TypeError, EOFError, ValueError, pickle.UnpicklingError) as exc:
         raise ValueError(f"cannot load lidar weights {path}: {str(exc).splitlines()[0]}") from exc
-    return net.to(resolve_device(device), memory_format=torch.channels_last).eval()
+    return fuse_batchnorm(net).to(resolve_device(device), memory_format=torch.channels_last)
 
 
 class LidarNetDetector:

@@ -108,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     bp.add_argument("--batch", type=int, default=32)
     bp.add_argument("--frames", type=int, default=128)
     bp.add_argument("--threads", type=int, default=2)
+    bp.add_argument("--repeats", type=int, default=3, help="latency passes over the frames (median of their medians)")
     bp.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=None)
     bp.add_argument("--json", type=Path, default=None)
     bs = sub.add_parser("bench-sensors", help="camera and lidar generation time vs the bare highway-env step")

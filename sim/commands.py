@@ -184,11 +184,13 @@ def fit_surrogate(args: argparse.Namespace) -> int:
 def bench_perception(args: argparse.Namespace) -> int:
     from perception.bench import bench_detector
 
-    for name in ("--batch", "--frames", "--threads"):
+    for name in ("--batch", "--frames", "--threads", "--repeats"):
         _positive(name, getattr(args, name[2:]))
-    r = bench_detector(args.model, args.data, args.weights, args.device, args.batch, args.frames, args.threads, args.bf16)
+    r = bench_detector(args.model, args.data, args.weights, args.device, args.batch, args.frames, args.threads, args.bf16,
+                       args.repeats)
     print(f"{args.model} detector on {r['device']} ({r['threads']} threads, bf16 {r['bf16']}, {r['machine']}): "
-          f"median {r['latency_ms_median']:.1f} ms/frame at batch 1 over {r['frames']} frames, "
+          f"median {r['latency_ms_median']:.1f} ms/frame at batch 1 over {r['frames']} frames "
+          f"(passes: {', '.join(f'{v:.1f}' for v in r['latency_ms_runs'])} ms), "
           f"{r['frames_per_s']:.1f} frames/s at batch {r['batch']}")
     if args.json is not None:
         write_json(args.json, r)
