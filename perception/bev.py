@@ -81,15 +81,21 @@ def encode(labels: BoxLabels, grid: BevGrid, keep: np.ndarray | None = None) -> 
     return Targets(heat, np.array(idx, np.int64), np.array(reg, np.float32).reshape(-1, 8))
 
 
-def decode(heatmap: np.ndarray, regression: np.ndarray, grid: BevGrid, threshold: float = 0.3, max_objects: int = 100
-           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Peaks of a (S, S) score map with their (8, S, S) regression -> centres (N, 3), sizes (N, 3),
-    yaws (N,), scores (N,). A peak is a cell not lower than its 8 neighbours."""
+def local_peaks(heatmap: np.ndarray, threshold: float, max_objects: int) -> np.ndarray:
+    """Flat indices of the cells of a 2-D score map that are not lower than any of their 8
+    neighbours and reach ``threshold``, highest first, at most ``max_objects``."""
     padded = np.pad(heatmap, 1, constant_values=-np.inf)
     neigh = np.max([padded[1 + dr: 1 + dr + heatmap.shape[0], 1 + dc: 1 + dc + heatmap.shape[1]]
                     for dr in (-1, 0, 1) for dc in (-1, 0, 1)], axis=0)
     peaks = np.flatnonzero((heatmap >= neigh).ravel() & (heatmap.ravel() >= threshold))
-    peaks = peaks[np.argsort(-heatmap.ravel()[peaks])][:max_objects]
+    return peaks[np.argsort(-heatmap.ravel()[peaks])][:max_objects]
+
+
+def decode(heatmap: np.ndarray, regression: np.ndarray, grid: BevGrid, threshold: float = 0.3, max_objects: int = 100
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Peaks of a (S, S) score map with their (8, S, S) regression -> centres (N, 3), sizes (N, 3),
+    yaws (N,), scores (N,). A peak is a cell not lower than its 8 neighbours."""
+    peaks = local_peaks(heatmap, threshold, max_objects)
     ix, iy = np.divmod(peaks, heatmap.shape[1])
     r = regression.reshape(8, -1)[:, peaks]
     x = (ix + r[0]) * grid.cell_m - grid.half_extent_m

@@ -18,7 +18,7 @@ from perception.calibration import CameraCalibration
 from perception.camera_net import CameraCenterNet
 from perception.inference import fuse_batchnorm
 from perception.camera_targets import CameraInput, decode_image
-from perception.detections import Detections
+from perception.detections import Detections, ray_covariance
 from perception.frames import BoxLabels, SensorFrame
 from perception.lidar_detector import resolve_device
 
@@ -36,11 +36,7 @@ class CovarianceModel:
         """(N, 2, 2) ego-frame x, y covariance, long along each box's viewing ray."""
         s_r = depth_m * np.sqrt(2.0) * np.exp(log_b) * self.depth_scale
         s_l = self.lateral_per_m * depth_m + 0.05
-        az = np.arctan2(center_m[:, 1], center_m[:, 0])
-        rot = np.stack([np.stack([np.cos(az), -np.sin(az)], -1), np.stack([np.sin(az), np.cos(az)], -1)], -2)
-        diag = np.zeros((len(az), 2, 2))
-        diag[:, 0, 0], diag[:, 1, 1] = s_r ** 2, s_l ** 2
-        return rot @ diag @ rot.transpose(0, 2, 1)
+        return ray_covariance(np.arctan2(center_m[:, 1], center_m[:, 0]), s_r, s_l)
 
 
 def fit_covariance(pairs: list[tuple[dict, BoxLabels]], max_match_m: float = 4.0) -> CovarianceModel:

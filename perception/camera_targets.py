@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from perception.bev import local_peaks
 from perception.calibration import CameraCalibration
 from perception.frames import BoxLabels
 
@@ -97,11 +98,7 @@ def decode_image(heatmap: np.ndarray, regression: np.ndarray, cal: CameraCalibra
     """Peaks of a (H_out, W_out) score map with their (C, H_out, W_out) regression -> boxes in the ego
     frame: ``center_m``, ``size_m``, ``yaw_rad``, ``score``, ``depth_m`` and the peak cells ``cell``.
     ``depth_gain`` multiplies the regressed depths (a correction fitted on validation data)."""
-    padded = np.pad(heatmap, 1, constant_values=-np.inf)
-    neigh = np.max([padded[1 + dr: 1 + dr + heatmap.shape[0], 1 + dc: 1 + dc + heatmap.shape[1]]
-                    for dr in (-1, 0, 1) for dc in (-1, 0, 1)], axis=0)
-    peaks = np.flatnonzero((heatmap >= neigh).ravel() & (heatmap.ravel() >= threshold))
-    peaks = peaks[np.argsort(-heatmap.ravel()[peaks])][:max_objects]
+    peaks = local_peaks(heatmap, threshold, max_objects)
     cv, cu = np.divmod(peaks, heatmap.shape[1])
     r = regression.reshape(regression.shape[0], -1)[:, peaks]
     uv = np.column_stack([(cu + r[0]) * geo.stride, (cv + r[1]) * geo.stride + geo.crop_top_px])

@@ -38,3 +38,13 @@ class Detector(Protocol):
     name: str
 
     def detect(self, frame: SensorFrame) -> Detections: ...
+
+
+def ray_covariance(azimuth_rad: np.ndarray, along_std_m: np.ndarray, across_std_m: np.ndarray) -> np.ndarray:
+    """(N, 2, 2) ego-frame covariances with the given standard deviations along and across each
+    box's viewing ray (azimuth from the ego's x axis) [m]."""
+    c, s = np.cos(azimuth_rad), np.sin(azimuth_rad)
+    rot = np.stack([np.stack([c, -s], -1), np.stack([s, c], -1)], -2)
+    diag = np.zeros((len(azimuth_rad), 2, 2))
+    diag[:, 0, 0], diag[:, 1, 1] = np.square(along_std_m), np.square(across_std_m)
+    return rot @ diag @ rot.transpose(0, 2, 1)

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from perception.calibration import CameraCalibration
-from perception.detections import Detections
+from perception.detections import Detections, ray_covariance
 from perception.frames import BoxLabels
 
 RANGE_EDGES_M = (0.0, 10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 80.0)
@@ -70,7 +70,7 @@ def simulate_detections(model: SensorErrorModel, labels: BoxLabels, stamp: float
     center = labels.center_m[k].copy()
     center[:, :2] += ray * (along * rng.standard_normal(len(k)))[:, None] + normal * (across * rng.standard_normal(len(k)))[:, None]
     fp_center, fp_score = _false_positives(model, rng, camera)
-    cov = _ray_covariance(np.concatenate([az, np.arctan2(fp_center[:, 1], fp_center[:, 0])]),
+    cov = ray_covariance(np.concatenate([az, np.arctan2(fp_center[:, 1], fp_center[:, 0])]),
                           np.concatenate([along, _bin_values(model.along_std_m, model, fp_center)]),
                           np.concatenate([across, _bin_values(model.across_std_m, model, fp_center)]))
     size = np.concatenate([labels.size_m[k] + model.size_std_m * rng.standard_normal((len(k), 3)),
@@ -98,14 +98,6 @@ def _false_positives(model: SensorErrorModel, rng: np.random.Generator, camera: 
 def _bin_values(values: tuple[float, ...], model: SensorErrorModel, centers: np.ndarray) -> np.ndarray:
     b = model.bin_of(np.hypot(centers[:, 0], centers[:, 1]))
     return np.asarray(values, float)[np.maximum(b, 0)] if len(centers) else np.zeros(0)
-
-
-def _ray_covariance(az: np.ndarray, along: np.ndarray, across: np.ndarray) -> np.ndarray:
-    c, s = np.cos(az), np.sin(az)
-    rot = np.stack([np.stack([c, -s], -1), np.stack([s, c], -1)], -2)
-    diag = np.zeros((len(az), 2, 2))
-    diag[:, 0, 0], diag[:, 1, 1] = along ** 2, across ** 2
-    return rot @ diag @ rot.transpose(0, 2, 1)
 
 
 def fit_sensor_model(pairs: list[tuple[Detections, BoxLabels]], source: str, camera: CameraCalibration | None,
