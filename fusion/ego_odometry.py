@@ -1,4 +1,5 @@
-"""Ego odometry noise: perturb a true ``EgoState`` the way a real odometry source would."""
+"""Ego odometry: noise that perturbs a true ``EgoState`` the way a real odometry source would, and
+the map-to-ego frame change."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -28,3 +29,10 @@ def noisy_ego(ego: EgoState, rng: np.random.Generator, pos_std_m: float = 0.0, y
     yaw = (ego.yaw_rad + dyaw + np.pi) % (2.0 * np.pi) - np.pi if yaw_std_rad > 0 else ego.yaw_rad
     return replace(ego, x_m=ego.x_m + float(dx), y_m=ego.y_m + float(dy), yaw_rad=float(yaw),
                    speed_mps=ego.speed_mps + float(dv))
+
+
+def map_to_ego(ego: EgoState, xy_m: np.ndarray) -> np.ndarray:
+    """Map-frame points (N, 2) [m] in the ego frame of ``ego`` (anything with x_m, y_m, yaw_rad)."""
+    c, s = np.cos(ego.yaw_rad), np.sin(ego.yaw_rad)
+    d = np.asarray(xy_m, float).reshape(-1, 2) - np.array([ego.x_m, ego.y_m])
+    return np.column_stack([c * d[:, 0] + s * d[:, 1], -s * d[:, 0] + c * d[:, 1]])

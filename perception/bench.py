@@ -9,6 +9,7 @@ from pathlib import Path
 import torch
 
 from perception.dataset import load_frame, read_manifest
+from perception.registry import make_detector
 
 
 def bench_detector(model: str, data: Path, weights: Path | None, device: str, batch: int, frames: int, threads: int,
@@ -18,7 +19,7 @@ def bench_detector(model: str, data: Path, weights: Path | None, device: str, ba
     torch.set_num_threads(threads)
     rows = read_manifest(data)["frames"][:frames]
     loaded = [load_frame(Path(data) / r["path"]) for r in rows]
-    det = _network(model)(**({"weights": weights} if weights else {}), device=device, bf16=bf16)
+    det = make_detector(model, **({"weights": weights} if weights else {}), device=device, bf16=bf16)
     for f in loaded[:3]:
         det.detect(f)
     runs = []
@@ -39,16 +40,6 @@ def bench_detector(model: str, data: Path, weights: Path | None, device: str, ba
     return {"model": model, "device": str(det.device), "bf16": det.bf16, "threads": threads, "frames": len(loaded),
             "latency_ms_median": statistics.median(runs), "latency_ms_runs": runs, "batch": batch, "frames_per_s": fps,
             "machine": f"{platform.machine()}, torch {torch.__version__}"}
-
-
-def _network(model: str):
-    if model == "camera":
-        from perception.camera_detector import CameraNetDetector
-
-        return CameraNetDetector
-    from perception.lidar_detector import LidarNetDetector
-
-    return LidarNetDetector
 
 
 def _sync(device: torch.device) -> None:

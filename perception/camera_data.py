@@ -10,10 +10,8 @@ from tqdm import tqdm
 
 from perception.calibration import CameraCalibration
 from perception.camera_targets import CameraInput, ImageTargets, encode_image, mirror_symmetric
-from perception.dataset import read_manifest
+from perception.dataset import read_labels, read_manifest
 from perception.frames import BoxLabels
-
-_LABELS = ("track_id", "center_m", "size_m", "yaw_rad", "velocity_mps", "lidar_points", "visible_fraction")
 
 
 def load_camera_sample(path: Path) -> tuple[np.ndarray, CameraCalibration, BoxLabels]:
@@ -23,7 +21,7 @@ def load_camera_sample(path: Path) -> tuple[np.ndarray, CameraCalibration, BoxLa
         rgb = z[f"camera/{name}/rgb"]
         cal = CameraCalibration(name, z[f"camera/{name}/K"], rgb.shape[1], rgb.shape[0],
                                 z[f"camera/{name}/T_ego_from_sensor"])
-        labels = BoxLabels(*(z[f"labels/{k}"] for k in _LABELS))
+        labels = read_labels(z)
     return rgb, cal, labels
 
 

@@ -39,16 +39,24 @@ class CovarianceModel:
         return ray_covariance(np.arctan2(center_m[:, 1], center_m[:, 0]), s_r, s_l)
 
 
+def _matches(boxes: dict, labels: BoxLabels, max_match_m: float):
+    """(detection index, label index) of each confident detection (score >= 0.3) and the nearest
+    label within ``max_match_m`` of it."""
+    if not len(labels):
+        return
+    for k in np.flatnonzero(boxes["score"] >= 0.3):
+        d = np.hypot(*(labels.center_m[:, :2] - boxes["center_m"][k, :2]).T)
+        if d.min() < max_match_m:
+            yield int(k), int(np.argmin(d))
+
+
 def fit_covariance(pairs: list[tuple[dict, BoxLabels]], max_match_m: float = 4.0) -> CovarianceModel:
     """k and c from decoded detections (with ``log_b``) matched to the nearest label within ``max_match_m``."""
     ratio_r, ratio_l = [], []
     for boxes, labels in pairs:
-        for k in np.flatnonzero(boxes["score"] >= 0.3):
+        for k, j in _matches(boxes, labels, max_match_m):
             c = boxes["center_m"][k, :2]
-            d = np.hypot(*(labels.center_m[:, :2] - c).T) if len(labels) else np.zeros(0)
-            if len(d) == 0 or d.min() > max_match_m:
-                continue
-            err = labels.center_m[int(np.argmin(d)), :2] - c
+            err = labels.center_m[j, :2] - c
             ray = c / max(np.linalg.norm(c), 1e-6)
             depth = boxes["depth_m"][k]
             ratio_r.append(err @ ray / (depth * np.sqrt(2.0) * np.exp(boxes["log_b"][k])))
@@ -63,13 +71,8 @@ def fit_depth_gain(pairs: list[tuple[dict, BoxLabels, CameraCalibration]], max_m
     label within ``max_match_m`` (1.0 with fewer than 10 matches)."""
     ratios = []
     for boxes, labels, cal in pairs:
-        if not len(labels):
-            continue
-        _, true_depth = cal.project(labels.center_m)
-        for k in np.flatnonzero(boxes["score"] >= 0.3):
-            d = np.hypot(*(labels.center_m[:, :2] - boxes["center_m"][k, :2]).T)
-            if d.min() < max_match_m:
-                ratios.append(true_depth[int(np.argmin(d))] / boxes["depth_m"][k])
+        true_depth = cal.project(labels.center_m)[1] if len(labels) else None
+        ratios += [true_depth[j] / boxes["depth_m"][k] for k, j in _matches(boxes, labels, max_match_m)]
     return float(np.median(ratios)) if len(ratios) >= 10 else 1.0
 
 

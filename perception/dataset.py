@@ -11,7 +11,7 @@ from perception.frames import BoxLabels, CameraFrame, LidarFrame, SensorFrame
 
 MANIFEST = "manifest.json"
 SPLITS = ("train", "val", "test")
-_LABEL_FIELDS = ("track_id", "center_m", "size_m", "yaw_rad", "velocity_mps", "lidar_points", "visible_fraction")
+LABEL_FIELDS = ("track_id", "center_m", "size_m", "yaw_rad", "velocity_mps", "lidar_points", "visible_fraction")
 
 
 def frame_arrays(frame: SensorFrame) -> dict[str, np.ndarray]:
@@ -26,7 +26,7 @@ def frame_arrays(frame: SensorFrame) -> dict[str, np.ndarray]:
         out |= {p + "points": lid.points, p + "T_ego_from_sensor": c.T_ego_from_sensor,
                 p + "spec": np.array([c.n_beams, c.vfov_deg[0], c.vfov_deg[1], c.azimuth_resolution_deg, c.max_range_m])}
     if frame.labels is not None:
-        out |= {f"labels/{k}": getattr(frame.labels, k) for k in _LABEL_FIELDS}
+        out |= {f"labels/{k}": getattr(frame.labels, k) for k in LABEL_FIELDS}
     return out
 
 
@@ -68,7 +68,12 @@ def _lidars(data: dict, stamp: float) -> tuple[LidarFrame, ...]:
 def _labels(data: dict) -> BoxLabels | None:
     if "labels/track_id" not in data:
         return None
-    return BoxLabels(*(data[f"labels/{k}"] for k in _LABEL_FIELDS))
+    return read_labels(data)
+
+
+def read_labels(data) -> BoxLabels:
+    """The labels of a frame from its arrays (a dict or an open ``np.load`` file)."""
+    return BoxLabels(*(data[f"labels/{k}"] for k in LABEL_FIELDS))
 
 
 def read_manifest(root: str | Path) -> dict:

@@ -8,10 +8,8 @@ import torch
 
 from perception.bev import BevGrid, Targets, encode
 from perception.calibration import transform_points
-from perception.dataset import read_manifest
+from perception.dataset import read_labels, read_manifest
 from perception.frames import BoxLabels
-
-_LABELS = ("track_id", "center_m", "size_m", "yaw_rad", "velocity_mps", "lidar_points", "visible_fraction")
 
 
 def load_lidar_sample(path: Path) -> tuple[np.ndarray, BoxLabels]:
@@ -24,7 +22,7 @@ def load_lidar_sample(path: Path) -> tuple[np.ndarray, BoxLabels]:
             pts = z[f"lidar/{n}/points"]
             xyz = transform_points(z[f"lidar/{n}/T_ego_from_sensor"], pts[:, :3].astype(float))
             clouds.append(np.column_stack([xyz, pts[:, 3]]).astype(np.float32))
-        labels = BoxLabels(*(z[f"labels/{k}"] for k in _LABELS))
+        labels = read_labels(z)
     return (np.concatenate(clouds) if clouds else np.zeros((0, 4), np.float32)), labels
 
 

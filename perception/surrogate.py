@@ -117,7 +117,8 @@ def fit_sensor_model(pairs: list[tuple[Detections, BoxLabels]], source: str, cam
         taken = ~seen
         for k in np.flatnonzero(det.score >= score_threshold)[np.argsort(-det.score[det.score >= score_threshold])]:
             c = det.center_m[k, :2]
-            d = np.where(taken, np.inf, np.hypot(*(labels.center_m[:, :2] - c).T)) if len(labels) else np.zeros(0)
+            dist = np.hypot(*(labels.center_m[:, :2] - c).T)
+            d = np.where(taken, np.inf, dist)
             b = int(proto.bin_of(np.array([np.hypot(*c)]))[0])
             if len(d) and d.min() < match_m:
                 j = int(np.argmin(d))
@@ -130,7 +131,7 @@ def fit_sensor_model(pairs: list[tuple[Detections, BoxLabels]], source: str, cam
                 tp_s[gb].append(det.score[k])
                 size_e.append(det.size_m[k] - labels.size_m[j])
                 yaw_e.append(np.angle(np.exp(2j * (det.yaw_rad[k] - labels.yaw_rad[j]))) / 2)
-            elif b >= 0 and not (len(d) and np.min(np.hypot(*(labels.center_m[:, :2] - c).T)) < match_m):
+            elif b >= 0 and not (len(dist) and dist.min() < match_m):
                 n_fp[b] += 1
                 fp_s[b].append(det.score[k])
     rms = lambda v, default: float(np.sqrt(np.mean(np.square(v)))) if len(v) >= 3 else default  # noqa: E731

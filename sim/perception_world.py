@@ -21,6 +21,7 @@ from fusion.tracker import MultiObjectTracker, TrackerConfig
 from fusion.types import LaneMap, WorldModel
 from perception.detections import Detections
 from perception.frames import BoxLabels, SensorFrame
+from perception.registry import DETECTORS, make_detector
 from perception.surrogate import SensorErrorModel, simulate_detections
 from sim.config import CONFIG_DIR, from_dict, load_yaml
 from sim.ground_truth import GroundTruthFrame, ego_state
@@ -45,20 +46,10 @@ class PerceptionConfig:
 
 @lru_cache(maxsize=None)
 def load_detector(name: str, device: str):
-    """Networks are loaded once per process."""
-    if name == "lidar":
-        from perception.lidar_detector import LidarNetDetector
-
-        return LidarNetDetector(device=device)
-    if name == "camera":
-        from perception.camera_detector import CameraNetDetector
-
-        return CameraNetDetector(device=device)
-    if name == "classical":
-        from perception.classical import ClassicalLidarDetector
-
-        return ClassicalLidarDetector()
-    raise ValueError(f"unknown detector '{name}'; valid: camera, classical, lidar")
+    """``perception.registry.make_detector``, once per process (networks are loaded only once)."""
+    if name not in DETECTORS:
+        raise ValueError(f"unknown detector '{name}'; valid: {', '.join(sorted(DETECTORS))}")
+    return make_detector(name, device=device)
 
 
 def load_surrogate(path: str | Path) -> dict[str, SensorErrorModel]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fusion.ego_odometry import map_to_ego
 from fusion.tracker import MultiObjectTracker
 from fusion.tracking_metrics import MotAccumulator
 from sim.ground_truth import ego_state
@@ -60,9 +61,7 @@ def _score_frame(acc: MotAccumulator, tracker: MultiObjectTracker, labels, ego, 
     if "camera" in used and labels.visible_fraction.size:
         seen |= labels.visible_fraction.max(axis=1) >= 0.1
     tracks = tracker.tracks()
-    c, s = np.cos(ego.yaw_rad), np.sin(ego.yaw_rad)
-    d = np.array([[t.x_m - ego.x_m, t.y_m - ego.y_m] for t in tracks]).reshape(-1, 2)
-    hyp = np.column_stack([c * d[:, 0] + s * d[:, 1], -s * d[:, 0] + c * d[:, 1]])
+    hyp = map_to_ego(ego, np.array([[t.x_m, t.y_m] for t in tracks]))
     acc.add_frame(labels.track_id.tolist(), labels.center_m[:, :2], [t.track_id for t in tracks], hyp,
                   gt_ignore=~seen)
 

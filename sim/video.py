@@ -113,16 +113,14 @@ class VideoRecorder:
 
 def tracks_on_camera(cam, world) -> np.ndarray:
     """BGR camera image with the world model's tracks (map frame) drawn as boxes with their ids."""
-    from sim.sensors.views import draw_boxes
+    from fusion.ego_odometry import map_to_ego
     from perception.camera_targets import box_corners
+    from sim.sensors.views import draw_boxes
 
     ego = world.ego
-    c, s = np.cos(ego.yaw_rad), np.sin(ego.yaw_rad)
-    corners = []
-    for t in world.tracks:
-        dx, dy = t.x_m - ego.x_m, t.y_m - ego.y_m
-        center = np.array([c * dx + s * dy, -s * dx + c * dy, 0.8])
-        corners.append(box_corners(center, np.array([t.length_m, t.width_m, 1.6]), t.yaw_rad - ego.yaw_rad))
+    xy = map_to_ego(ego, np.array([[t.x_m, t.y_m] for t in world.tracks]))
+    corners = [box_corners(np.array([*p, 0.8]), np.array([t.length_m, t.width_m, 1.6]), t.yaw_rad - ego.yaw_rad)
+               for p, t in zip(xy, world.tracks)]
     img = np.ascontiguousarray(cam.rgb[..., ::-1])
     draw_boxes(img, cam, corners, np.ones(len(corners), bool), [f"#{t.track_id}" for t in world.tracks], (255, 0, 255))
     return img

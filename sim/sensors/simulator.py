@@ -7,6 +7,7 @@ from collections import deque
 import cv2
 import numpy as np
 
+from fusion.ego_odometry import map_to_ego
 from fusion.types import LaneMap
 from perception.frames import BoxLabels, CameraFrame, SensorFrame
 from sim.ground_truth import GroundTruthFrame
@@ -24,10 +25,8 @@ def scene_vehicles(gt: GroundTruthFrame, height_m: float) -> SceneVehicles:
     ego = gt.ego
     c, s = np.cos(ego.yaw_rad), np.sin(ego.yaw_rad)
     arr = gt.others_array
-    d = arr[:, :2] - np.array([ego.x_m, ego.y_m])
-    x, y = c * d[:, 0] + s * d[:, 1], -s * d[:, 0] + c * d[:, 1]
     n = len(arr)
-    center = np.column_stack([x, y, np.full(n, height_m / 2.0)])
+    center = np.column_stack([map_to_ego(ego, arr[:, :2]), np.full(n, height_m / 2.0)])
     size = np.column_stack([arr[:, 5], arr[:, 6], np.full(n, height_m)])
     vel_map = arr[:, 2:4]  # over ground; expressed in the ego frame below
     vel = np.column_stack([c * vel_map[:, 0] + s * vel_map[:, 1], -s * vel_map[:, 0] + c * vel_map[:, 1]])
