@@ -117,24 +117,29 @@ class RulePlanner:
         return self._chains[key]
 
     def _lane_options(self, world: WorldModel, tracks: np.ndarray) -> list[_LaneOption]:
+        options = []
+        for k, lane_id in enumerate(self._candidate_lanes(world)):
+            option = self._lane_option(world, lane_id, k == 0, tracks)
+            options.append(option)
+            if k == 0 and self._in_curve(option.yaw):
+                break  # no lane changes in bends and roundabouts
+        return options
+
+    def _lane_option(self, world: WorldModel, lane_id: str, current: bool, tracks: np.ndarray) -> _LaneOption:
+        """Path along ``lane_id`` (blended in from the ego's offset unless it is the ego's lane), its
+        leader, curve speed cap and, for the current lane, the gap to a junction's stop line."""
         cfg, ego = self.config, world.ego
         length = cfg.horizon_s * cfg.max_speed_mps + 30.0
-        options, curved = [], False
-        for k, lane_id in enumerate(self._candidate_lanes(world)):
-            if curved:
-                break  # no lane changes in bends and roundabouts
-            chain = self._chain(world, lane_id, length)
-            xy, yaw, offset, _ = local_path(chain, ego.x_m, ego.y_m, length, cfg.path_spacing_m)
-            curved = k == 0 and self._in_curve(yaw)
-            if k > 0:  # lane changes merge smoothly; the own lane is tracked directly
-                blend = max(cfg.min_lane_change_length_m, cfg.lane_change_time_s * ego.speed_mps)
-                xy, yaw = blend_in(xy, yaw, offset, blend)
-            s = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(xy, axis=0), axis=1))])
-            gap, lead_v = self._leader(xy, s, tracks, ego.length_m, ego.width_m)
-            v_curve = curve_speed_cap(yaw, s, cfg.max_lateral_accel_mps2, cfg.idm.decel_comfort_mps2)
-            stop_gap = self._stop_line_gap(world, lane_id) if k == 0 else float("inf")
-            options.append(_LaneOption(lane_id, chain, xy, yaw, s, gap, lead_v, v_curve, stop_gap))
-        return options
+        chain = self._chain(world, lane_id, length)
+        xy, yaw, offset, _ = local_path(chain, ego.x_m, ego.y_m, length, cfg.path_spacing_m)
+        if not current:  # lane changes merge smoothly; the own lane is tracked directly
+            blend = max(cfg.min_lane_change_length_m, cfg.lane_change_time_s * ego.speed_mps)
+            xy, yaw = blend_in(xy, yaw, offset, blend)
+        s = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(xy, axis=0), axis=1))])
+        gap, lead_v = self._leader(xy, s, tracks, ego.length_m, ego.width_m)
+        v_curve = curve_speed_cap(yaw, s, cfg.max_lateral_accel_mps2, cfg.idm.decel_comfort_mps2)
+        stop_gap = self._stop_line_gap(world, lane_id) if current else float("inf")
+        return _LaneOption(lane_id, chain, xy, yaw, s, gap, lead_v, v_curve, stop_gap)
 
     def _in_curve(self, yaw: np.ndarray) -> bool:
         """Whether the lane ahead turns by more than the lane-change limit within 50 m."""

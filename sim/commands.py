@@ -23,7 +23,7 @@ def _positive(name: str, value: int | None) -> None:
 def simulate(args: argparse.Namespace) -> int:
     _positive("--episodes", args.episodes)
     _positive("--workers", args.workers)
-    setup = build_setup(args.scenario, args.planner, args.world_model, args.overrides)
+    setup = build_setup(args.scenario, args.planner, args.world_model, args.overrides, args.policy)
     seeds = list(range(args.seed, args.seed + args.episodes))
     episodes = []
     if args.video is not None:
@@ -56,8 +56,10 @@ def evaluate(args: argparse.Namespace) -> int:
     jobs = []
     for scen, n in scenarios.items():
         # idm drives highway-env's own vehicle model, blind to any world model: run it once, on ground truth
-        setups = [build_setup(scen, p, wm, args.overrides) for wm in suite.world_models for p in planners
-                  if p != "idm" or wm == suite.world_models[0]]
+        setups = [build_setup(scen, p, wm, args.overrides, args.policy) for wm in suite.world_models for p in planners
+                  if p != "idm"]
+        if "idm" in planners:
+            setups.append(build_setup(scen, "idm", "ground_truth", args.overrides))
         seeds = list(range(suite.seed_start, suite.seed_start + (args.episodes or n)))
         jobs += suite_jobs(setups, seeds)
     episodes = run_jobs(jobs, args.workers or default_workers(), "evaluate")
@@ -66,9 +68,28 @@ def evaluate(args: argparse.Namespace) -> int:
 
 def bench(args: argparse.Namespace) -> int:
     _positive("--repeats", args.repeats)
-    setup = build_setup(args.scenario, args.planner, args.world_model, args.overrides)
+    setup = build_setup(args.scenario, args.planner, args.world_model, args.overrides, args.policy)
     result = run_bench(setup, args.repeats, args.seed)
     print(format_bench(result))
+    if args.json is not None:
+        write_json(args.json, result)
+        print(f"json: {args.json}")
+    return 0
+
+
+def bench_rl(args: argparse.Namespace) -> int:
+    from sim.rl_bench import format_rl_bench, run_rl_bench
+    from sim.rl_train import scenario_of
+    from sim.world_sources import WORLD_SOURCES
+
+    _positive("--steps", args.steps)
+    _positive("--repeats", args.repeats)
+    models = [m.strip() for m in args.world_models.split(",") if m.strip()]
+    unknown = [m for m in models if m not in WORLD_SOURCES]
+    if not models or unknown:
+        raise ValueError(f"unknown world model '{(unknown or [''])[0]}'; valid: {', '.join(sorted(WORLD_SOURCES))}")
+    result = run_rl_bench(scenario_of(args.env), models, args.steps, args.repeats, args.seed, args.overrides)
+    print(format_rl_bench(result))
     if args.json is not None:
         write_json(args.json, result)
         print(f"json: {args.json}")
@@ -111,6 +132,10 @@ def datagen(args: argparse.Namespace) -> int:
 
 
 def train(args: argparse.Namespace) -> int:
+    if args.model == "policy":
+        return _train_policy(args)
+    if args.data is None:
+        raise ValueError(f"train --model {args.model} needs --data DIR (written by drivestack datagen)")
     from perception.train_camera import train_camera
     from perception.train_lidar import train_lidar
     from perception.training import TrainConfig
@@ -126,6 +151,25 @@ def train(args: argparse.Namespace) -> int:
     result = {"lidar": train_lidar, "camera": train_camera}[args.model](args.data, out, cfg, resume=args.resume)
     print(f"best validation AP@2m {result['best_val_ap_2m']:.3f} after {result['epochs']} epochs, "
           f"{result['wall_s'] / 60:.1f} min; weights: {out / 'best.pt'}")
+    return 0
+
+
+def _train_policy(args: argparse.Namespace) -> int:
+    from sim.rl_train import PolicyTrainSettings, scenario_of, train_policy
+
+    _positive("--timesteps", args.timesteps)
+    _positive("--n-envs", args.n_envs)
+    _positive("--eval-episodes", args.eval_episodes)
+    scenario_of(args.env)
+    out = args.out or Path("runs") / f"policy_{args.algo}"
+    settings = PolicyTrainSettings(args.algo, args.env, args.world_model, args.timesteps, args.n_envs, args.seed, out,
+                                   args.eval_freq, args.eval_episodes, args.eval_freq, args.resume,
+                                   "cpu" if args.device == "auto" else args.device, tuple(args.overrides))
+    s = train_policy(settings)
+    best = s["best_eval"] or s["final_eval"]
+    print(f"{s['timesteps']} steps in {s['wall_s'] / 60:.1f} min ({s['steps_per_s']:.1f} steps/s); best validation: "
+          f"collisions {best['collision_rate']:.0%}, speed {best['mean_speed_mps']:.2f} m/s; "
+          f"policy: {out / 'best_model.zip'}")
     return 0
 
 

@@ -21,9 +21,10 @@ class EgoDriver(Protocol):
 class StackDriver:
     """Plans on the world model and tracks the plan with the project's controller."""
 
-    def __init__(self, name: str, planner_config: RulePlannerConfig, controller_config: ControllerConfig) -> None:
+    def __init__(self, name: str, planner_config: RulePlannerConfig, controller_config: ControllerConfig,
+                 **options) -> None:
         self.name = name
-        self.planner = make_planner(name, planner_config)
+        self.planner = make_planner(name, planner_config, **options)
         self.controller = TrackingController(controller_config)
 
     def reset(self, env, route_nodes: tuple[str, ...], desired_speed_mps: float) -> None:
@@ -65,9 +66,11 @@ def driver_names() -> list[str]:
     return sorted(PLANNERS) + ["idm"]
 
 
-def make_driver(name: str, planner_config: RulePlannerConfig, controller_config: ControllerConfig) -> EgoDriver:
+def make_driver(name: str, planner_config: RulePlannerConfig, controller_config: ControllerConfig,
+                policy_file: str | None = None) -> EgoDriver:
     if name == "idm":
         return IdmDriver()
     if name not in PLANNERS:
         raise ValueError(f"unknown planner '{name}'; valid: {', '.join(driver_names())}")
-    return StackDriver(name, planner_config, controller_config)
+    options = {"policy_file": policy_file} if name == "rl" else {}
+    return StackDriver(name, planner_config, controller_config, **options)

@@ -35,6 +35,8 @@ class RunSetup:
     perception: PerceptionConfig = field(default_factory=PerceptionConfig)
     rig: RigConfig | None = None
     """Sensor rig of the ``perception`` world model (None: configs/sensors/default.yaml)."""
+    policy_file: str | None = None
+    """Trained policy of the ``rl`` planner."""
 
 
 class Timings:
@@ -114,7 +116,7 @@ def _start(env, setup: RunSetup, seed: int):
     env.reset(seed=seed)
     lane_map = build_lane_map(env.unwrapped.road.network)
     route = route_nodes(env, setup.scenario.destination)
-    driver = make_driver(setup.planner, setup.planner_config, setup.controller_config)
+    driver = make_driver(setup.planner, setup.planner_config, setup.controller_config, setup.policy_file)
     source = make_world_source(setup.world_model, setup.perception, setup.rig)
     source.reset(lane_map, seed)
     lane = env.unwrapped.vehicle.lane

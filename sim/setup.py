@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from control.controller import ControllerConfig
+from planning.rl_policy import load_policy
 from planning.rule_planner import RulePlannerConfig
 from sim.config import CONFIG_DIR, apply_overrides, from_dict, load_yaml
 from sim.drivers import driver_names
@@ -42,8 +43,13 @@ def load_perception_config(overrides: list[str]) -> PerceptionConfig:
     return from_dict(PerceptionConfig, apply_overrides(load_yaml(CONFIG_DIR / "perception.yaml"), overrides), "perception.")
 
 
-def build_setup(scenario: str, planner: str, world_model: str, overrides: list[str] | None = None) -> RunSetup:
+def build_setup(scenario: str, planner: str, world_model: str, overrides: list[str] | None = None,
+                policy_file: str | None = None) -> RunSetup:
     """Validated RunSetup; every user mistake is a ValueError naming the valid choices."""
+    if planner == "rl":
+        if policy_file is None:
+            raise ValueError("planner 'rl' needs a policy file: --policy FILE (e.g. planning/policies/highway_dqn.zip)")
+        load_policy(policy_file)  # a bad file is reported here, before any worker starts
     if planner not in driver_names():
         raise ValueError(f"unknown planner '{planner}'; valid: {', '.join(driver_names())}")
     if world_model not in WORLD_SOURCES:
@@ -53,4 +59,5 @@ def build_setup(scenario: str, planner: str, world_model: str, overrides: list[s
     planner_cfg = load_planner_config(groups["planner"])
     planner_cfg = RulePlannerConfig(**{**planner_cfg.__dict__, "controller": controller})
     return RunSetup(load_scenario(scenario, groups["scenario"]), planner, world_model, planner_cfg, controller,
-                    load_perception_config(groups["perception"]), load_rig("default", groups["sensors"]))
+                    load_perception_config(groups["perception"]), load_rig("default", groups["sensors"]),
+                    str(policy_file) if policy_file is not None else None)

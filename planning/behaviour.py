@@ -1,0 +1,141 @@
+"""Behaviour decisions (lane x target-speed change) and the planner that turns one into a trajectory.
+
+An RL policy does not steer or accelerate: every ``decision_period_s`` it picks one of the nine
+``BEHAVIOURS`` below, and ``BehaviourPlanner`` executes it every tick with the rule planner's
+trajectory generation (lane-centre paths blended in over ``lane_change_time_s``, IDM car following
+towards the target speed, curve speed caps) for the project's controller to track. The policy
+therefore decides *where* and *how fast* to drive; keeping a safe gap to the leader on the chosen
+path is IDM's job, and choosing gaps for lane changes (nobody checks the target lane's rear
+traffic for it) is the policy's.
+
+Behaviour state follows highway-env's meta-actions: "left" moves the *target* lane one lane left of
+the current target (so a change in progress can be aborted by "right"); the target speed moves by
+``speed_step_mps`` per "faster" / "slower" and is held in between.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from control.types import Trajectory
+from fusion.types import WorldModel
+from planning.idm import idm_rollout
+from planning.rule_planner import RulePlanner, RulePlannerConfig
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """One decision: ``lane_change`` +1 left, -1 right, 0 keep; ``speed_change`` +1 faster, -1 slower, 0 hold."""
+
+    lane_change: int
+    speed_change: int
+
+    @property
+    def name(self) -> str:
+        lane = {0: "keep", 1: "left", -1: "right"}[self.lane_change]
+        speed = {0: "hold", 1: "faster", -1: "slower"}[self.speed_change]
+        return f"{lane}+{speed}"
+
+
+BEHAVIOURS: tuple[Behaviour, ...] = tuple(Behaviour(lane, speed) for lane in (0, 1, -1) for speed in (0, 1, -1))
+"""The discrete action table: index = 3 * lane (keep, left, right) + speed (hold, faster, slower)."""
+
+
+@dataclass(frozen=True)
+class BehaviourConfig:
+    """How decisions are executed."""
+
+    decision_period_s: float = 0.5
+    """A decision is held this long (5 ticks at 10 Hz)."""
+    speed_step_mps: float = 2.0
+    """Change of the target speed per 'faster' / 'slower' [m/s]."""
+    min_target_speed_mps: float = 5.0
+    planner: RulePlannerConfig = field(default_factory=RulePlannerConfig)
+
+
+@dataclass(frozen=True)
+class BehaviourState:
+    """What the executor currently aims for: a lane id and an IDM desired speed [m/s]."""
+
+    target_lane_id: str | None
+    target_speed_mps: float
+
+
+class BehaviourPlanner(RulePlanner):
+    """``decide(world, behaviour)`` updates the target; ``plan(world)`` follows it with IDM."""
+
+    def __init__(self, config: BehaviourConfig = BehaviourConfig()) -> None:
+        self.behaviour_config = config
+        super().__init__(config.planner)
+
+    def reset(self) -> None:
+        super().reset()
+        self.state: BehaviourState | None = None
+
+    def decide(self, world: WorldModel, behaviour: Behaviour) -> BehaviourState:
+        """Apply a decision to the target lane and speed (an impossible lane change keeps the lane)."""
+        self._sync_map(world)
+        current = self._ego_lane(world)
+        state = self._valid_state(world, current)
+        target = state.target_lane_id
+        if behaviour.lane_change and target is not None and current is not None \
+                and self._may_change(world, current):
+            lane = world.lane_map.lanes[target]
+            nxt = lane.left_id if behaviour.lane_change > 0 else lane.right_id
+            if nxt is not None and nxt in self._reachable(world, current):
+                target = nxt
+        cfg = self.behaviour_config
+        v_max = self._speed_cap(world, current)
+        speed = float(np.clip(state.target_speed_mps + behaviour.speed_change * cfg.speed_step_mps,
+                              cfg.min_target_speed_mps, max(v_max, cfg.min_target_speed_mps)))
+        self.state = BehaviourState(target, speed)
+        return self.state
+
+    def plan(self, world: WorldModel) -> Trajectory:
+        self._sync_map(world)
+        current = self._ego_lane(world)
+        if current is None:
+            return self._stop_trajectory(world)
+        tracks, _ = self._nearby_tracks(world)
+        own = self._lane_option(world, current, True, tracks)
+        state = self._valid_state(world, current, curved=self._in_curve(own.yaw))
+        self.state = state
+        option = own if state.target_lane_id == current else self._lane_option(world, state.target_lane_id, False,
+                                                                                 tracks)
+        v0 = min(state.target_speed_mps, option.chain.speed_limit_mps, option.curve_speed_mps)
+        gap, lead_v = option.lead_gap_m, option.lead_speed_mps
+        if 0.0 < own.stop_line_gap_m < gap:  # a junction ahead: yield at its stop line as the rule planner does
+            gap, lead_v = own.stop_line_gap_m, 0.0
+        cfg = self.config
+        s_ref, v_ref = idm_rollout(world.ego.speed_mps, np.array([v0]), np.array([gap]), np.array([lead_v]),
+                                   cfg.horizon_s, cfg.dt_s, cfg.idm)
+        return self._trajectory(world, option, s_ref[0], v_ref[0])
+
+    def _sync_map(self, world: WorldModel) -> None:
+        if self._chain_map_id != id(world.lane_map):
+            self._chains, self._chain_map_id = {}, id(world.lane_map)
+
+    def _valid_state(self, world: WorldModel, current: str | None, curved: bool = False) -> BehaviourState:
+        """The held state, with the target lane reset to the ego's lane when it is no longer a neighbour
+        (the change finished, the road segment changed) or the road bends."""
+        if self.state is None:
+            return BehaviourState(current, self._speed_cap(world, current))
+        target = self.state.target_lane_id
+        if target is None or target not in self._reachable(world, current) or curved:
+            target = current
+        return BehaviourState(target, self.state.target_speed_mps)
+
+    def _reachable(self, world: WorldModel, current: str | None) -> tuple[str, ...]:
+        if current is None:
+            return ()
+        lane = world.lane_map.lanes[current]
+        return tuple(lid for lid in (current, lane.left_id, lane.right_id) if lid is not None)
+
+    def _may_change(self, world: WorldModel, current: str) -> bool:
+        """No lane changes in bends and roundabouts (same rule as the rule planner)."""
+        return not self._in_curve(self._lane_option(world, current, True, np.zeros((0, 7))).yaw)
+
+    def _speed_cap(self, world: WorldModel, lane_id: str | None) -> float:
+        limit = world.lane_map.lanes[lane_id].speed_limit_mps if lane_id is not None else self.config.max_speed_mps
+        return float(min(limit, self.config.max_speed_mps))

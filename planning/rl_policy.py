@@ -1,0 +1,147 @@
+"""A trained stable-baselines3 policy used as a planner: it decides behaviours, ``BehaviourPlanner`` executes them.
+
+Policy files are SB3 zips written by ``drivestack train --model policy``; the model carries a
+``drivestack_meta`` attribute (saved in the zip's ``data`` entry) with the algorithm, the
+observation layout and the behaviour settings it was trained with, so a file is checked before any
+weights are loaded: a corrupt file, a zip without that metadata, or one whose observation layout this
+code cannot build is a ``ValueError`` naming the file.
+"""
+from __future__ import annotations
+
+import json
+import zipfile
+from dataclasses import dataclass, fields, replace
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from control.types import Trajectory
+from fusion.types import WorldModel
+from planning.behaviour import BEHAVIOURS, BehaviourConfig, BehaviourPlanner
+from planning.observation import ObservationConfig, observe
+from planning.rule_planner import RulePlannerConfig
+
+META_KEY = "drivestack_meta"
+META_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class PolicyMeta:
+    """What a policy file says about how it was trained."""
+
+    algo: str
+    observation: ObservationConfig
+    behaviour: BehaviourConfig
+    layout_id: str
+    extra: dict
+
+    def to_dict(self) -> dict:
+        return {"format": META_FORMAT, "algo": self.algo, "layout_id": self.layout_id,
+                "observation": _plain(self.observation),
+                "behaviour": {k: v for k, v in _plain(self.behaviour).items() if k != "planner"}, **self.extra}
+
+
+def make_meta(algo: str, observation: ObservationConfig, behaviour: BehaviourConfig, **extra) -> PolicyMeta:
+    return PolicyMeta(algo, observation, behaviour, observation.layout_id, extra)
+
+
+def read_meta(path: str | Path) -> PolicyMeta:
+    """The metadata of a policy file, validated; every problem is a ValueError naming the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"policy file not found: {path}")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            data = json.loads(zf.read("data"))
+    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, UnicodeDecodeError, OSError) as exc:
+        raise ValueError(f"{path} is not a readable policy file (corrupt or not a stable-baselines3 zip): {exc}") from exc
+    raw = data.get(META_KEY)
+    if not isinstance(raw, dict) or raw.get("format") != META_FORMAT:
+        raise ValueError(f"{path} has no drivestack policy metadata (format {META_FORMAT}); "
+                         "train it with `drivestack train --model policy`")
+    return _parse_meta(path, raw)
+
+
+def _parse_meta(path: Path, raw: dict) -> PolicyMeta:
+    if raw.get("algo") not in _algos():
+        raise ValueError(f"{path}: unknown algorithm '{raw.get('algo')}'; valid: {', '.join(sorted(_algos()))}")
+    try:
+        obs = ObservationConfig(**raw["observation"])
+        behaviour = BehaviourConfig(**raw["behaviour"])
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"{path}: malformed policy metadata ({exc})") from exc
+    if raw.get("layout_id") != obs.layout_id:
+        raise ValueError(f"{path} was trained on observation layout '{raw.get('layout_id')}', which this version "
+                         f"cannot build (it builds '{obs.layout_id}'); retrain the policy")
+    extra = {k: v for k, v in raw.items() if k not in ("format", "algo", "layout_id", "observation", "behaviour")}
+    return PolicyMeta(raw["algo"], obs, behaviour, obs.layout_id, extra)
+
+
+def _algos() -> dict:
+    from stable_baselines3 import DQN, PPO
+
+    return {"dqn": DQN, "ppo": PPO}
+
+
+@dataclass(frozen=True)
+class LoadedPolicy:
+    meta: PolicyMeta
+    model: object
+
+    def act(self, obs: np.ndarray) -> int:
+        """Deterministic action index for one observation."""
+        action, _ = self.model.predict(obs, deterministic=True)
+        return int(np.asarray(action).reshape(-1)[0])
+
+
+def load_policy(path: str | Path, device: str = "cpu") -> LoadedPolicy:
+    """Read, validate and load a policy file (cached per path and modification time)."""
+    path = Path(path)
+    read_meta(path)
+    return _load(str(path.resolve()), path.stat().st_mtime_ns, device)
+
+
+@lru_cache(maxsize=8)
+def _load(path: str, mtime_ns: int, device: str) -> LoadedPolicy:
+    meta = read_meta(path)
+    try:
+        model = _algos()[meta.algo].load(path, device=device)
+    except Exception as exc:  # SB3 raises many types on damaged archives
+        raise ValueError(f"{path}: cannot load the {meta.algo} policy ({type(exc).__name__}: {exc})") from exc
+    shape = getattr(model.observation_space, "shape", None)
+    if shape != (meta.observation.size,) or getattr(model.action_space, "n", None) != len(BEHAVIOURS):
+        raise ValueError(f"{path}: policy spaces {shape} x {model.action_space} do not match the layout "
+                         f"({meta.observation.size},) x Discrete({len(BEHAVIOURS)})")
+    return LoadedPolicy(meta, model)
+
+
+class RLPlanner:
+    """``plan(world)``: every decision period the policy picks a behaviour; in between it is held."""
+
+    def __init__(self, config: RulePlannerConfig | None = None, policy_file: str | Path | None = None) -> None:
+        if policy_file is None:
+            raise ValueError("planner 'rl' needs a policy file (--policy FILE)")
+        self.policy = load_policy(policy_file)
+        behaviour = self.policy.meta.behaviour
+        self.executor = BehaviourPlanner(replace(behaviour, planner=config or RulePlannerConfig()))
+        self.reset()
+
+    def reset(self) -> None:
+        self.executor.reset()
+        self._next_decision_s: float | None = None
+        self.last_action: int | None = None
+
+    def plan(self, world: WorldModel) -> Trajectory:
+        period = self.policy.meta.behaviour.decision_period_s
+        if self._next_decision_s is None or world.stamp >= self._next_decision_s - 1e-6:
+            obs = observe(world, self.executor.state, self.policy.meta.observation)
+            self.last_action = self.policy.act(obs)
+            self.executor.decide(world, BEHAVIOURS[self.last_action])
+            start = world.stamp if self._next_decision_s is None else self._next_decision_s
+            self._next_decision_s = start + period
+        return self.executor.plan(world)
+
+
+def _plain(obj) -> dict:
+    return {f.name: getattr(obj, f.name) for f in fields(obj)}

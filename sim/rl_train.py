@@ -1,0 +1,133 @@
+"""``drivestack train --model policy``: stable-baselines3 DQN or PPO on ``DriveEnv``.
+
+Vectorised environments (``SubprocVecEnv`` for more than one; each child imports ``sim.rl_env``
+through the module-qualified env id), a driving evaluation on validation seeds with the best model
+kept, checkpoints (with the DQN replay buffer) for ``--resume``, TensorBoard logs and a progress bar.
+"""
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from sim.config import CONFIG_DIR, load_yaml
+from sim.rl_env import SCENARIO_ENV_IDS, DriveEnv, load_env_config, split_env_overrides
+
+ALGO_CONFIGS = {"dqn": CONFIG_DIR / "rl" / "dqn.yaml", "ppo": CONFIG_DIR / "rl" / "ppo.yaml"}
+
+
+@dataclass(frozen=True)
+class PolicyTrainSettings:
+    algo: str = "dqn"
+    env: str = "drivestack/Highway-v0"
+    world_model: str = "surrogate"
+    timesteps: int = 25_000
+    n_envs: int = 2
+    seed: int = 0
+    out: Path = Path("runs/policy")
+    eval_freq: int = 5_000
+    eval_episodes: int = 4
+    checkpoint_freq: int = 5_000
+    resume: bool = False
+    device: str = "cpu"
+    overrides: tuple[str, ...] = ()
+
+
+def scenario_of(env: str) -> str:
+    """Scenario name from an env id (``drivestack/Highway-v0``) or a scenario name."""
+    by_id = {v: k for k, v in SCENARIO_ENV_IDS.items()}
+    if env in by_id:
+        return by_id[env]
+    if env in SCENARIO_ENV_IDS:
+        return env
+    raise ValueError(f"unknown environment '{env}'; valid: {', '.join(sorted(by_id))}")
+
+
+def _algo(name: str):
+    from stable_baselines3 import DQN, PPO
+
+    algos = {"dqn": DQN, "ppo": PPO}
+    if name not in algos:
+        raise ValueError(f"unknown algorithm '{name}'; valid: {', '.join(sorted(algos))}")
+    return algos[name]
+
+
+def _vec_env(s: PolicyTrainSettings, scenario: str):
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
+
+    env_id = f"sim.rl_env:{SCENARIO_ENV_IDS[scenario]}"
+    kwargs = {"world_model": s.world_model, "overrides": list(s.overrides)}
+    cls = SubprocVecEnv if s.n_envs > 1 else DummyVecEnv
+    return make_vec_env(env_id, n_envs=s.n_envs, seed=s.seed, vec_env_cls=cls, env_kwargs=kwargs)
+
+
+def latest_checkpoint(out: Path) -> Path | None:
+    """The checkpoint with the most steps in OUT/checkpoints (None if there is none)."""
+    found = [(int(m.group(1)), p) for p in (out / "checkpoints").glob("policy_*_steps.zip")
+             if (m := re.search(r"_(\d+)_steps", p.name))]
+    return max(found)[1] if found else None
+
+
+def _build_model(s: PolicyTrainSettings, venv, hyper: dict):
+    cls = _algo(s.algo)
+    tb = str(s.out / "tb")
+    if not s.resume:
+        return cls("MlpPolicy", venv, seed=s.seed, tensorboard_log=tb, device=s.device, verbose=0, **hyper)
+    ckpt = latest_checkpoint(s.out)
+    if ckpt is None:
+        raise ValueError(f"--resume: no checkpoint in {s.out / 'checkpoints'}")
+    model = cls.load(ckpt, env=venv, device=s.device, tensorboard_log=tb)
+    buffer = ckpt.with_name(ckpt.name.replace("policy_", "policy_replay_buffer_").replace(".zip", ".pkl"))
+    if s.algo == "dqn" and buffer.exists():
+        model.load_replay_buffer(buffer)
+    print(f"resuming from {ckpt} at {model.num_timesteps} steps")
+    return model
+
+
+def train_policy(s: PolicyTrainSettings) -> dict:
+    """Train, evaluate on validation seeds, save final.zip / best_model.zip; return a summary."""
+    import torch
+    from stable_baselines3.common.callbacks import CallbackList, CheckpointCallback
+
+    from planning.behaviour import BehaviourConfig
+    from planning.rl_policy import make_meta
+    from sim.rl_eval import VALIDATION_SEED_START, DrivingEvalCallback
+
+    scenario = scenario_of(s.env)
+    hyper = load_yaml(ALGO_CONFIGS[s.algo]) if s.algo in ALGO_CONFIGS else {}
+    env_cfg = load_env_config(split_env_overrides(list(s.overrides))[0])
+    s.out.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(1)  # a small MLP; the cores belong to the simulators
+    venv = _vec_env(s, scenario)
+    eval_env = DriveEnv(scenario, s.world_model, list(s.overrides))
+    try:
+        model = _build_model(s, venv, hyper)
+        b = env_cfg.behaviour
+        meta = make_meta(s.algo, env_cfg.observation,
+                         BehaviourConfig(b.decision_period_s, b.speed_step_mps, b.min_target_speed_mps),
+                         scenario=scenario, world_model=s.world_model, seed=s.seed, hyperparameters=hyper)
+        model.drivestack_meta = meta.to_dict()
+        seeds = list(range(VALIDATION_SEED_START, VALIDATION_SEED_START + s.eval_episodes))
+        evaluator = DrivingEvalCallback(eval_env, seeds, s.eval_freq, s.out)
+        checkpoints = CheckpointCallback(max(s.checkpoint_freq // s.n_envs, 1), str(s.out / "checkpoints"), "policy",
+                                         save_replay_buffer=s.algo == "dqn")
+        remaining = max(s.timesteps - model.num_timesteps, 0)
+        t0 = time.perf_counter()
+        model.learn(remaining, callback=CallbackList([checkpoints, evaluator]), progress_bar=True,
+                    reset_num_timesteps=not s.resume, tb_log_name=s.algo)
+        wall = time.perf_counter() - t0
+        model.save(s.out / "final.zip")
+        final = evaluator.run_evaluation()
+        summary = {"algo": s.algo, "env": SCENARIO_ENV_IDS[scenario], "world_model": s.world_model,
+                   "timesteps": int(model.num_timesteps), "n_envs": s.n_envs, "seed": s.seed,
+                   "wall_s": wall, "steps_per_s": remaining / max(wall, 1e-9),
+                   "final_eval": final.__dict__, "best_eval": evaluator.best.__dict__ if evaluator.best else None,
+                   "overrides": list(s.overrides), "hyperparameters": hyper}
+        (s.out / "train.json").write_text(json.dumps(summary, indent=2))
+        return summary
+    finally:
+        venv.close()
+        eval_env.close()
