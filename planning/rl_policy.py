@@ -22,6 +22,8 @@ from planning.behaviour import BEHAVIOURS, BehaviourConfig, BehaviourPlanner
 from planning.observation import ObservationConfig, observe
 from planning.rule_planner import RulePlannerConfig
 
+SHIPPED_POLICY = Path(__file__).resolve().parent / "policies" / "highway_dqn.zip"
+"""The trained policy committed with the project (card: policies/highway_dqn.md)."""
 META_KEY = "drivestack_meta"
 META_FORMAT = 1
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from control.controller import ControllerConfig
-from planning.rl_policy import load_policy
+from planning.rl_policy import SHIPPED_POLICY, load_policy
 from planning.rule_planner import RulePlannerConfig
 from sim.config import CONFIG_DIR, apply_overrides, from_dict, load_yaml
 from sim.drivers import driver_names
@@ -47,8 +47,7 @@ def build_setup(scenario: str, planner: str, world_model: str, overrides: list[s
                 policy_file: str | None = None) -> RunSetup:
     """Validated RunSetup; every user mistake is a ValueError naming the valid choices."""
     if planner == "rl":
-        if policy_file is None:
-            raise ValueError("planner 'rl' needs a policy file: --policy FILE (e.g. planning/policies/highway_dqn.zip)")
+        policy_file = policy_file if policy_file is not None else SHIPPED_POLICY
         load_policy(policy_file)  # a bad file is reported here, before any worker starts
     if planner not in driver_names():
         raise ValueError(f"unknown planner '{planner}'; valid: {', '.join(driver_names())}")
