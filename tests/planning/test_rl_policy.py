@@ -102,3 +102,13 @@ def test_rl_planner_decides_every_period_and_holds_in_between(tmp_path):
     assert [k for k, d in enumerate(decisions) if d] == [0, 5, 10]
     with pytest.raises(ValueError, match="needs a policy file"):
         make_planner("rl")
+
+
+def test_shipped_policy_matches_this_code():
+    from planning.rl_policy import SHIPPED_POLICY
+
+    policy = load_policy(SHIPPED_POLICY)
+    assert policy.meta.layout_id == OBS.layout_id and policy.meta.algo == "dqn"
+    assert policy.meta.extra["world_model"] == "surrogate"
+    obs = np.zeros(OBS.size, dtype=np.float32)
+    assert 0 <= policy.act(obs) < len(BEHAVIOURS)

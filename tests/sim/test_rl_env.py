@@ -134,3 +134,25 @@ def test_policy_in_the_closed_loop_drives_as_in_the_env(tmp_path):
     log = run_episode(build_setup("highway", "rl", "ground_truth", ["scenario.duration_s=4"],
                                   str(tmp_path / "final.zip")), seed=11)
     assert log.x_m[5::5][: len(xs)] == pytest.approx(np.array(xs), abs=1e-6)
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["train", "--model", "camera"], "needs --data"),
+    (["train", "--model", "policy", "--env", "drivestack/Moon-v0"], "unknown environment"),
+    (["train", "--model", "policy", "--timesteps", "0"], "--timesteps must be at least 1"),
+    (["simulate", "--planner", "rl", "--policy", "no/such/policy.zip"], "policy file not found"),
+    (["bench-rl", "--world-models", "lidar"], "unknown world model"),
+])
+def test_rl_command_errors_are_one_line_and_exit_2(args, needle, capsys):
+    from sim.cli import main
+
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert needle in err and len(err.splitlines()) == 1
+
+
+def test_simulate_with_the_shipped_policy(capsys):
+    from sim.cli import main
+
+    assert main(["simulate", "--planner", "rl", "--world-model", "surrogate", "--set", "scenario.duration_s=3"]) == 0
+    assert "rl       surrogate" in capsys.readouterr().out
