@@ -53,8 +53,10 @@ def _iterate(fn: Callable, items: list, workers: int) -> Iterator[tuple[int, obj
         for i, item in enumerate(items):
             yield i, fn(item)
         return
-    # fork: workers inherit the imported stack (and need no importable __main__); spawn elsewhere.
-    ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+    # forkserver: workers start from a clean process. Forking this one is not safe once it has run
+    # torch (a loaded policy, a first episode with the networks): the children inherit a thread
+    # pool that no longer exists and hang on their first parallel op.
+    ctx = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
     with ctx.Pool(processes=workers, initializer=_worker_init) as pool:
         yield from pool.imap_unordered(_Indexed(fn), list(enumerate(items)), chunksize=1)
 
@@ -70,8 +72,12 @@ class _Indexed:
 
 
 def _worker_init() -> None:
+    """One torch thread per worker: the pool already uses every core."""
+    import torch
+
     os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    torch.set_num_threads(1)
 
 
 def suite_jobs(setups: Iterable[RunSetup], seeds: list[int]) -> list[Job]:
