@@ -156,3 +156,16 @@ def test_simulate_with_the_shipped_policy(capsys):
 
     assert main(["simulate", "--planner", "rl", "--world-model", "surrogate", "--set", "scenario.duration_s=3"]) == 0
     assert "rl       surrogate" in capsys.readouterr().out
+
+
+def test_bench_rl_prints_the_ratio_to_the_bare_step(tmp_path, capsys):
+    import json
+
+    from sim.cli import main
+
+    out = tmp_path / "b.json"
+    assert main(["bench-rl", "--world-models", "surrogate", "--steps", "3", "--repeats", "1",
+                 "--set", "scenario.duration_s=2", "--json", str(out)]) == 0
+    assert "x bare" in capsys.readouterr().out
+    result = json.loads(out.read_text())
+    assert result["median"]["surrogate_ratio"] > 0 and result["ticks_per_decision"] == 5
