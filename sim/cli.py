@@ -37,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--camera-view", action=argparse.BooleanOptionalAction, default=True,
                      help="show the simulated front camera beside the top-down view in the video")
     sim.add_argument("--rig", default="default", help="sensor rig for --camera-view (configs/sensors)")
+    sim.add_argument("--record", type=Path, default=None, metavar="LOG.mcap",
+                     help="record every tick of the first episode to an MCAP log (sensors, ground truth, outputs)")
     _common(sim)
     ev = sub.add_parser("evaluate", help="run a suite (scenarios x planners x seeds) and print one table")
     ev.add_argument("--suite", default="default", help="suite name in configs/evaluate or a YAML path")
@@ -141,7 +143,45 @@ def build_parser() -> argparse.ArgumentParser:
     bs.add_argument("--seed", type=int, default=0)
     bs.add_argument("--json", type=Path, default=None)
     bs.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE")
+    _log_parsers(sub)
     return parser
+
+
+def _log_parsers(sub) -> None:
+    rp = sub.add_parser("replay", help="re-run perception, fusion and the planner on a recorded log; score, compare")
+    rp.add_argument("log", type=Path, help="MCAP log written by simulate --record")
+    _replay_options(rp)
+    rp.add_argument("--compare", action="store_true",
+                    help="diff the replayed outputs with the recorded ones tick by tick; exit 1 past --tolerance")
+    rp.add_argument("--tolerance", type=float, default=1e-3,
+                    help="largest allowed difference per tick (m, rad, score, m^2 alike)")
+    rp.add_argument("--out", type=Path, default=None, metavar="NEW.mcap", help="write the replayed outputs as a log")
+    rp.add_argument("--json", type=Path, default=None)
+    br = sub.add_parser("bench-replay", help="replay ticks/s as a multiple of the recording rate, time per phase")
+    br.add_argument("log", type=Path)
+    _replay_options(br, threads=2)
+    br.add_argument("--repeats", type=int, default=3)
+    br.add_argument("--json", type=Path, default=None)
+    lg = sub.add_parser("log", help="inspect a recorded log")
+    lsub = lg.add_subparsers(dest="log_command", required=True, metavar="{info}", parser_class=_Parser)
+    li = lsub.add_parser("info", help="topics, schemas, message counts, duration, metadata and damage")
+    li.add_argument("log", type=Path)
+    li.add_argument("--json", type=Path, default=None, help="also write everything (metadata whole) as JSON")
+
+
+def _replay_options(p: argparse.ArgumentParser, threads: int | None = None) -> None:
+    p.add_argument("--weights-lidar", type=Path, default=None, metavar="PATH",
+                   help="lidar network weights (default: the shipped ones)")
+    p.add_argument("--weights-camera", type=Path, default=None, metavar="PATH",
+                   help="camera network weights (default: the shipped ones)")
+    p.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    p.add_argument("--threads", type=int, default=threads,
+                   help="torch CPU threads" + (f" (default {threads})" if threads else " (default: torch's, as simulate)"))
+    p.add_argument("--policy", default=None, help="policy file for a log driven by --planner rl (default: the recorded one)")
+    p.add_argument("--plan-horizon", type=float, default=3.0, metavar="S",
+                   help="seconds of plan over which the divergence from the recorded plan is measured")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                   help="sections perception, planner, controller; e.g. perception.detectors=[classical]")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -157,6 +197,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("drivestack: interrupted\n")
         return 130
+    except BrokenPipeError:  # the output went into a pipe that closed early (e.g. `| head`)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 __all__ = ["build_parser", "main"]

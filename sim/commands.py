@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from sim.bench import format_bench, run_bench
@@ -26,22 +27,38 @@ def simulate(args: argparse.Namespace) -> int:
     setup = build_setup(args.scenario, args.planner, args.world_model, args.overrides, args.policy)
     seeds = list(range(args.seed, args.seed + args.episodes))
     episodes = []
+    if args.video is not None or args.record is not None:
+        episodes.append(_first_episode(args, setup, seeds[0]))
+        seeds = seeds[1:]
+    if seeds:
+        episodes += run_jobs([Job(setup, s) for s in seeds], args.workers or default_workers(), "simulate")
+    return _report(episodes, args.json, {"setup": to_dict(setup), "seeds": [args.seed, args.seed + args.episodes]})
+
+
+def _first_episode(args: argparse.Namespace, setup, seed: int):
+    """The first episode, run here with its video and/or log recorder."""
+    ticks = int(round(setup.scenario.duration_s * setup.scenario.policy_frequency_hz))
+    video = log = None
     if args.video is not None:
         rig = None
         if args.camera_view:
             from sim.sensors.rig import load_rig
             rig = load_rig(args.rig)
-        ticks = int(round(setup.scenario.duration_s * setup.scenario.policy_frequency_hz))
-        recorder = VideoRecorder(args.video, rig=rig, seed=seeds[0], total_frames=ticks)
-        try:
-            episodes.append(compute_episode_metrics(run_episode(setup, seeds[0], frame_sink=recorder)))
-        finally:
-            recorder.close()
-        print(f"video: {args.video} ({recorder.frames} frames, seed {seeds[0]})")
-        seeds = seeds[1:]
-    if seeds:
-        episodes += run_jobs([Job(setup, s) for s in seeds], args.workers or default_workers(), "simulate")
-    return _report(episodes, args.json, {"setup": to_dict(setup), "seeds": [args.seed, args.seed + args.episodes]})
+        video = VideoRecorder(args.video, rig=rig, seed=seed, total_frames=ticks)
+    if args.record is not None:
+        from sim.logs.record import LogRecorder
+        log = LogRecorder(args.record, setup, seed, total_ticks=ticks)
+    try:
+        episode = run_episode(setup, seed, frame_sink=video, tick_sink=log)
+    finally:
+        for sink in (video, log):
+            if sink is not None:
+                sink.close()
+    if video is not None:
+        print(f"video: {args.video} ({video.frames} frames, seed {seed})")
+    if log is not None:
+        print(f"log: {args.record} ({log.ticks} ticks, seed {seed}; drivestack log info {args.record})")
+    return compute_episode_metrics(episode)
 
 
 def evaluate(args: argparse.Namespace) -> int:
@@ -254,6 +271,65 @@ def bench_sensors(args: argparse.Namespace) -> int:
     if args.json is not None:
         write_json(args.json, result)
         print(f"json: {args.json}")
+    return 0
+
+
+def _replay_options(args: argparse.Namespace, **extra):
+    from sim.logs.replay_config import ReplayOptions
+
+    _positive("--threads", args.threads)
+    if not args.plan_horizon > 0:
+        raise ValueError(f"--plan-horizon must be positive, got {args.plan_horizon}")
+    weights = {name: str(path) for name, path in (("lidar", args.weights_lidar), ("camera", args.weights_camera))
+               if path is not None}
+    return ReplayOptions(tuple(args.overrides), weights, args.device, args.threads, args.plan_horizon,
+                         policy_file=args.policy, **extra)
+
+
+def _warn(issues) -> None:
+    for issue in issues:
+        sys.stderr.write(f"drivestack: warning: {issue}\n")
+
+
+def replay(args: argparse.Namespace) -> int:
+    """Exit 0, or 1 when ``--compare`` finds a difference above ``--tolerance``."""
+    from sim.logs.replay import replay_log
+    from sim.logs.report import format_replay
+
+    if not args.tolerance >= 0:
+        raise ValueError(f"--tolerance must be >= 0, got {args.tolerance}")
+    result = replay_log(args.log, _replay_options(args, compare=args.compare, tolerance=args.tolerance, out=args.out))
+    _warn(result.issues + result.config.notes)
+    print(format_replay(result))
+    if args.out is not None:
+        print(f"replayed outputs: {args.out}")
+    if args.json is not None:
+        write_json(args.json, {"log": str(args.log), "ticks": result.ticks, "scores": result.scores,
+                               "divergence": result.divergence, "comparison": result.comparison,
+                               "output_sha256": result.output_sha256, "weights": result.weights,
+                               "issues": list(result.issues), "notes": list(result.config.notes)})
+    return 0 if result.comparison is None or result.comparison["passed"] else 1
+
+
+def bench_replay(args: argparse.Namespace) -> int:
+    from sim.logs.bench import format_replay_bench, run_replay_bench
+
+    _positive("--repeats", args.repeats)
+    result = run_replay_bench(args.log, _replay_options(args), args.repeats)
+    print(format_replay_bench(result))
+    if args.json is not None:
+        write_json(args.json, result)
+        print(f"json: {args.json}")
+    return 0
+
+
+def log(args: argparse.Namespace) -> int:
+    from sim.logs.info import format_info, info_json, log_index
+
+    index = log_index(args.log)
+    print(format_info(index))
+    if args.json is not None:
+        write_json(args.json, info_json(index))
     return 0
 
 

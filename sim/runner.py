@@ -9,7 +9,8 @@ from typing import Iterator
 import numpy as np
 
 from control.controller import ControllerConfig
-from fusion.types import LaneMap
+from control.types import Command, Trajectory
+from fusion.types import LaneMap, WorldModel
 from planning.rule_planner import RulePlannerConfig
 from planning.ttc import min_time_to_collision
 from sim.actions import action_ranges, command_to_action
@@ -111,6 +112,22 @@ class Tick:
     lane_map: LaneMap
 
 
+@dataclass(frozen=True)
+class LoopStep:
+    """One tick of ``run_episode`` as the stack saw it, for a ``tick_sink`` (the log recorder): the
+    ground truth read before acting, the world model, the plan and command (None for the idm
+    driver), the world source that built the world model, the lane map and the route."""
+
+    index: int
+    gt: GroundTruthFrame
+    world: WorldModel
+    trajectory: Trajectory | None
+    command: Command | None
+    source: object
+    lane_map: LaneMap
+    route_nodes: tuple[str, ...]
+
+
 def _start(env, setup: RunSetup, seed: int):
     """Reset the episode; return its lane map, route, driver, world source and vehicle ids."""
     env.reset(seed=seed)
@@ -142,16 +159,18 @@ def drive(env, setup: RunSetup, seed: int) -> Iterator[Tick]:
             return
 
 
-def run_episode(setup: RunSetup, seed: int, frame_sink=None, timings: Timings | None = None) -> EpisodeLog:
-    """Run one closed-loop episode; ``frame_sink(env, trajectory, world, source)`` is called per tick (video)."""
+def run_episode(setup: RunSetup, seed: int, frame_sink=None, timings: Timings | None = None,
+                tick_sink=None) -> EpisodeLog:
+    """Run one closed-loop episode; ``frame_sink(env, trajectory, world, source)`` is called per tick (video),
+    ``tick_sink(LoopStep)`` too (log recording)."""
     env = open_env(setup, render=frame_sink is not None)
     try:
-        return _loop(env, setup, seed, frame_sink, timings or Timings())
+        return _loop(env, setup, seed, frame_sink, timings or Timings(), tick_sink)
     finally:
         env.close()
 
 
-def _loop(env, setup: RunSetup, seed: int, frame_sink, timings: Timings) -> EpisodeLog:
+def _loop(env, setup: RunSetup, seed: int, frame_sink, timings: Timings, tick_sink=None) -> EpisodeLog:
     sc = setup.scenario
     lane_map, route, driver, source, ids = _start(env, setup, seed)
     rec, end_reason, collided, fault, crash_tick = _Recorder(), "duration", False, False, None
@@ -167,6 +186,8 @@ def _loop(env, setup: RunSetup, seed: int, frame_sink, timings: Timings) -> Epis
         t3 = t()
         if frame_sink is not None:
             frame_sink(env, trajectory, world, source)
+        if tick_sink is not None:
+            tick_sink(LoopStep(tick, gt, world, trajectory, command, source, lane_map, route))
         # A list, not an array: some highway-env rewards test `action in [0, 2]` (discrete-action era).
         action = command_to_action(command, setup.controller_config.vehicle).tolist()
         _, _, terminated, truncated, _ = env.step(action)

@@ -1,0 +1,219 @@
+"""Replay: the recorded sensor frames through today's detectors, a fresh tracker and the planner
+(open loop, on the replayed world model), scored against the log's ground truth and optionally
+compared with the recorded outputs tick by tick (``drivestack replay``).
+
+Deterministic: the log fixes every input (frames, ego odometry, lane map, stamps); the detectors run
+one frame at a time in eval mode, the tracker and planner draw no random numbers, and the
+classical detector's RANSAC is seeded. Bit-identical results need the same torch thread count
+(``--threads``) as the run being compared with.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from fusion.lanes import locate
+from fusion.tracker import MultiObjectTracker
+from fusion.types import WorldModel
+from perception.frames import SensorFrame
+from sim.drivers import make_driver
+from sim.logs import codec
+from sim.logs import schemas as S
+from sim.logs.compare import Comparison, diff_tick
+from sim.logs.index import LogIndex, scan
+from sim.logs.reader import McapLog
+from sim.logs.replay_config import ReplayConfig, ReplayOptions, resolve
+from sim.logs.replay_io import build_detectors, open_out_log, replay_weights
+from sim.logs.scoring import ReplayScorer, plan_divergence_m
+from sim.logs.ticks import read_ticks
+from sim.logs.types import LoggedTick
+from sim.perception_world import above_score
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    """A replay's outcome. ``timings_s`` are totals per phase [s] over ``ticks``; ``wall_s`` is the
+    whole replay after set-up (scan included); ``output_sha256`` digests every replayed output
+    (equal digests: identical replays)."""
+
+    path: Path
+    index: LogIndex
+    config: ReplayConfig
+    weights: dict
+    ticks: int
+    skipped_ticks: int
+    incomplete_ticks: int
+    scores: dict
+    divergence: dict
+    comparison: dict | None
+    timings_s: dict
+    wall_s: float
+    output_sha256: str
+    issues: tuple[str, ...]
+
+
+def replay_log(path: str | Path, options: ReplayOptions | None = None) -> ReplayResult:
+    options = options or ReplayOptions()
+    with McapLog(path) as log:
+        t0 = time.perf_counter()
+        index = scan(log)
+        scan_s = time.perf_counter() - t0
+        if index.ticks == 0:
+            raise ValueError(empty_message(index))
+        lanes = log.attachments.get(S.LANE_MAP_ATTACHMENT, (None, None))[1]
+        cfg = resolve(index, lanes, options)
+        if options.compare and cfg.recorded_world_model != "perception":
+            raise ValueError(f"{index.path} was recorded with world model '{cfg.recorded_world_model}': it has no "
+                             f"perception outputs to compare with (record with --world-model perception)")
+        engine = _Engine(index, cfg, options, lanes)
+        try:
+            engine.timings["scan"] = scan_s
+            engine.run(read_ticks(log))
+        finally:
+            engine.close()
+        if engine.ticks == 0:
+            raise ValueError(f"{index.path} has no tick with an ego state: nothing could be replayed"
+                             + (f"; {log.issues[0]}" if log.issues else ""))
+        return engine.result(path, tuple(log.issues))
+
+
+def empty_message(index: LogIndex) -> str:
+    damage = f"; {index.issues[0]}" if index.issues else ""
+    return f"{index.path} holds no readable messages: nothing to replay{damage}"
+
+
+class _Engine:
+    def __init__(self, index: LogIndex, cfg: ReplayConfig, options: ReplayOptions, lanes: bytes | None) -> None:
+        self.index, self.cfg, self.options = index, cfg, options
+        self.detectors = build_detectors(cfg.detectors, options)
+        self.tracker = MultiObjectTracker(cfg.perception.tracker)
+        self.driver = make_driver(cfg.planner, cfg.planner_config, cfg.controller_config, cfg.policy_file)
+        self.driver.reset(None, cfg.route_nodes, cfg.planner_config.max_speed_mps)
+        self.scorer = ReplayScorer(cfg.detectors)
+        self.comparison = Comparison(options.tolerance) if options.compare else None
+        self.out = open_out_log(options.out, index, cfg, options, lanes) if options.out is not None else None
+        self.timings: dict[str, float] = defaultdict(float)
+        self.divergence: list[np.ndarray] = []
+        self.digest = hashlib.sha256()
+        self.ticks = self.skipped = self.incomplete = 0
+        self.wall_s = 0.0
+        self._last_stamp: float | None = None
+        self.intact = True
+        """No tick lost or incomplete so far: tracker and planner state can match the recorded run's."""
+
+    def run(self, ticks: Iterator[LoggedTick]) -> None:
+        from tqdm import tqdm
+
+        t_start = time.perf_counter()
+        bar = tqdm(total=self.index.ticks, desc="replay", unit="tick", dynamic_ncols=True,
+                   disable=not self.options.progress)
+        with bar:
+            for tick in self._timed(ticks):
+                self.step(tick)
+                bar.update(1)
+        self.wall_s = time.perf_counter() - t_start + self.timings["scan"]
+
+    def _timed(self, ticks: Iterator[LoggedTick]) -> Iterator[LoggedTick]:
+        while True:
+            t0 = time.perf_counter()
+            tick = next(ticks, None)
+            self.timings["decode"] += time.perf_counter() - t0
+            if tick is None:
+                return
+            yield tick
+
+    def step(self, tick: LoggedTick) -> None:
+        complete = tick.frame is not None and not tick.missing
+        self.intact = self.intact and complete and not self._gap_before(tick.stamp)
+        if tick.ego is None:  # the tracker cannot place detections without the ego pose
+            self.skipped += 1
+            self.intact = False
+            return
+        self.ticks += 1
+        self.incomplete += not complete
+        frame = tick.frame or SensorFrame(tick.stamp, (), ())
+        dets = self._detect(frame)
+        world = self._track(tick, dets)
+        command, trajectory = self._plan(world)
+        self._score(tick, dets, world, trajectory, complete)
+        if self.out is not None:
+            t0 = time.perf_counter()
+            self.out.write_tick(LoggedTick(tick.stamp, tick.frame, tick.ego, world.ego_lane_id, tick.ground_truth,
+                                           tuple(dets), world.tracks, "perception", trajectory, self.cfg.planner,
+                                           command))
+            self.timings["write"] += time.perf_counter() - t0
+
+    def _detect(self, frame: SensorFrame) -> list:
+        dets = []
+        for det in self.detectors:
+            t0 = time.perf_counter()
+            dets.append(det.detect(frame))
+            self.timings[f"detector_{det.name}"] += time.perf_counter() - t0
+        return dets
+
+    def _track(self, tick: LoggedTick, dets: list) -> WorldModel:
+        t0 = time.perf_counter()
+        lane_map, ego = self.cfg.lane_map, tick.ego
+        self.tracker.update([above_score(d, self.cfg.perception.score_threshold) for d in dets], ego, tick.stamp)
+        tracks = self.tracker.tracks(lane_map)
+        where = locate(lane_map, ego.x_m, ego.y_m) if lane_map is not None else None
+        true_lane = tick.ground_truth.ego.lane_id if tick.ground_truth is not None else tick.ego_lane_id
+        world = WorldModel(tick.stamp, ego, tracks, lane_map, where.lane_id if where is not None else true_lane,
+                           self.cfg.route_nodes, "perception")
+        self.timings["tracker"] += time.perf_counter() - t0
+        return world
+
+    def _plan(self, world: WorldModel):
+        if self.cfg.lane_map is None:
+            return None, None
+        t0 = time.perf_counter()
+        command, trajectory = self.driver.act(world)
+        self.timings["planner"] += time.perf_counter() - t0
+        return command, trajectory
+
+    def _gap_before(self, stamp: float) -> bool:
+        """A tick missing before this one (lost to damage, or the log starts late)."""
+        previous, self._last_stamp = self._last_stamp, stamp
+        expected = 0.0 if previous is None else previous + self.cfg.dt_s
+        return stamp > expected + 0.5 * self.cfg.dt_s
+
+    def _score(self, tick: LoggedTick, dets: list, world: WorldModel, trajectory, complete: bool) -> None:
+        t0 = time.perf_counter()
+        labels = tick.frame.labels if tick.frame is not None else None
+        self.scorer.add(labels, tick.ego, dets, world.tracks, tick.detections, tick.tracks)
+        if trajectory is not None and tick.trajectory is not None:
+            self.divergence.append(plan_divergence_m(trajectory, tick.trajectory, tick.stamp,
+                                                     self.options.plan_horizon_s))
+        if self.comparison is not None and not complete:
+            self.comparison.skip()
+        elif self.comparison is not None:
+            self.comparison.add(diff_tick(tick.stamp, dets, tick.detections, world.tracks, tick.tracks, trajectory,
+                                          tick.trajectory, self.intact), self.intact)
+        self.digest.update(codec.dumps(codec.detections_json(tick.stamp, tuple(dets))))
+        self.digest.update(codec.dumps(codec.tracks_json(tick.stamp, "perception", world.tracks)))
+        if trajectory is not None:
+            self.digest.update(codec.dumps(codec.trajectory_json(tick.stamp, self.cfg.planner, trajectory)))
+        self.timings["scoring"] += time.perf_counter() - t0
+
+    def close(self) -> None:
+        if self.out is not None:
+            self.out.close()
+
+    def result(self, path, issues: tuple[str, ...]) -> ReplayResult:
+        return ReplayResult(Path(path), self.index, self.cfg, replay_weights(self.cfg.detectors, self.options),
+                            self.ticks, self.skipped, self.incomplete, self.scorer.summary(), self._divergence(),
+                            self.comparison.summary() if self.comparison is not None else None, dict(self.timings),
+                            self.wall_s, self.digest.hexdigest(), issues)
+
+    def _divergence(self) -> dict:
+        per_tick = [d for d in self.divergence if len(d)]
+        if not per_tick:
+            return {"ticks": 0, "horizon_s": self.options.plan_horizon_s, "mean_m": None, "max_m": None}
+        return {"ticks": len(per_tick), "horizon_s": self.options.plan_horizon_s,
+                "mean_m": float(np.mean([d.mean() for d in per_tick])), "max_m": float(max(d.max() for d in per_tick))}
