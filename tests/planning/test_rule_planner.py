@@ -76,5 +76,5 @@ def test_no_lane_gives_a_braking_trajectory():
 
 
 def test_unknown_planner_lists_valid_names():
-    with pytest.raises(ValueError, match="valid: rule"):
+    with pytest.raises(ValueError, match="valid: rl, rule"):
         make_planner("nope")
