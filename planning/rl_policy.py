@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import zipfile
-from dataclasses import dataclass, fields, replace
+from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -40,8 +40,8 @@ class PolicyMeta:
 
     def to_dict(self) -> dict:
         return {"format": META_FORMAT, "algo": self.algo, "layout_id": self.layout_id,
-                "observation": _plain(self.observation),
-                "behaviour": {k: v for k, v in _plain(self.behaviour).items() if k != "planner"}, **self.extra}
+                "observation": asdict(self.observation),
+                "behaviour": {k: v for k, v in asdict(self.behaviour).items() if k != "planner"}, **self.extra}
 
 
 def make_meta(algo: str, observation: ObservationConfig, behaviour: BehaviourConfig, **extra) -> PolicyMeta:
@@ -144,6 +144,3 @@ class RLPlanner:
             self._next_decision_s = start + period
         return self.executor.plan(world)
 
-
-def _plain(obj) -> dict:
-    return {f.name: getattr(obj, f.name) for f in fields(obj)}

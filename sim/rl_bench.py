@@ -2,8 +2,8 @@
 
 Both sides step the same scenario config on the same seeds, interleaved repeat by repeat, and time
 only their steps (the idle bare ego runs into traffic and resets far more often than a driving
-policy does, so timing resets would flatter the ratio): the bare side calls highway-env's ``step`` with an idle action, the ``DriveEnv`` side takes
-random behaviours (each one decision = ``ticks_per_decision`` simulator ticks with the world model,
+policy does, so timing resets would flatter the ratio): the bare side is ``sim.bench.bare_step_ms``
+(highway-env's ``step`` with an idle action), the ``DriveEnv`` side takes random behaviours (each one decision = ``ticks_per_decision`` simulator ticks with the world model,
 trajectory generation and control in the loop). Throughput is compared per simulator tick, and
 reported as env steps/s too.
 """
@@ -14,27 +14,8 @@ import time
 
 import numpy as np
 
-from sim.bench import machine_info
+from sim.bench import bare_step_ms, machine_info
 from sim.rl_env import DriveEnv
-from sim.runner import open_env
-
-
-def bare_ticks_per_s(env_setup, seed: int, ticks: int) -> float:
-    """highway-env steps per second with an idle action, resets not timed."""
-    env = open_env(env_setup)
-    try:
-        action = np.array([0.5, 0.0], dtype=np.float32)  # ~ zero acceleration with range [-6, 3]
-        env.reset(seed=seed)
-        busy = 0.0
-        for n in range(ticks):
-            t0 = time.perf_counter()
-            _, _, terminated, truncated, _ = env.step(action)
-            busy += time.perf_counter() - t0
-            if terminated or truncated:
-                env.reset(seed=seed + n + 1)
-        return ticks / busy
-    finally:
-        env.close()
 
 
 def drive_env_steps_per_s(env: DriveEnv, seed: int, steps: int) -> float:
@@ -59,7 +40,7 @@ def run_rl_bench(scenario: str, world_models: list[str], steps: int, repeats: in
     rows = []
     try:
         for r in range(repeats):
-            row = {"seed": seed + r, "bare_ticks_per_s": bare_ticks_per_s(first.setup, seed + r, steps * tpd)}
+            row = {"seed": seed + r, "bare_ticks_per_s": 1000.0 / bare_step_ms(first.setup, seed + r, steps * tpd)}
             for wm, env in envs.items():
                 sps = drive_env_steps_per_s(env, seed + r, steps)
                 row[f"{wm}_steps_per_s"] = sps

@@ -34,20 +34,12 @@ ENV_CONFIG_FILE = CONFIG_DIR / "rl" / "env.yaml"
 
 
 @dataclass(frozen=True)
-class BehaviourSettings:
-    """``BehaviourConfig`` without the planner part (that comes from configs/planners/rule.yaml)."""
-
-    decision_period_s: float = 0.5
-    speed_step_mps: float = 2.0
-    min_target_speed_mps: float = 5.0
-
-
-@dataclass(frozen=True)
 class DriveEnvConfig:
     world_model: str = "surrogate"
     train_seed_start: int = 100_000
     train_seed_count: int = 100_000
-    behaviour: BehaviourSettings = field(default_factory=BehaviourSettings)
+    behaviour: BehaviourConfig = field(default_factory=BehaviourConfig)
+    """Its ``planner`` part is replaced by configs/planners/rule.yaml (via ``build_setup``)."""
     observation: ObservationConfig = field(default_factory=ObservationConfig)
     reward: RewardConfig = field(default_factory=RewardConfig)
 
@@ -75,9 +67,7 @@ class DriveEnv(gym.Env):
         if world_model is not None:
             self.config = replace(self.config, world_model=world_model)
         self.setup = build_setup(scenario, "rule", self.config.world_model, other)
-        b = self.config.behaviour
-        self.behaviour = BehaviourConfig(b.decision_period_s, b.speed_step_mps, b.min_target_speed_mps,
-                                         self.setup.planner_config)
+        self.behaviour = replace(self.config.behaviour, planner=self.setup.planner_config)
         self.render_mode = render_mode
         self.observation_space = gym.spaces.Box(-1.0, 1.0, (self.config.observation.size,), np.float32)
         self.action_space = gym.spaces.Discrete(len(BEHAVIOURS))

@@ -92,7 +92,6 @@ def train_policy(s: PolicyTrainSettings) -> dict:
     import torch
     from stable_baselines3.common.callbacks import CallbackList, CheckpointCallback
 
-    from planning.behaviour import BehaviourConfig
     from planning.rl_policy import make_meta
     from sim.rl_eval import VALIDATION_SEED_START, DrivingEvalCallback
 
@@ -105,10 +104,7 @@ def train_policy(s: PolicyTrainSettings) -> dict:
     eval_env = DriveEnv(scenario, s.world_model, list(s.overrides))
     try:
         model = _build_model(s, venv, hyper)
-        b = env_cfg.behaviour
-        meta = make_meta(s.algo, env_cfg.observation,
-                         BehaviourConfig(b.decision_period_s, b.speed_step_mps, b.min_target_speed_mps),
-                         scenario=scenario, world_model=s.world_model, seed=s.seed, hyperparameters=hyper)
+        meta = make_meta(s.algo, env_cfg.observation, env_cfg.behaviour, scenario=scenario, world_model=s.world_model, seed=s.seed, hyperparameters=hyper)
         model.drivestack_meta = meta.to_dict()
         seeds = list(range(VALIDATION_SEED_START, VALIDATION_SEED_START + s.eval_episodes))
         evaluator = DrivingEvalCallback(eval_env, seeds, s.eval_freq, s.out)
