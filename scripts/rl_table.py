@@ -8,7 +8,7 @@ aggregated with the project's metrics code, so they read exactly like `drivestac
 import json
 import sys
 
-from sim.metrics import EpisodeMetrics, aggregate, format_table
+from sim.evaluation.metrics import EpisodeMetrics, aggregate, format_table
 
 
 def episodes(spec: str) -> list[EpisodeMetrics]:

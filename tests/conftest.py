@@ -42,7 +42,7 @@ def make_world(lane_map: LaneMap, ego_xy_v: tuple[float, float, float], tracks: 
 @pytest.fixture(scope="session")
 def tiny_data(tmp_path_factory):
     """A tiny data set for the training smoke tests (one val frame, the rest train)."""
-    from sim.datagen import DatagenConfig, generate
+    from sim.dataset.datagen import DatagenConfig, generate
     from sim.sensors.rig import load_rig
 
     out = tmp_path_factory.mktemp("tiny_data")

@@ -1,7 +1,7 @@
 """Sensor logs in MCAP: recording the closed loop, the tolerant reader, replay, compare and inspection.
 
 Replay, recording and the benchmark live in their modules (``sim.logs.replay``, ``sim.logs.record``,
-``sim.logs.bench``) so that reading a log does not load the networks or the simulator.
+``sim.bench.replay``) so that reading a log does not load the networks or the simulator.
 """
 from sim.logs.index import LogIndex, TopicStats, scan
 from sim.logs.reader import McapLog, RawMessage

@@ -14,7 +14,7 @@ from fusion.types import EgoState, Lane, LaneMap, Track
 from perception.calibration import CameraCalibration, LidarCalibration
 from perception.detections import Detections
 from perception.frames import BoxLabels
-from sim.ground_truth import VehicleSnapshot
+from sim.highway.ground_truth import VehicleSnapshot
 from sim.logs.types import GroundTruthObjects
 
 PNG_LEVEL = 1

@@ -1,4 +1,4 @@
-"""Recording a closed-loop episode: a ``tick_sink`` for ``sim.runner.run_episode`` that writes every
+"""Recording a closed-loop episode: a ``tick_sink`` for ``sim.loop.runner.run_episode`` that writes every
 tick to an MCAP log.
 
 With the ``perception`` world model the log holds the very sensor frame and detections the stack
@@ -12,13 +12,13 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.ground_truth import GroundTruthFrame
+from sim.highway.ground_truth import GroundTruthFrame
 from sim.logs import codec
 from sim.logs.messages import lane_markers, topic_schemas
 from sim.logs.provenance import run_metadata
 from sim.logs.types import GroundTruthObjects, LoggedTick
 from sim.logs.writer import LogWriter
-from sim.runner import LoopStep, RunSetup
+from sim.loop.runner import LoopStep, RunSetup
 
 
 def ground_truth_objects(gt: GroundTruthFrame) -> GroundTruthObjects:

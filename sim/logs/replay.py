@@ -22,7 +22,7 @@ from fusion.lanes import locate
 from fusion.tracker import MultiObjectTracker
 from fusion.types import WorldModel
 from perception.frames import SensorFrame
-from sim.drivers import make_driver
+from sim.loop.drivers import make_driver
 from sim.logs import codec
 from sim.logs import schemas as S
 from sim.logs.compare import Comparison, diff_tick
@@ -33,7 +33,7 @@ from sim.logs.replay_io import build_detectors, open_out_log, replay_weights
 from sim.logs.scoring import ReplayScorer, plan_divergence_m
 from sim.logs.ticks import read_ticks
 from sim.logs.types import LoggedTick
-from sim.perception_world import above_score
+from sim.loop.perception_world import above_score
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from control.types import Command, Trajectory
 from fusion.types import EgoState, Track
 from perception.detections import Detections
 from perception.frames import SensorFrame
-from sim.ground_truth import VehicleSnapshot
+from sim.highway.ground_truth import VehicleSnapshot
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import numpy as np
 from fusion.ego_odometry import map_to_ego
 from fusion.types import LaneMap
 from perception.frames import BoxLabels, CameraFrame, SensorFrame
-from sim.ground_truth import GroundTruthFrame
+from sim.highway.ground_truth import GroundTruthFrame
 from sim.sensors.render import CameraRenderer, LidarRenderer
 from sim.sensors.rig import RigConfig, camera_calibration, lidar_calibration
 from sim.sensors.road_texture import RoadTexture

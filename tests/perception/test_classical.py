@@ -4,7 +4,7 @@ import numpy as np
 from conftest import straight_lane_map
 from perception.classical import ClassicalLidarDetector
 from perception.frames import LidarFrame, SensorFrame
-from sim.ground_truth import GroundTruthFrame, VehicleSnapshot
+from sim.highway.ground_truth import GroundTruthFrame, VehicleSnapshot
 from sim.sensors.rig import load_rig
 from sim.sensors.simulator import SensorSimulator
 

@@ -8,7 +8,7 @@ from perception.camera_detector import DEFAULT_WEIGHTS, CameraNetDetector
 from perception.dataset import load_frame
 from perception.evaluation import evaluate
 from perception.frames import SensorFrame
-from sim.datagen import DatagenConfig, generate
+from sim.dataset.datagen import DatagenConfig, generate
 from sim.sensors.rig import load_rig
 
 FLOOR_AP_2M = 0.45

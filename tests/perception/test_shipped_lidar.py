@@ -4,7 +4,7 @@ import numpy as np
 from perception.evaluation import evaluate
 from perception.dataset import load_frame
 from perception.lidar_detector import DEFAULT_WEIGHTS, LidarNetDetector
-from sim.datagen import DatagenConfig, generate
+from sim.dataset.datagen import DatagenConfig, generate
 from sim.sensors.rig import load_rig
 
 FLOOR_AP_2M = 0.85

@@ -3,10 +3,10 @@ import numpy as np
 import pytest
 
 from control import Command, VehicleParams
-from sim.actions import command_to_action
+from sim.highway.actions import command_to_action
 from sim.config import apply_overrides, from_dict
-from sim.scenarios import ScenarioConfig, load_scenario
-from sim.setup import build_setup
+from sim.highway.scenarios import ScenarioConfig, load_scenario
+from sim.loop.setup import build_setup
 
 
 def test_command_maps_linearly_onto_the_action_range():

@@ -8,7 +8,7 @@ import pytest
 
 
 def _cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "sim.cli", *args], capture_output=True, text=True, cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "sim.cli.main", *args], capture_output=True, text=True, cwd=cwd,
                           timeout=300)
 
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from perception.dataset import load_frame, read_manifest
-from sim.datagen import DatagenConfig, generate, plan_episodes, split_of
+from sim.dataset.datagen import DatagenConfig, generate, plan_episodes, split_of
 from sim.sensors.rig import load_rig
 
 

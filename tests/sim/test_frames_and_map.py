@@ -4,10 +4,10 @@ import pytest
 
 from control import VehicleParams, bicycle_step
 from fusion import locate
-from sim.frames import he_to_map_heading, he_to_map_xy, lane_id, map_to_he_heading, map_to_he_xy
-from sim.roadmap import build_lane_map
-from sim.runner import RunSetup, open_env
-from sim.scenarios import load_scenario
+from sim.highway.frames import he_to_map_heading, he_to_map_xy, lane_id, map_to_he_heading, map_to_he_xy
+from sim.highway.roadmap import build_lane_map
+from sim.loop.runner import RunSetup, open_env
+from sim.highway.scenarios import load_scenario
 
 
 def test_frame_conversions_round_trip():

@@ -2,15 +2,15 @@
 message, what is intact is read and replayed, and nothing raises past the CLI."""
 import pytest
 
-from sim.cli import main
+from sim.cli.main import main
 from sim.logs.index import scan
 from sim.logs.reader import McapLog
 from sim.logs.record import LogRecorder
 from sim.logs.replay import replay_log
 from sim.logs.replay_config import ReplayOptions
 from sim.logs.writer import LogWriter
-from sim.runner import run_episode
-from sim.setup import build_setup
+from sim.loop.runner import run_episode
+from sim.loop.setup import build_setup
 
 TICKS = 20
 QUIET = ReplayOptions(progress=False)

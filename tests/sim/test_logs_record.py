@@ -13,8 +13,8 @@ from sim.logs.index import scan
 from sim.logs.reader import McapLog
 from sim.logs.record import LogRecorder
 from sim.logs.ticks import read_ticks
-from sim.runner import run_episode
-from sim.setup import build_setup
+from sim.loop.runner import run_episode
+from sim.loop.setup import build_setup
 
 SECONDS = 1.5
 
@@ -103,7 +103,7 @@ def test_mcap_library_reads_topics_schemas_and_metadata(recording):
 
 
 def test_log_info_lists_topics_counts_and_metadata(recording, capsys):
-    from sim.cli import main
+    from sim.cli.main import main
 
     path, live = recording
     assert main(["log", "info", str(path)]) == 0
@@ -116,7 +116,7 @@ def test_log_info_lists_topics_counts_and_metadata(recording, capsys):
 
 def test_simulate_record_on_ground_truth_records_its_own_sensor_frames(tmp_path):
     log, video = tmp_path / "gt.mcap", tmp_path / "gt.mp4"
-    res = subprocess.run([sys.executable, "-m", "sim.cli", "simulate", "--world-model", "ground_truth", "--seed", "2",
+    res = subprocess.run([sys.executable, "-m", "sim.cli.main", "simulate", "--world-model", "ground_truth", "--seed", "2",
                           "--set", "scenario.duration_s=1", "--record", str(log), "--video", str(video)],
                          capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr

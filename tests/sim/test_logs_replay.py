@@ -3,13 +3,13 @@ show up as metric differences and fail ``--compare``, and replays are determinis
 import pytest
 import torch
 
-from sim.cli import main
-from sim.logs.bench import format_replay_bench, run_replay_bench
+from sim.cli.main import main
+from sim.bench.replay import format_replay_bench, run_replay_bench
 from sim.logs.record import LogRecorder
 from sim.logs.replay import replay_log
 from sim.logs.replay_config import ReplayOptions
-from sim.runner import run_episode
-from sim.setup import build_setup
+from sim.loop.runner import run_episode
+from sim.loop.setup import build_setup
 
 QUIET = ReplayOptions(progress=False)
 

@@ -6,8 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from sim.episode import EpisodeLog
-from sim.metrics import (
+from sim.loop.episode import EpisodeLog
+from sim.evaluation.metrics import (
     EpisodeMetrics,
     ScoreThresholds,
     aggregate,

@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 
-from sim.metrics import compute_episode_metrics
-from sim.runner import Timings, run_episode
-from sim.setup import build_setup
-from sim.world_sources import make_world_source
+from sim.evaluation.metrics import compute_episode_metrics
+from sim.loop.runner import Timings, run_episode
+from sim.loop.setup import build_setup
+from sim.loop.world_sources import make_world_source
 
 
 def _run(world_model: str, *overrides: str, seconds: float = 3.0):
@@ -25,7 +25,7 @@ def test_perception_world_model_drives_the_loop_with_tracks_from_both_sensors():
 
 def test_perception_world_model_yields_confirmed_tracks_near_the_truth():
     setup = build_setup("highway", "rule", "perception", ["scenario.duration_s=2"])
-    from sim.runner import drive, open_env
+    from sim.loop.runner import drive, open_env
 
     source = make_world_source("perception", setup.perception, setup.rig)
     env = open_env(setup)
@@ -70,7 +70,7 @@ def test_perception_config_errors_are_clear():
 
 
 def test_tracking_evaluation_scores_each_sensor_set_against_ground_truth():
-    from sim.tracking_eval import TrackingJob, combine, track_episode
+    from sim.evaluation.tracking import TrackingJob, combine, track_episode
 
     setup = build_setup("highway", "rule", "ground_truth", ["scenario.duration_s=3"])
     accs = track_episode(TrackingJob(setup, seed=3))

@@ -7,8 +7,8 @@ from gymnasium.utils.env_checker import check_env as gym_check_env
 from stable_baselines3 import DQN, PPO
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
-from sim.rl_env import SCENARIO_ENV_IDS, DriveEnv
-from sim.rl_train import PolicyTrainSettings, latest_checkpoint, scenario_of, train_policy
+from sim.rl.env import SCENARIO_ENV_IDS, DriveEnv
+from sim.rl.train import PolicyTrainSettings, latest_checkpoint, scenario_of, train_policy
 
 SHORT = ["scenario.duration_s=3"]
 
@@ -29,7 +29,7 @@ def test_module_qualified_id_imports_the_env_in_a_fresh_process():
     import subprocess
     import sys
 
-    code = ("import gymnasium as gym; e = gym.make('sim.rl_env:drivestack/Highway-v0', world_model='ground_truth', "
+    code = ("import gymnasium as gym; e = gym.make('sim.rl.env:drivestack/Highway-v0', world_model='ground_truth', "
             "overrides=['scenario.duration_s=1']); o, _ = e.reset(seed=0); print(o.shape)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
@@ -113,8 +113,8 @@ def test_policy_in_the_closed_loop_drives_as_in_the_env(tmp_path):
     """The same policy, seed and world model give the same ego path through DriveEnv and through
     ``simulate --planner rl``: one decision pipeline, two front ends."""
     from planning.rl_policy import load_policy
-    from sim.runner import run_episode
-    from sim.setup import build_setup
+    from sim.loop.runner import run_episode
+    from sim.loop.setup import build_setup
 
     s = PolicyTrainSettings("dqn", "highway", "ground_truth", timesteps=30, n_envs=1, seed=0, out=tmp_path,
                             eval_freq=1000, eval_episodes=1, checkpoint_freq=1000, overrides=("scenario.duration_s=4",))
@@ -144,7 +144,7 @@ def test_policy_in_the_closed_loop_drives_as_in_the_env(tmp_path):
     (["bench-rl", "--world-models", "lidar"], "unknown world model"),
 ])
 def test_rl_command_errors_are_one_line_and_exit_2(args, needle, capsys):
-    from sim.cli import main
+    from sim.cli.main import main
 
     assert main(args) == 2
     err = capsys.readouterr().err.strip()
@@ -152,7 +152,7 @@ def test_rl_command_errors_are_one_line_and_exit_2(args, needle, capsys):
 
 
 def test_simulate_with_the_shipped_policy(capsys):
-    from sim.cli import main
+    from sim.cli.main import main
 
     assert main(["simulate", "--planner", "rl", "--world-model", "surrogate", "--set", "scenario.duration_s=3"]) == 0
     assert "rl       surrogate" in capsys.readouterr().out
@@ -161,7 +161,7 @@ def test_simulate_with_the_shipped_policy(capsys):
 def test_bench_rl_prints_the_ratio_to_the_bare_step(tmp_path, capsys):
     import json
 
-    from sim.cli import main
+    from sim.cli.main import main
 
     out = tmp_path / "b.json"
     assert main(["bench-rl", "--world-models", "surrogate", "--steps", "3", "--repeats", "1",

@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 
-from sim.metrics import compute_episode_metrics
-from sim.runner import Timings, run_episode
-from sim.scenarios import scenario_names
-from sim.setup import build_setup
+from sim.evaluation.metrics import compute_episode_metrics
+from sim.loop.runner import Timings, run_episode
+from sim.highway.scenarios import scenario_names
+from sim.loop.setup import build_setup
 
 SHORT = ["scenario.duration_s=3"]
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from conftest import arc_lane_map, straight_lane_map
-from sim.ground_truth import GroundTruthFrame, VehicleSnapshot
+from sim.highway.ground_truth import GroundTruthFrame, VehicleSnapshot
 from sim.sensors.rig import FaultConfig, LidarConfig, Mount, load_rig
 from sim.sensors.road_texture import GRASS, MARKING, ROAD, RoadTexture
 from sim.sensors.simulator import SensorSimulator

@@ -7,10 +7,10 @@ import time
 import numpy as np
 import open3d.core as o3c
 
-from sim.bench import machine_info
-from sim.ground_truth import VehicleIds, capture
-from sim.roadmap import build_lane_map
-from sim.runner import RunSetup, open_env
+from sim.bench.loop import machine_info
+from sim.highway.ground_truth import VehicleIds, capture
+from sim.highway.roadmap import build_lane_map
+from sim.loop.runner import RunSetup, open_env
 from sim.sensors.rig import RigConfig
 from sim.sensors.scene import build_scene
 from sim.sensors.simulator import SensorSimulator, scene_vehicles

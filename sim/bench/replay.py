@@ -18,7 +18,7 @@ def run_replay_bench(path: str | Path, options: ReplayOptions, repeats: int) -> 
     """``repeats`` replays (the first also loads the networks, which no replay's time includes)."""
     import torch
 
-    from sim.bench import machine_info
+    from sim.bench.loop import machine_info
 
     options = replace(options, progress=False, out=None)
     runs = []

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fusion.types import EgoState, LaneMap, Track, WorldModel
-from sim.frames import he_to_map_heading, he_to_map_steering, lane_id
+from sim.highway.frames import he_to_map_heading, he_to_map_steering, lane_id
 
 GT_COVARIANCE = np.diag([0.01, 0.01, 0.01, 0.01])
 """Ground truth is exact; a small diagonal keeps downstream Mahalanobis maths well posed."""

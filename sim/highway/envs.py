@@ -25,8 +25,8 @@ class ContinuousRoundaboutEnv(_NoDiscreteActionReward, RoundaboutEnv):
 
 
 ENV_IDS = {
-    "drivestack/merge-continuous-v0": "sim.envs:ContinuousMergeEnv",
-    "drivestack/roundabout-continuous-v0": "sim.envs:ContinuousRoundaboutEnv",
+    "drivestack/merge-continuous-v0": "sim.highway.envs:ContinuousMergeEnv",
+    "drivestack/roundabout-continuous-v0": "sim.highway.envs:ContinuousRoundaboutEnv",
 }
 
 for _env_id, _entry in ENV_IDS.items():

@@ -1,6 +1,6 @@
 """``drivestack train --model policy``: stable-baselines3 DQN or PPO on ``DriveEnv``.
 
-Vectorised environments (``SubprocVecEnv`` for more than one; each child imports ``sim.rl_env``
+Vectorised environments (``SubprocVecEnv`` for more than one; each child imports ``sim.rl.env``
 through the module-qualified env id), a driving evaluation on validation seeds with the best model
 kept, checkpoints (with the DQN replay buffer) for ``--resume``, TensorBoard logs and a progress bar.
 """
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sim.config import CONFIG_DIR, load_yaml
-from sim.rl_env import SCENARIO_ENV_IDS, DriveEnv, load_env_config, split_env_overrides
+from sim.rl.env import SCENARIO_ENV_IDS, DriveEnv, load_env_config, split_env_overrides
 
 ALGO_CONFIGS = {"dqn": CONFIG_DIR / "rl" / "dqn.yaml", "ppo": CONFIG_DIR / "rl" / "ppo.yaml"}
 
@@ -58,7 +58,7 @@ def _vec_env(s: PolicyTrainSettings, scenario: str):
     from stable_baselines3.common.env_util import make_vec_env
     from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 
-    env_id = f"sim.rl_env:{SCENARIO_ENV_IDS[scenario]}"
+    env_id = f"sim.rl.env:{SCENARIO_ENV_IDS[scenario]}"
     kwargs = {"world_model": s.world_model, "overrides": list(s.overrides)}
     cls = SubprocVecEnv if s.n_envs > 1 else DummyVecEnv
     return make_vec_env(env_id, n_envs=s.n_envs, seed=s.seed, vec_env_cls=cls, env_kwargs=kwargs)
@@ -93,7 +93,7 @@ def train_policy(s: PolicyTrainSettings) -> dict:
     from stable_baselines3.common.callbacks import CallbackList, CheckpointCallback
 
     from planning.rl_policy import make_meta
-    from sim.rl_eval import VALIDATION_SEED_START, DrivingEvalCallback
+    from sim.rl.callbacks import VALIDATION_SEED_START, DrivingEvalCallback
 
     scenario = scenario_of(s.env)
     hyper = load_yaml(ALGO_CONFIGS[s.algo]) if s.algo in ALGO_CONFIGS else {}

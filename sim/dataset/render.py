@@ -6,7 +6,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from sim.runner import RunSetup, drive, open_env
+from sim.loop.runner import RunSetup, drive, open_env
 from sim.sensors.rig import RigConfig
 from sim.sensors.simulator import SensorSimulator
 from sim.sensors.views import camera_with_boxes, lidar_bev, write_point_cloud

@@ -5,10 +5,10 @@ executed by ``planning.BehaviourPlanner`` (paths + IDM) and the project's contro
 scenario's highway-env, and every tick the world model is rebuilt by the configured source
 (``ground_truth``, ``surrogate`` or ``perception``), so the policy sees what the car perceives. The
 observation is ``planning.observation.observe`` of the world model at the decision tick; the
-reward comes from ground truth (``sim.rl_reward``).
+reward comes from ground truth (``sim.rl.reward``).
 
 Registered ids (``gym.make("drivestack/Highway-v0")``; in subprocesses use
-``"sim.rl_env:drivestack/Highway-v0"`` so the child imports this module first): one per scenario.
+``"sim.rl.env:drivestack/Highway-v0"`` so the child imports this module first): one per scenario.
 """
 from __future__ import annotations
 
@@ -21,14 +21,14 @@ import numpy as np
 from control.controller import TrackingController
 from planning.behaviour import BEHAVIOURS, BehaviourConfig, BehaviourPlanner
 from planning.observation import ObservationConfig, observe
-from sim.actions import command_to_action
+from sim.highway.actions import command_to_action
 from sim.config import CONFIG_DIR, apply_overrides, from_dict, load_yaml
-from sim.ground_truth import VehicleIds, capture
-from sim.rl_reward import RewardConfig, TickSample, decision_reward
-from sim.roadmap import build_lane_map
-from sim.runner import open_env, route_nodes
-from sim.setup import build_setup
-from sim.world_sources import make_world_source
+from sim.highway.ground_truth import VehicleIds, capture
+from sim.rl.reward import RewardConfig, TickSample, decision_reward
+from sim.highway.roadmap import build_lane_map
+from sim.loop.runner import open_env, route_nodes
+from sim.loop.setup import build_setup
+from sim.loop.world_sources import make_world_source
 
 ENV_CONFIG_FILE = CONFIG_DIR / "rl" / "env.yaml"
 
@@ -170,4 +170,4 @@ SCENARIO_ENV_IDS = {"highway": "drivestack/Highway-v0", "merge": "drivestack/Mer
 
 for _scenario, _env_id in SCENARIO_ENV_IDS.items():
     if _env_id not in gym.registry:
-        gym.register(id=_env_id, entry_point="sim.rl_env:DriveEnv", kwargs={"scenario": _scenario})
+        gym.register(id=_env_id, entry_point="sim.rl.env:DriveEnv", kwargs={"scenario": _scenario})

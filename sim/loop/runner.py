@@ -13,15 +13,15 @@ from control.types import Command, Trajectory
 from fusion.types import LaneMap, WorldModel
 from planning.rule_planner import RulePlannerConfig
 from planning.ttc import min_time_to_collision
-from sim.actions import action_ranges, command_to_action
-from sim.drivers import make_driver
-from sim.episode import EpisodeLog
-from sim.ground_truth import GroundTruthFrame, VehicleIds, capture
-from sim.roadmap import build_lane_map
-from sim.scenarios import ScenarioConfig, make_env
-from sim.perception_world import PerceptionConfig
+from sim.highway.actions import action_ranges, command_to_action
+from sim.loop.drivers import make_driver
+from sim.loop.episode import EpisodeLog
+from sim.highway.ground_truth import GroundTruthFrame, VehicleIds, capture
+from sim.highway.roadmap import build_lane_map
+from sim.highway.scenarios import ScenarioConfig, make_env
+from sim.loop.perception_world import PerceptionConfig
 from sim.sensors.rig import RigConfig
-from sim.world_sources import make_world_source
+from sim.loop.world_sources import make_world_source
 
 
 @dataclass(frozen=True)

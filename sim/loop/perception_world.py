@@ -24,7 +24,7 @@ from perception.frames import BoxLabels, SensorFrame
 from perception.registry import DETECTORS, make_detector
 from perception.surrogate import SensorErrorModel, simulate_detections
 from sim.config import CONFIG_DIR, from_dict, load_yaml
-from sim.ground_truth import GroundTruthFrame, ego_state
+from sim.highway.ground_truth import GroundTruthFrame, ego_state
 from sim.sensors.rig import RigConfig, camera_calibration, load_rig
 from sim.sensors.simulator import SensorSimulator, scene_vehicles
 

@@ -8,8 +8,8 @@ from typing import Callable, Iterable, Iterator, TypeVar
 
 from tqdm import tqdm
 
-from sim.metrics import EpisodeMetrics, compute_episode_metrics
-from sim.runner import RunSetup, run_episode
+from sim.evaluation.metrics import EpisodeMetrics, compute_episode_metrics
+from sim.loop.runner import RunSetup, run_episode
 
 
 T = TypeVar("T")

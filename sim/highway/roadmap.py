@@ -5,7 +5,7 @@ import numpy as np
 
 from fusion.lanes import arc_length, project
 from fusion.types import Lane, LaneMap
-from sim.frames import he_to_map_xy, lane_id
+from sim.highway.frames import he_to_map_xy, lane_id
 
 DEFAULT_SPEED_LIMIT_MPS = 20.0
 SAMPLE_SPACING_M = 1.0

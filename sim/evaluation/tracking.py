@@ -10,9 +10,9 @@ import numpy as np
 from fusion.ego_odometry import map_to_ego
 from fusion.tracker import MultiObjectTracker
 from fusion.tracking_metrics import MotAccumulator
-from sim.ground_truth import ego_state
-from sim.perception_world import above_score, load_detector
-from sim.runner import RunSetup, drive, open_env
+from sim.highway.ground_truth import ego_state
+from sim.loop.perception_world import above_score, load_detector
+from sim.loop.runner import RunSetup, drive, open_env
 from sim.sensors.rig import load_rig
 from sim.sensors.simulator import SensorSimulator
 

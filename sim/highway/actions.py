@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from control.types import Command, VehicleParams
-from sim.frames import map_to_he_steering
+from sim.highway.frames import map_to_he_steering
 
 
 def action_ranges(vehicle: VehicleParams) -> tuple[tuple[float, float], float]:

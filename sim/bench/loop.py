@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from sim.runner import RunSetup, Timings, open_env, run_episode
+from sim.loop.runner import RunSetup, Timings, open_env, run_episode
 
 
 def bare_step_ms(setup: RunSetup, seed: int, ticks: int) -> float:

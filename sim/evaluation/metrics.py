@@ -20,7 +20,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from sim.episode import EpisodeLog
+from sim.loop.episode import EpisodeLog
 
 _COMPLETED_END_REASONS = frozenset({"duration", "arrived"})
 

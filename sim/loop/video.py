@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 
 from control.types import Trajectory
-from sim.frames import map_to_he_xy
+from sim.highway.frames import map_to_he_xy
 
 
 class VideoRecorder:
@@ -53,8 +53,8 @@ class VideoRecorder:
         self._bar.update(1)
 
     def _camera_view(self, env, height: int, world=None, source=None) -> np.ndarray:
-        from sim.ground_truth import VehicleIds, capture
-        from sim.roadmap import build_lane_map
+        from sim.highway.ground_truth import VehicleIds, capture
+        from sim.highway.roadmap import build_lane_map
         from sim.sensors.rig import RigConfig
         from sim.sensors.simulator import SensorSimulator
         from sim.sensors.views import camera_with_boxes

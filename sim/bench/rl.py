@@ -2,7 +2,7 @@
 
 Both sides step the same scenario config on the same seeds, interleaved repeat by repeat, and time
 only their steps (the idle bare ego runs into traffic and resets far more often than a driving
-policy does, so timing resets would flatter the ratio): the bare side is ``sim.bench.bare_step_ms``
+policy does, so timing resets would flatter the ratio): the bare side is ``sim.bench.loop.bare_step_ms``
 (highway-env's ``step`` with an idle action), the ``DriveEnv`` side takes random behaviours (each one decision = ``ticks_per_decision`` simulator ticks with the world model,
 trajectory generation and control in the loop). Throughput is compared per simulator tick, and
 reported as env steps/s too.
@@ -14,8 +14,8 @@ import time
 
 import numpy as np
 
-from sim.bench import bare_step_ms, machine_info
-from sim.rl_env import DriveEnv
+from sim.bench.loop import bare_step_ms, machine_info
+from sim.rl.env import DriveEnv
 
 
 def drive_env_steps_per_s(env: DriveEnv, seed: int, steps: int) -> float:

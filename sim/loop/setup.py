@@ -5,12 +5,12 @@ from control.controller import ControllerConfig
 from planning.rl_policy import SHIPPED_POLICY, load_policy
 from planning.rule_planner import RulePlannerConfig
 from sim.config import CONFIG_DIR, apply_overrides, from_dict, load_yaml
-from sim.drivers import driver_names
-from sim.perception_world import PerceptionConfig
-from sim.runner import RunSetup
-from sim.scenarios import load_scenario
+from sim.loop.drivers import driver_names
+from sim.loop.perception_world import PerceptionConfig
+from sim.loop.runner import RunSetup
+from sim.highway.scenarios import load_scenario
 from sim.sensors.rig import load_rig
-from sim.world_sources import WORLD_SOURCES
+from sim.loop.world_sources import WORLD_SOURCES
 
 SECTIONS = ("scenario", "planner", "controller", "perception", "sensors")
 

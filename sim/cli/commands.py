@@ -1,4 +1,4 @@
-"""Implementations of the CLI subcommands (argument parsing lives in ``sim.cli``)."""
+"""Implementations of the CLI subcommands (argument parsing lives in ``sim.cli.main``)."""
 from __future__ import annotations
 
 import argparse
@@ -6,14 +6,14 @@ import json
 import sys
 from pathlib import Path
 
-from sim.bench import format_bench, run_bench
+from sim.bench.loop import format_bench, run_bench
 from sim.config import to_dict
-from sim.evaluate import Job, default_workers, run_jobs, run_parallel, suite_jobs
-from sim.metrics import aggregate, compute_episode_metrics, format_table, jsonable, to_json
-from sim.runner import run_episode
-from sim.setup import build_setup
-from sim.suite import load_suite
-from sim.video import VideoRecorder
+from sim.backends.local import Job, default_workers, run_jobs, run_parallel, suite_jobs
+from sim.evaluation.metrics import aggregate, compute_episode_metrics, format_table, jsonable, to_json
+from sim.loop.runner import run_episode
+from sim.loop.setup import build_setup
+from sim.evaluation.suite import load_suite
+from sim.loop.video import VideoRecorder
 
 
 def _positive(name: str, value: int | None) -> None:
@@ -95,9 +95,9 @@ def bench(args: argparse.Namespace) -> int:
 
 
 def bench_rl(args: argparse.Namespace) -> int:
-    from sim.rl_bench import format_rl_bench, run_rl_bench
-    from sim.rl_train import scenario_of
-    from sim.world_sources import WORLD_SOURCES
+    from sim.bench.rl import format_rl_bench, run_rl_bench
+    from sim.rl.train import scenario_of
+    from sim.loop.world_sources import WORLD_SOURCES
 
     _positive("--steps", args.steps)
     _positive("--repeats", args.repeats)
@@ -119,7 +119,7 @@ def _split_sensor_overrides(overrides: list[str]) -> tuple[list[str], list[str]]
 
 
 def render_sensors(args: argparse.Namespace) -> int:
-    from sim.sensors.render_command import render_sensors as render
+    from sim.dataset.render import render_sensors as render
     from sim.sensors.rig import load_rig
 
     _positive("--ticks", args.ticks)
@@ -131,8 +131,8 @@ def render_sensors(args: argparse.Namespace) -> int:
 
 
 def datagen(args: argparse.Namespace) -> int:
-    from sim.datagen import DatagenConfig, generate
-    from sim.scenarios import scenario_names
+    from sim.dataset.datagen import DatagenConfig, generate
+    from sim.highway.scenarios import scenario_names
     from sim.sensors.rig import load_rig
 
     _positive("--frames", args.frames)
@@ -172,7 +172,7 @@ def train(args: argparse.Namespace) -> int:
 
 
 def _train_policy(args: argparse.Namespace) -> int:
-    from sim.rl_train import PolicyTrainSettings, scenario_of, train_policy
+    from sim.rl.train import PolicyTrainSettings, scenario_of, train_policy
 
     _positive("--timesteps", args.timesteps)
     _positive("--n-envs", args.n_envs)
@@ -204,7 +204,7 @@ def evaluate_perception(args: argparse.Namespace) -> int:
 
 
 def evaluate_tracking(args: argparse.Namespace) -> int:
-    from sim.tracking_eval import TrackingJob, combine, format_tracking, track_episode
+    from sim.evaluation.tracking import TrackingJob, combine, format_tracking, track_episode
 
     _positive("--episodes", args.episodes)
     _positive("--workers", args.workers)
@@ -223,8 +223,8 @@ def fit_surrogate(args: argparse.Namespace) -> int:
     import yaml
 
     from perception.surrogate_fit import fit_surrogate as fit
-    from sim.perception_world import SURROGATE_FILE
-    from sim.setup import load_perception_config
+    from sim.loop.perception_world import SURROGATE_FILE
+    from sim.loop.setup import load_perception_config
 
     _positive("--max-frames", args.max_frames)
     threshold = load_perception_config([]).score_threshold
@@ -259,7 +259,7 @@ def bench_perception(args: argparse.Namespace) -> int:
 
 
 def bench_sensors(args: argparse.Namespace) -> int:
-    from sim.sensors.bench import format_sensor_bench, run_sensor_bench
+    from sim.bench.sensors import format_sensor_bench, run_sensor_bench
     from sim.sensors.rig import load_rig
 
     _positive("--ticks", args.ticks)
@@ -312,7 +312,7 @@ def replay(args: argparse.Namespace) -> int:
 
 
 def bench_replay(args: argparse.Namespace) -> int:
-    from sim.logs.bench import format_replay_bench, run_replay_bench
+    from sim.bench.replay import format_replay_bench, run_replay_bench
 
     _positive("--repeats", args.repeats)
     result = run_replay_bench(args.log, _replay_options(args), args.repeats)

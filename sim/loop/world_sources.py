@@ -4,8 +4,8 @@ from __future__ import annotations
 from typing import Callable, Protocol
 
 from fusion.types import LaneMap, WorldModel
-from sim.ground_truth import GroundTruthFrame, GroundTruthWorld
-from sim.perception_world import PerceptionConfig, PerceptionWorld, SurrogateWorld
+from sim.highway.ground_truth import GroundTruthFrame, GroundTruthWorld
+from sim.loop.perception_world import PerceptionConfig, PerceptionWorld, SurrogateWorld
 from sim.sensors.rig import RigConfig
 
 

@@ -15,11 +15,11 @@ import numpy as np
 
 from perception.dataset import MANIFEST, SPLITS, frame_arrays
 from sim.config import to_dict
-from sim.evaluate import run_parallel
-from sim.runner import drive, open_env
+from sim.backends.local import run_parallel
+from sim.loop.runner import drive, open_env
 from sim.sensors.rig import NoiseConfig, RigConfig
 from sim.sensors.simulator import SensorSimulator
-from sim.setup import build_setup
+from sim.loop.setup import build_setup
 
 DENSITY_SCENARIOS = {"highway", "exit"}
 NOISY = NoiseConfig(lidar_range_std_m=0.05, lidar_dropout=0.1, camera_noise_std=4.0, camera_blur_px=0.7)

@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["SDL_VIDEODRIVER"] = "offscreen"  # highway-env renders black frames under 'dummy'
     args = build_parser().parse_args(argv)
     try:
-        from sim import commands
+        from sim.cli import commands
         return getattr(commands, args.command.replace("-", "_"))(args)
     except (ValueError, FileNotFoundError, PermissionError, IsADirectoryError) as exc:
         sys.stderr.write(f"drivestack: error: {exc}\n")
