@@ -92,15 +92,3 @@ class TrackingController:
         max_step = veh.max_jerk_mps3 * dt
         accel = _clip(accel, self._prev_accel - max_step, self._prev_accel + max_step)
         return np.maximum(accel, -np.maximum(speed, 0.0) / dt)
-
-
-CONTROLLERS: dict[str, Callable[[ControllerConfig], Controller]] = {
-    "pure_pursuit_pid": TrackingController,
-}
-
-
-def make_controller(name: str, config: ControllerConfig = ControllerConfig()) -> TrackingController:
-    """Build a controller by registry name; unknown names list the valid ones."""
-    if name not in CONTROLLERS:
-        raise ValueError(f"unknown controller '{name}'; valid: {', '.join(sorted(CONTROLLERS))}")
-    return CONTROLLERS[name](config)

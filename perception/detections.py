@@ -28,6 +28,12 @@ class Detections:
     def __len__(self) -> int:
         return len(self.score)
 
+    def above(self, threshold: float) -> "Detections":
+        """The boxes scoring at least ``threshold``."""
+        keep = self.score >= threshold
+        return Detections(self.stamp, self.source, self.center_m[keep], self.size_m[keep], self.yaw_rad[keep],
+                          self.score[keep], self.covariance_m2[keep])
+
     @staticmethod
     def empty(stamp: float, source: str) -> "Detections":
         return Detections(stamp, source, np.zeros((0, 3)), np.zeros((0, 3)), np.zeros(0), np.zeros(0),

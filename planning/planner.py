@@ -5,6 +5,7 @@ from typing import Callable, Protocol
 
 from control.types import Trajectory
 from fusion.types import WorldModel
+from perception.registry import Registry
 from planning.rl_policy import RLPlanner
 from planning.rule_planner import RulePlanner, RulePlannerConfig
 
@@ -17,15 +18,13 @@ class Planner(Protocol):
     def plan(self, world: WorldModel) -> Trajectory: ...
 
 
-PLANNERS: dict[str, Callable[..., Planner]] = {
+PLANNERS: Registry[Callable[..., Planner]] = Registry("planner", {
     "rule": RulePlanner,
     "rl": RLPlanner,
-}
+})
 """Planner factories, called as ``factory(config, **options)`` (``rl`` takes ``policy_file``)."""
 
 
 def make_planner(name: str, config: RulePlannerConfig | None = None, **options) -> Planner:
     """Build a planner by registry name; an unknown name lists the valid ones."""
-    if name not in PLANNERS:
-        raise ValueError(f"unknown planner '{name}'; valid: {', '.join(sorted(PLANNERS))}")
     return PLANNERS[name](config or RulePlannerConfig(), **options)

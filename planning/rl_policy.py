@@ -18,6 +18,7 @@ import numpy as np
 
 from control.types import Trajectory
 from fusion.types import WorldModel
+from perception.registry import Registry
 from planning.behaviour import BEHAVIOURS, BehaviourConfig, BehaviourPlanner
 from planning.observation import ObservationConfig, observe
 from planning.rule_planner import RulePlannerConfig
@@ -66,8 +67,10 @@ def read_meta(path: str | Path) -> PolicyMeta:
 
 
 def _parse_meta(path: Path, raw: dict) -> PolicyMeta:
-    if raw.get("algo") not in _algos():
-        raise ValueError(f"{path}: unknown algorithm '{raw.get('algo')}'; valid: {', '.join(sorted(_algos()))}")
+    try:
+        ALGORITHMS.check(str(raw.get("algo")))
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
     try:
         obs = ObservationConfig(**raw["observation"])
         behaviour = BehaviourConfig(**raw["behaviour"])
@@ -81,9 +84,13 @@ def _parse_meta(path: Path, raw: dict) -> PolicyMeta:
 
 
 def _algos() -> dict:
-    from stable_baselines3 import DQN, PPO
+    from stable_baselines3 import DQN, PPO  # imported only when a policy is used
 
     return {"dqn": DQN, "ppo": PPO}
+
+
+ALGORITHMS: Registry[type] = Registry("algorithm", _algos)
+"""Stable-baselines3 algorithms by name."""
 
 
 @dataclass(frozen=True)
@@ -108,7 +115,7 @@ def load_policy(path: str | Path, device: str = "cpu") -> LoadedPolicy:
 def _load(path: str, mtime_ns: int, device: str) -> LoadedPolicy:
     meta = read_meta(path)
     try:
-        model = _algos()[meta.algo].load(path, device=device)
+        model = ALGORITHMS[meta.algo].load(path, device=device)
     except Exception as exc:  # SB3 raises many types on damaged archives
         raise ValueError(f"{path}: cannot load the {meta.algo} policy ({type(exc).__name__}: {exc})") from exc
     shape = getattr(model.observation_space, "shape", None)

@@ -1,38 +1,20 @@
-"""Batch simulation: a suite of (scenario, planner, world model, seed) jobs on a worker pool."""
+"""The local execution backend: ``[fn(x) for x in items]`` sequentially or on a process pool of this
+machine, with a progress bar; results keep the items' order whatever the completion order."""
 from __future__ import annotations
 
 import multiprocessing as mp
 import os
-from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator, TypeVar
+from typing import Callable, Iterator, TypeVar
 
 from tqdm import tqdm
-
-from sim.evaluation.metrics import EpisodeMetrics, compute_episode_metrics
-from sim.loop.runner import RunSetup, run_episode
 
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 
-@dataclass(frozen=True)
-class Job:
-    setup: RunSetup
-    seed: int
-
-
-def _run_job(job: Job) -> EpisodeMetrics:
-    return compute_episode_metrics(run_episode(job.setup, job.seed))
-
-
 def default_workers() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
-
-
-def run_jobs(jobs: list[Job], workers: int = 1, desc: str = "episodes") -> list[EpisodeMetrics]:
-    """Run episodes sequentially (workers=1) or on a process pool; results keep the jobs' order."""
-    return run_parallel(_run_job, jobs, workers, desc, unit="ep")
 
 
 def run_parallel(fn: Callable[[T], R], items: list[T], workers: int = 1, desc: str = "", unit: str = "it") -> list[R]:
@@ -78,8 +60,3 @@ def _worker_init() -> None:
     os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     torch.set_num_threads(1)
-
-
-def suite_jobs(setups: Iterable[RunSetup], seeds: list[int]) -> list[Job]:
-    """Every setup on the same seeds (so planners are compared on identical traffic)."""
-    return [Job(setup, seed) for setup in setups for seed in seeds]

@@ -1,32 +1,9 @@
 """Benchmark: closed-loop stack step vs bare highway-env step on the identical config, one run."""
 from __future__ import annotations
 
-import platform
-import statistics
-import time
-
-import numpy as np
-
-from sim.loop.runner import RunSetup, Timings, open_env, run_episode
-
-
-def bare_step_ms(setup: RunSetup, seed: int, ticks: int) -> float:
-    """Mean wall time [ms] of ``env.step`` with a constant (idle) action, resets excluded."""
-    env = open_env(setup)
-    try:
-        env.reset(seed=seed)
-        action = np.array([0.5, 0.0], dtype=np.float32)  # ~ zero acceleration with range [-6, 3]
-        total, n = 0.0, 0
-        while n < ticks:
-            t0 = time.perf_counter()
-            _, _, terminated, truncated, _ = env.step(action)
-            total += time.perf_counter() - t0
-            n += 1
-            if terminated or truncated:
-                env.reset(seed=seed + n)
-        return 1000.0 * total / n
-    finally:
-        env.close()
+from sim.bench.timing import bare_step_ms, machine_info, medians
+from sim.loop.runner import Timings, run_episode
+from sim.loop.setup import RunSetup
 
 
 def stack_step(setup: RunSetup, seed: int) -> tuple[float, dict[str, float], int]:
@@ -45,14 +22,9 @@ def run_bench(setup: RunSetup, repeats: int, seed: int = 0) -> dict:
         bare_ms = bare_step_ms(setup, seed + r, ticks)
         rows.append({"seed": seed + r, "ticks": ticks, "bare_ms": bare_ms, "stack_ms": tick_ms, **per,
                      "ratio": tick_ms / bare_ms})
-    med = {k: statistics.median(row[k] for row in rows) for k in rows[0] if k != "seed"}
+    med = medians(rows)
     return {"scenario": setup.scenario.name, "planner": setup.planner, "world_model": setup.world_model,
             "repeats": repeats, "median": med, "runs": rows, "machine": machine_info()}
-
-
-def machine_info() -> str:
-    import os
-    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def format_bench(result: dict) -> str:

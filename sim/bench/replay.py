@@ -2,10 +2,10 @@
 recording rate, with the time split by phase, median over repeated replays of the same log."""
 from __future__ import annotations
 
-import statistics
 from dataclasses import replace
 from pathlib import Path
 
+from sim.bench.timing import machine_info, medians
 from sim.logs.replay import replay_log
 from sim.logs.replay_config import ReplayOptions
 
@@ -18,8 +18,6 @@ def run_replay_bench(path: str | Path, options: ReplayOptions, repeats: int) -> 
     """``repeats`` replays (the first also loads the networks, which no replay's time includes)."""
     import torch
 
-    from sim.bench.loop import machine_info
-
     options = replace(options, progress=False, out=None)
     runs = []
     for _ in range(repeats):
@@ -28,7 +26,7 @@ def run_replay_bench(path: str | Path, options: ReplayOptions, repeats: int) -> 
         runs.append({"ticks": r.ticks, "wall_s": r.wall_s, "ticks_per_s": r.ticks / r.wall_s,
                      "tick_ms": 1000.0 * r.wall_s / max(r.ticks, 1), **per_tick})
     keys = sorted({k for run in runs for k in run})
-    median = {k: statistics.median(run.get(k, 0.0) for run in runs) for k in keys}
+    median = medians([{k: run.get(k, 0.0) for k in keys} for run in runs], skip=())
     return {"log": str(path), "ticks": r.ticks, "rate_hz": 1.0 / r.config.dt_s, "detectors": list(r.config.detectors),
             "planner": r.config.planner if r.config.lane_map is not None else None, "repeats": repeats,
             "torch_threads": torch.get_num_threads(), "machine": machine_info(), "median": median, "runs": runs}

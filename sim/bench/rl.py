@@ -9,12 +9,11 @@ reported as env steps/s too.
 """
 from __future__ import annotations
 
-import statistics
 import time
 
 import numpy as np
 
-from sim.bench.loop import bare_step_ms, machine_info
+from sim.bench.timing import bare_step_ms, machine_info, medians
 from sim.rl.env import DriveEnv
 
 
@@ -49,7 +48,7 @@ def run_rl_bench(scenario: str, world_models: list[str], steps: int, repeats: in
     finally:
         for env in envs.values():
             env.close()
-    med = {k: statistics.median(row[k] for row in rows) for k in rows[0] if k != "seed"}
+    med = medians(rows)
     return {"scenario": scenario, "world_models": world_models, "steps": steps, "ticks_per_decision": tpd,
             "repeats": repeats, "median": med, "runs": rows, "machine": machine_info()}
 

@@ -1,16 +1,15 @@
 """Benchmark: camera and lidar generation per tick vs the bare highway-env step, in one run."""
 from __future__ import annotations
 
-import statistics
 import time
 
 import numpy as np
 import open3d.core as o3c
 
-from sim.bench.loop import machine_info
+from sim.bench.timing import machine_info, medians
 from sim.highway.ground_truth import VehicleIds, capture
 from sim.highway.roadmap import build_lane_map
-from sim.loop.runner import RunSetup, open_env
+from sim.loop.setup import RunSetup, open_env
 from sim.sensors.rig import RigConfig
 from sim.sensors.scene import build_scene
 from sim.sensors.simulator import SensorSimulator, scene_vehicles
@@ -51,7 +50,7 @@ def run_sensor_bench(setup: RunSetup, rig: RigConfig, ticks: int, repeats: int, 
     runs = [_one_run(setup, rig, ticks, seed + r) for r in range(repeats)]
     for run in runs:
         run["ratio_to_bare"] = run["sensors_ms"] / run["bare_step_ms"]
-    med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+    med = medians(runs, skip=())
     rig_desc = [f"camera {c.name} {c.width_px}x{c.height_px}" for c in rig.cameras] + \
                [f"lidar {l.name} {l.n_beams}x{int(round(360 / l.azimuth_resolution_deg))}" for l in rig.lidars]
     return {"scenario": setup.scenario.name, "rig": rig_desc, "ticks": ticks, "repeats": repeats,

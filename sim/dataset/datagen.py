@@ -16,10 +16,9 @@ import numpy as np
 from perception.dataset import MANIFEST, SPLITS, frame_arrays
 from sim.config import to_dict
 from sim.backends.local import run_parallel
-from sim.loop.runner import drive, open_env
+from sim.loop.setup import build_setup, open_env
+from sim.loop.tick import Episode
 from sim.sensors.rig import NoiseConfig, RigConfig
-from sim.sensors.simulator import SensorSimulator
-from sim.loop.setup import build_setup
 
 DENSITY_SCENARIOS = {"highway", "exit"}
 NOISY = NoiseConfig(lidar_range_std_m=0.05, lidar_dropout=0.1, camera_noise_std=4.0, camera_blur_px=0.7)
@@ -39,7 +38,7 @@ class DatagenConfig:
 
 
 @dataclass(frozen=True)
-class Episode:
+class EpisodePlan:
     index: int
     seed: int
     scenario: str
@@ -55,7 +54,7 @@ def split_of(seed: int, fractions: tuple[float, float, float]) -> str:
     return SPLITS[0] if u < fractions[0] else SPLITS[1] if u < fractions[0] + fractions[1] else SPLITS[2]
 
 
-def plan_episodes(cfg: DatagenConfig) -> list[Episode]:
+def plan_episodes(cfg: DatagenConfig) -> list[EpisodePlan]:
     n = math.ceil(cfg.frames / cfg.frames_per_episode)
     rng = np.random.default_rng(cfg.seed)
     episodes = []
@@ -64,7 +63,7 @@ def plan_episodes(cfg: DatagenConfig) -> list[Episode]:
         density = float(rng.uniform(*cfg.density_range)) if scenario in DENSITY_SCENARIOS else None
         noisy = bool(rng.random() < cfg.noise_probability)
         count = min(cfg.frames_per_episode, cfg.frames - i * cfg.frames_per_episode)
-        episodes.append(Episode(i, seed, scenario, split_of(seed, cfg.split_fractions), density, noisy, count))
+        episodes.append(EpisodePlan(i, seed, scenario, split_of(seed, cfg.split_fractions), density, noisy, count))
     return episodes
 
 
@@ -74,28 +73,31 @@ class _EpisodeWriter:
     def __init__(self, cfg: DatagenConfig, rig: RigConfig, out: Path) -> None:
         self.cfg, self.rig, self.out = cfg, rig, out
 
-    def __call__(self, ep: Episode) -> list[dict]:
+    def __call__(self, ep: EpisodePlan) -> list[dict]:
         overrides = [f"scenario.env.vehicles_density={ep.density}"] if ep.density is not None else []
         setup = build_setup(ep.scenario, "rule", "ground_truth", overrides)
-        rig = replace(self.rig, noise=NOISY if ep.noisy else NoiseConfig())
+        setup = replace(setup, rig=replace(self.rig, noise=NOISY if ep.noisy else NoiseConfig()))
         env = open_env(setup)
         try:
-            return self._drive(env, setup, rig, ep)
+            return self._drive(Episode(env, setup, ep.seed), ep)
         finally:
             env.close()
 
-    def _drive(self, env, setup, rig: RigConfig, ep: Episode) -> list[dict]:
-        rows, sensors = [], None
-        for tick in drive(env, setup, ep.seed):
-            sensors = sensors or SensorSimulator(rig, tick.lane_map, ep.seed)
-            k = tick.index - self.cfg.warmup_ticks
-            if k >= 0 and k % self.cfg.stride_ticks == 0:
-                rows.append(self._save(sensors.render(tick.gt), ep, tick.index))
+    def _drive(self, episode: Episode, ep: EpisodePlan) -> list[dict]:
+        """Drive the rule planner on ground truth; render the rig on the sampled ticks only."""
+        rows = []
+        while True:
+            k = episode.index - self.cfg.warmup_ticks
+            record = episode.tick(sense=k >= 0 and k % self.cfg.stride_ticks == 0)
+            if record.frame is not None:
+                rows.append(self._save(record.frame, ep, record.index))
                 if len(rows) >= ep.n_frames:
                     break
+            if record.terminated or record.truncated:
+                break
         return rows
 
-    def _save(self, frame, ep: Episode, tick: int) -> dict:
+    def _save(self, frame, ep: EpisodePlan, tick: int) -> dict:
         rel = Path("frames") / ep.split / f"{ep.scenario}_{ep.seed:06d}_{tick:04d}.npz"
         (self.out / rel).parent.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(self.out / rel, **frame_arrays(frame))

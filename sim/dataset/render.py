@@ -6,20 +6,22 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from sim.loop.runner import RunSetup, drive, open_env
-from sim.sensors.rig import RigConfig
-from sim.sensors.simulator import SensorSimulator
+from sim.loop.setup import RunSetup, open_env
+from sim.loop.tick import Episode
 from sim.sensors.views import camera_with_boxes, lidar_bev, write_point_cloud
 
 
-def render_sensors(setup: RunSetup, rig: RigConfig, seed: int, ticks: int, out_dir: Path) -> list[Path]:
-    """Run the rule planner ``ticks`` steps on ground truth, render the rig, write the pictures."""
+def render_sensors(setup: RunSetup, seed: int, ticks: int, out_dir: Path) -> list[Path]:
+    """Drive the setup (rule planner on ground truth) ``ticks`` ticks, render the setup's rig at the
+    last one (or where the episode ends, if earlier), write the pictures."""
     env = open_env(setup)
     try:
-        for tick in drive(env, setup, seed):  # the last tick if the episode ends earlier
-            if tick.index >= ticks:
+        episode = Episode(env, setup, seed)
+        while True:
+            record = episode.tick(sense=episode.index >= ticks)
+            if record.frame is not None or record.terminated or record.truncated:
                 break
-        return _write(SensorSimulator(rig, tick.lane_map, seed).render(tick.gt), out_dir)
+        return _write(record.frame if record.frame is not None else episode.sensor_frame(), out_dir)
     finally:
         env.close()
 

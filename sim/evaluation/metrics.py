@@ -297,8 +297,8 @@ def to_json(episodes: Sequence[EpisodeMetrics], aggregates: Sequence[AggregateMe
     return {"episodes": [_record(e) for e in episodes], "aggregates": [_record(a) for a in aggregates]}
 
 
-def write_json(path: str | Path, episodes: Sequence[EpisodeMetrics], aggregates: Sequence[AggregateMetrics]) -> None:
-    """Write ``to_json(...)`` to ``path`` (parent folders are created)."""
+def write_json(path: str | Path, payload: Any) -> None:
+    """Write ``jsonable(payload)`` as strict JSON to ``path`` (parent folders are created)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(to_json(episodes, aggregates), indent=2, allow_nan=False) + "\n")
+    path.write_text(json.dumps(jsonable(payload), indent=2, allow_nan=False) + "\n")

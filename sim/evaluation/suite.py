@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
+from perception.registry import Registry
 from sim.config import CONFIG_DIR, from_dict, load_yaml
 
 SUITE_DIR = CONFIG_DIR / "evaluate"
@@ -20,16 +21,16 @@ class SuiteConfig:
     seed_start: int = 0
 
 
+SUITES: Registry[Path] = Registry("suite", lambda: {p.stem: p for p in SUITE_DIR.glob("*.yaml")})
+"""Suite YAML files by name (configs/evaluate)."""
+
+
 def suite_names() -> list[str]:
-    return sorted(p.stem for p in SUITE_DIR.glob("*.yaml"))
+    return SUITES.names()
 
 
 def load_suite(name_or_path: str) -> SuiteConfig:
-    path = Path(name_or_path)
-    if not path.suffix:
-        path = SUITE_DIR / f"{name_or_path}.yaml"
-        if not path.exists():
-            raise ValueError(f"unknown suite '{name_or_path}'; valid: {', '.join(suite_names())}")
+    path = Path(name_or_path) if Path(name_or_path).suffix else SUITES[name_or_path]
     cfg = from_dict(SuiteConfig, load_yaml(path), "suite.")
     for scen, n in cfg.scenarios.items():
         if not isinstance(n, int) or isinstance(n, bool) or n < 1:

@@ -8,13 +8,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from fusion.ego_odometry import map_to_ego
-from fusion.tracker import MultiObjectTracker
 from fusion.tracking_metrics import MotAccumulator
-from sim.highway.ground_truth import ego_state
-from sim.loop.perception_world import above_score, load_detector
-from sim.loop.runner import RunSetup, drive, open_env
-from sim.sensors.rig import load_rig
-from sim.sensors.simulator import SensorSimulator
+from fusion.world import WorldBuilder
+from sim.loop.setup import RunSetup, open_env
+from sim.loop.tick import Episode
+from sim.loop.world_sources import load_detector
 
 SENSOR_SETS = {"lidar+camera": ("lidar", "camera"), "lidar": ("lidar",), "camera": ("camera",)}
 
@@ -31,28 +29,29 @@ def track_episode(job: TrackingJob) -> dict[str, MotAccumulator]:
     config lists). Ground truth that no sensor of the set sees
     in a frame (no lidar return, under 10 % visible in the camera) is don't-care there."""
     setup, cfg = job.setup, job.setup.perception
-    rig = setup.rig or load_rig()
     sets = {k: used for k, used in SENSOR_SETS.items() if set(used) <= set(cfg.detectors)}
     nets = {n: load_detector(n, cfg.device) for n in cfg.detectors}
-    trackers = {k: MultiObjectTracker(cfg.tracker) for k in sets}
+    builders = {k: WorldBuilder(cfg.tracker, cfg.score_threshold) for k in sets}
     accs = {k: MotAccumulator(2.0, job.max_range_m) for k in sets}
     env = open_env(setup)
     try:
-        sensors = None
-        for tick in drive(env, setup, job.seed):
-            sensors = sensors or SensorSimulator(rig, tick.lane_map, job.seed)
-            frame = sensors.step(tick.gt)
-            dets = {n: above_score(net.detect(frame), cfg.score_threshold) for n, net in nets.items()}
-            ego = ego_state(tick.gt.ego_vehicle, tick.gt.ego, tick.gt.stamp)
+        episode = Episode(env, setup, job.seed, sensors=True)
+        while True:
+            record = episode.tick()
+            gt, frame = record.ground_truth, record.frame
+            dets = {n: net.detect(frame) for n, net in nets.items()}
+            ego = gt.ego_state
             for name, used in sets.items():
-                trackers[name].update([dets[n] for n in used], ego, tick.gt.stamp)
-                _score_frame(accs[name], trackers[name], frame.labels, ego, used)
+                world = builders[name].update([dets[n] for n in used], ego, None)
+                _score_frame(accs[name], world.tracks, frame.labels, ego, used)
+            if record.terminated or record.truncated:
+                break
     finally:
         env.close()
     return accs
 
 
-def _score_frame(acc: MotAccumulator, tracker: MultiObjectTracker, labels, ego, used: tuple[str, ...]) -> None:
+def _score_frame(acc: MotAccumulator, tracks, labels, ego, used: tuple[str, ...]) -> None:
     if labels is None:  # every sensor dropped this frame: no labels to score against
         return
     seen = np.zeros(len(labels), bool)
@@ -60,7 +59,6 @@ def _score_frame(acc: MotAccumulator, tracker: MultiObjectTracker, labels, ego, 
         seen |= labels.lidar_points > 0
     if "camera" in used and labels.visible_fraction.size:
         seen |= labels.visible_fraction.max(axis=1) >= 0.1
-    tracks = tracker.tracks()
     hyp = map_to_ego(ego, np.array([[t.x_m, t.y_m] for t in tracks]))
     acc.add_frame(labels.track_id.tolist(), labels.center_m[:, :2], [t.track_id for t in tracks], hyp,
                   gt_ignore=~seen)

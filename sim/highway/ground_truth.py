@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fusion.types import EgoState, LaneMap, Track, WorldModel
+from fusion.types import EgoState, Track
 from sim.highway.frames import he_to_map_heading, he_to_map_steering, lane_id
 
 GT_COVARIANCE = np.diag([0.01, 0.01, 0.01, 0.01])
@@ -48,6 +48,26 @@ def ego_state(vehicle, snap: VehicleSnapshot, stamp: float) -> EgoState:
 
 
 @dataclass(frozen=True)
+class EgoLane:
+    """The ego's lane as highway-env sees it at capture time (for the driving metrics)."""
+
+    width_m: float
+    heading_rad: float
+    """Map-frame heading of the lane at the ego's foot point [rad] (the ego's own yaw off-lane)."""
+    on_road: bool
+    speed_limit_mps: float
+
+
+def ego_lane(vehicle, snap: VehicleSnapshot) -> EgoLane:
+    lane = vehicle.lane
+    if lane is None:
+        return EgoLane(4.0, snap.yaw_rad, bool(vehicle.on_road), 20.0)
+    heading = -float(lane.heading_at(lane.local_coordinates(vehicle.position)[0]))
+    limit = float(lane.speed_limit) if lane.speed_limit is not None else 20.0
+    return EgoLane(float(lane.width_at(0.0)), heading, bool(vehicle.on_road), limit)
+
+
+@dataclass(frozen=True)
 class GroundTruthFrame:
     """The simulator's true state at one tick, read once and shared by every consumer.
 
@@ -62,6 +82,9 @@ class GroundTruthFrame:
     others_array: np.ndarray
     ids: tuple[int, ...]
     """Stable per-episode id of each vehicle in ``others``."""
+    ego_lane: EgoLane | None = None
+    ego_state: EgoState | None = None
+    """The ego as the project's type, read at capture time (``ego_vehicle`` is live and moves on)."""
 
 
 class VehicleIds:
@@ -85,7 +108,9 @@ def capture(env, stamp: float, ids: VehicleIds, range_m: float = 150.0) -> Groun
     pairs = tuple((v, snapshot(v)) for v in other_vehicles(base.road, ego, range_m))
     arr = np.array([[s.x_m, s.y_m, s.speed_mps * np.cos(s.yaw_rad), s.speed_mps * np.sin(s.yaw_rad),
                      s.yaw_rad, s.length_m, s.width_m] for _, s in pairs], dtype=float).reshape(-1, 7)
-    return GroundTruthFrame(stamp, ego, snapshot(ego), pairs, arr, tuple(ids(v) for v, _ in pairs))
+    snap = snapshot(ego)
+    return GroundTruthFrame(stamp, ego, snap, pairs, arr, tuple(ids(v) for v, _ in pairs), ego_lane(ego, snap),
+                            ego_state(ego, snap, stamp))
 
 
 def other_vehicles(road, ego, range_m: float) -> list:
@@ -98,17 +123,3 @@ def make_track(track_id: int, s: VehicleSnapshot) -> Track:
     vx, vy = s.speed_mps * np.cos(s.yaw_rad), s.speed_mps * np.sin(s.yaw_rad)
     return Track(track_id, s.x_m, s.y_m, float(vx), float(vy), s.yaw_rad, s.length_m, s.width_m,
                  GT_COVARIANCE, s.lane_id, s.lane_offset_m)
-
-
-class GroundTruthWorld:
-    """World-model source that reads the simulator's privileged state (the upper bound)."""
-
-    name = "ground_truth"
-
-    def reset(self, lane_map: LaneMap, seed: int) -> None:
-        pass
-
-    def build(self, env, gt: GroundTruthFrame, lane_map: LaneMap, route_nodes: tuple[str, ...]) -> WorldModel:
-        tracks = tuple(make_track(i, s) for i, (_, s) in zip(gt.ids, gt.others))
-        return WorldModel(stamp=gt.stamp, ego=ego_state(gt.ego_vehicle, gt.ego, gt.stamp), tracks=tracks,
-                          lane_map=lane_map, ego_lane_id=gt.ego.lane_id, route_nodes=route_nodes, source=self.name)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 
+from perception.registry import Registry
 from sim.config import CONFIG_DIR, apply_overrides, from_dict, load_yaml
 
 SCENARIO_DIR = CONFIG_DIR / "scenarios"
@@ -35,17 +36,17 @@ class ScenarioConfig:
         return 1.0 / self.policy_frequency_hz
 
 
+SCENARIOS: Registry[Path] = Registry("scenario", lambda: {p.stem: p for p in SCENARIO_DIR.glob("*.yaml")})
+"""Scenario YAML files by name (configs/scenarios)."""
+
+
 def scenario_names() -> list[str]:
-    return sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
+    return SCENARIOS.names()
 
 
 def load_scenario(name: str, overrides: list[str] | None = None) -> ScenarioConfig:
     """Scenario by name (or path to a YAML file) with ``key=value`` overrides applied."""
-    path = SCENARIO_DIR / f"{name}.yaml"
-    if os.path.sep in name or name.endswith(".yaml"):
-        path = Path(name)
-    elif not path.exists():
-        raise ValueError(f"unknown scenario '{name}'; valid: {', '.join(scenario_names())}")
+    path = Path(name) if os.path.sep in name or name.endswith(".yaml") else SCENARIOS[name]
     cfg = from_dict(ScenarioConfig, apply_overrides(load_yaml(path), overrides or []), "scenario.")
     if cfg.policy_frequency_hz <= 0 or cfg.simulation_frequency_hz % cfg.policy_frequency_hz:
         raise ValueError("scenario.simulation_frequency_hz must be a positive multiple of policy_frequency_hz")

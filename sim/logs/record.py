@@ -1,10 +1,10 @@
-"""Recording a closed-loop episode: a ``tick_sink`` for ``sim.loop.runner.run_episode`` that writes every
-tick to an MCAP log.
+"""Recording a closed-loop episode: a tick sink for ``sim.loop.runner.run_episode`` that writes every
+tick's record to an MCAP log.
 
-With the ``perception`` world model the log holds the very sensor frame and detections the stack
-used. With another world model the recorder runs the sensor simulator itself (same rig, same seed
-as the perception world model would), so every log has sensor data to replay; detections are then
-absent (nothing detected in the loop) and tracks are that world model's.
+The run renders the sensor rig every tick (``run_episode(..., sensors=True)``), so every log has the
+sensor frame to replay: with the ``perception`` world model it is the very frame and detections the
+stack used; with another world model detections are absent (nothing detected in the loop) and
+tracks are that world model's.
 """
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from sim.logs.messages import lane_markers, topic_schemas
 from sim.logs.provenance import run_metadata
 from sim.logs.types import GroundTruthObjects, LoggedTick
 from sim.logs.writer import LogWriter
-from sim.loop.runner import LoopStep, RunSetup
+from sim.loop.setup import RunSetup
+from sim.loop.tick import TickRecord
 
 
 def ground_truth_objects(gt: GroundTruthFrame) -> GroundTruthObjects:
@@ -26,7 +27,7 @@ def ground_truth_objects(gt: GroundTruthFrame) -> GroundTruthObjects:
 
 
 class LogRecorder:
-    """Call with each ``LoopStep``; ``close()`` finishes the file (a recorder that is never closed
+    """Call with each ``TickRecord``; ``close()`` finishes the file (a recorder that is never closed
     still leaves every completed chunk readable)."""
 
     def __init__(self, path: str | Path, setup: RunSetup, seed: int, total_ticks: int | None = None) -> None:
@@ -40,18 +41,19 @@ class LogRecorder:
         self.rig = setup.rig or load_rig()
         self.ticks = 0
         self._writer: LogWriter | None = None
-        self._sensors = None
         self._bar = tqdm(total=total_ticks, desc="record", unit="tick", dynamic_ncols=True)
 
-    def __call__(self, step: LoopStep) -> None:
+    def __call__(self, record: TickRecord) -> None:
+        if record.frame is None:
+            raise ValueError("the log recorder needs every tick's sensor frame (run_episode(..., sensors=True))")
         first = self._writer is None
+        world = record.world
         if first:
-            self._open(step)
-        frame, detections = self._sensor_frame(step)
-        world = step.world
-        tick = LoggedTick(step.gt.stamp, frame, world.ego, world.ego_lane_id, ground_truth_objects(step.gt), detections,
-                          world.tracks, world.source, step.trajectory, self.setup.planner, step.command)
-        self._writer.write_tick(tick, [lane_markers(step.gt.stamp, step.lane_map)] if first else [])
+            self._open(world)
+        tick = LoggedTick(record.stamp, record.frame, world.ego, world.ego_lane_id, ground_truth_objects(record.ground_truth),
+                          record.detections, world.tracks, world.source, record.trajectory, self.setup.planner,
+                          record.command)
+        self._writer.write_tick(tick, [lane_markers(record.stamp, world.lane_map)] if first else [])
         self.ticks += 1
         self._bar.update(1)
 
@@ -60,17 +62,7 @@ class LogRecorder:
         if self._writer is not None:
             self._writer.close()
 
-    def _open(self, step: LoopStep) -> None:
+    def _open(self, world) -> None:
         topics = topic_schemas([c.name for c in self.rig.cameras], [l.name for l in self.rig.lidars])
-        lanes = codec.dumps(codec.lane_map_json(step.lane_map, step.route_nodes))
+        lanes = codec.dumps(codec.lane_map_json(world.lane_map, world.route_nodes))
         self._writer = LogWriter(self.path, run_metadata(self.setup, self.seed), topics, lanes)
-
-    def _sensor_frame(self, step: LoopStep):
-        frame = getattr(step.source, "last_frame", None)
-        if frame is not None:
-            return frame, tuple(getattr(step.source, "last_detections", ()))
-        if self._sensors is None:
-            from sim.sensors.simulator import SensorSimulator
-
-            self._sensors = SensorSimulator(self.rig, step.lane_map, self.seed)
-        return self._sensors.step(step.gt), None

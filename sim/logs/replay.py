@@ -18,9 +18,8 @@ from typing import Iterator
 
 import numpy as np
 
-from fusion.lanes import locate
-from fusion.tracker import MultiObjectTracker
 from fusion.types import WorldModel
+from fusion.world import WorldBuilder
 from perception.frames import SensorFrame
 from sim.loop.drivers import make_driver
 from sim.logs import codec
@@ -33,7 +32,6 @@ from sim.logs.replay_io import build_detectors, open_out_log, replay_weights
 from sim.logs.scoring import ReplayScorer, plan_divergence_m
 from sim.logs.ticks import read_ticks
 from sim.logs.types import LoggedTick
-from sim.loop.perception_world import above_score
 
 
 @dataclass(frozen=True)
@@ -92,9 +90,9 @@ class _Engine:
     def __init__(self, index: LogIndex, cfg: ReplayConfig, options: ReplayOptions, lanes: bytes | None) -> None:
         self.index, self.cfg, self.options = index, cfg, options
         self.detectors = build_detectors(cfg.detectors, options)
-        self.tracker = MultiObjectTracker(cfg.perception.tracker)
+        self.builder = WorldBuilder(cfg.perception.tracker, cfg.perception.score_threshold)
         self.driver = make_driver(cfg.planner, cfg.planner_config, cfg.controller_config, cfg.policy_file)
-        self.driver.reset(None, cfg.route_nodes, cfg.planner_config.max_speed_mps)
+        self.driver.reset()
         self.scorer = ReplayScorer(cfg.detectors)
         self.comparison = Comparison(options.tolerance) if options.compare else None
         self.out = open_out_log(options.out, index, cfg, options, lanes) if options.out is not None else None
@@ -159,13 +157,8 @@ class _Engine:
 
     def _track(self, tick: LoggedTick, dets: list) -> WorldModel:
         t0 = time.perf_counter()
-        lane_map, ego = self.cfg.lane_map, tick.ego
-        self.tracker.update([above_score(d, self.cfg.perception.score_threshold) for d in dets], ego, tick.stamp)
-        tracks = self.tracker.tracks(lane_map)
-        where = locate(lane_map, ego.x_m, ego.y_m) if lane_map is not None else None
         true_lane = tick.ground_truth.ego.lane_id if tick.ground_truth is not None else tick.ego_lane_id
-        world = WorldModel(tick.stamp, ego, tracks, lane_map, where.lane_id if where is not None else true_lane,
-                           self.cfg.route_nodes, "perception")
+        world = self.builder.update(dets, tick.ego, self.cfg.lane_map, self.cfg.route_nodes, true_lane)
         self.timings["tracker"] += time.perf_counter() - t0
         return world
 

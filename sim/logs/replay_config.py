@@ -15,7 +15,7 @@ from sim.config import apply_overrides, from_dict, to_dict
 from sim.logs import codec
 from sim.logs import schemas as S
 from sim.logs.index import LogIndex
-from sim.loop.perception_world import PerceptionConfig
+from sim.loop.world_sources import PerceptionConfig
 from sim.loop.setup import load_controller_config, load_perception_config, load_planner_config, split_overrides
 
 REPLAY_SECTIONS = ("perception", "planner", "controller")

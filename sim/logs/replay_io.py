@@ -19,7 +19,7 @@ def build_detectors(names: tuple[str, ...], options: ReplayOptions) -> list:
     """Detectors by registry name: the shipped networks (loaded once per process) unless
     ``options.weights`` names a file; torch's thread count pinned when ``options.threads`` is set."""
     from perception.registry import make_detector
-    from sim.loop.perception_world import load_detector
+    from sim.loop.world_sources import load_detector
 
     if any(n in NETWORKS for n in names):
         import torch

@@ -1,19 +1,23 @@
-"""Ego drivers: the project's stack (planner + controller) or highway-env's own IDM/MOBIL."""
+"""Ego drivers, chosen by name: the project's stack (a planner + the tracking controller) or
+highway-env's own IDM/MOBIL as a baseline."""
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Callable, Protocol
 
 from control.controller import ControllerConfig, TrackingController
 from control.types import Command, Trajectory
 from fusion.types import WorldModel
-from planning.planner import PLANNERS, make_planner
+from perception.registry import Registry
+from planning.planner import Planner, make_planner
 from planning.rule_planner import RulePlannerConfig
 
 
 class EgoDriver(Protocol):
     name: str
+    highway_ego: bool
+    """True: highway-env's own vehicle model drives the ego (``act`` returns no command)."""
 
-    def reset(self, env, route_nodes: tuple[str, ...], desired_speed_mps: float) -> None: ...
+    def reset(self) -> None: ...
 
     def act(self, world: WorldModel) -> tuple[Command | None, Trajectory | None]: ...
 
@@ -21,13 +25,12 @@ class EgoDriver(Protocol):
 class StackDriver:
     """Plans on the world model and tracks the plan with the project's controller."""
 
-    def __init__(self, name: str, planner_config: RulePlannerConfig, controller_config: ControllerConfig,
-                 **options) -> None:
-        self.name = name
-        self.planner = make_planner(name, planner_config, **options)
-        self.controller = TrackingController(controller_config)
+    highway_ego = False
 
-    def reset(self, env, route_nodes: tuple[str, ...], desired_speed_mps: float) -> None:
+    def __init__(self, name: str, planner: Planner, controller: TrackingController) -> None:
+        self.name, self.planner, self.controller = name, planner, controller
+
+    def reset(self) -> None:
         self.planner.reset()
         self.controller.reset()
 
@@ -37,40 +40,34 @@ class StackDriver:
 
 
 class IdmDriver:
-    """Baseline: highway-env's IDM (longitudinal) + MOBIL (lane changes) drives the ego.
-
-    The ego vehicle is replaced by an ``IDMVehicle`` at the same pose and speed, routed to the
-    scenario's destination, with the same desired speed as the rule planner. The environment then
-    ignores the (zero) actions it is given.
-    """
+    """Baseline: highway-env's IDM (longitudinal) + MOBIL (lane changes) drives the ego, with the
+    rule planner's desired speed and the scenario's route (``sim.highway.env.replace_ego_with_idm``)."""
 
     name = "idm"
+    highway_ego = True
 
-    def reset(self, env, route_nodes: tuple[str, ...], desired_speed_mps: float) -> None:
-        from highway_env.vehicle.behavior import IDMVehicle
-
-        base = env.unwrapped
-        old = base.vehicle
-        new = IDMVehicle(base.road, old.position.copy(), old.heading, old.speed,
-                         target_lane_index=old.lane_index, target_speed=desired_speed_mps)
-        if len(route_nodes) > 1:
-            new.plan_route_to(route_nodes[-1])
-        base.road.vehicles[base.road.vehicles.index(old)] = new
-        base.controlled_vehicles = [new]
+    def reset(self) -> None:
+        pass
 
     def act(self, world: WorldModel) -> tuple[None, None]:
         return None, None
 
 
-def driver_names() -> list[str]:
-    return sorted(PLANNERS) + ["idm"]
+def _stack(name: str) -> Callable[..., EgoDriver]:
+    def build(planner_config: RulePlannerConfig, controller_config: ControllerConfig, policy_file: str | None = None):
+        options = {"policy_file": policy_file} if name == "rl" else {}
+        return StackDriver(name, make_planner(name, planner_config, **options), TrackingController(controller_config))
+    return build
+
+
+DRIVERS: Registry[Callable[..., EgoDriver]] = Registry("planner", {
+    "rule": _stack("rule"),
+    "rl": _stack("rl"),
+    "idm": lambda *_, **__: IdmDriver(),
+})
+"""What ``--planner`` accepts: the planning registry's planners driven by the stack, and ``idm``."""
 
 
 def make_driver(name: str, planner_config: RulePlannerConfig, controller_config: ControllerConfig,
                 policy_file: str | None = None) -> EgoDriver:
-    if name == "idm":
-        return IdmDriver()
-    if name not in PLANNERS:
-        raise ValueError(f"unknown planner '{name}'; valid: {', '.join(driver_names())}")
-    options = {"policy_file": policy_file} if name == "rl" else {}
-    return StackDriver(name, planner_config, controller_config, **options)
+    return DRIVERS[name](planner_config, controller_config, policy_file)

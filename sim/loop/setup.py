@@ -1,18 +1,44 @@
-"""Build a ``RunSetup`` from the YAML files in configs/ plus ``section.key=value`` overrides."""
+"""The builder layer: a validated ``RunSetup`` from the YAML files in configs/ plus
+``section.key=value`` overrides. Configs become typed objects here and nowhere else."""
 from __future__ import annotations
 
-from control.controller import ControllerConfig
+from dataclasses import dataclass, field, replace
+
+from control.controller import ControllerConfig, TrackingController
+from perception.registry import Registry
 from planning.rl_policy import SHIPPED_POLICY, load_policy
 from planning.rule_planner import RulePlannerConfig
 from sim.config import CONFIG_DIR, apply_overrides, from_dict, load_yaml
-from sim.loop.drivers import driver_names
-from sim.loop.perception_world import PerceptionConfig
-from sim.loop.runner import RunSetup
-from sim.highway.scenarios import load_scenario
-from sim.sensors.rig import load_rig
-from sim.loop.world_sources import WORLD_SOURCES
+from sim.highway.env import open_env as _open_env
+from sim.highway.scenarios import ScenarioConfig, load_scenario
+from sim.loop.drivers import DRIVERS
+from sim.loop.world_sources import WORLD_SOURCES, PerceptionConfig
+from sim.sensors.rig import RigConfig, load_rig
 
 SECTIONS = ("scenario", "planner", "controller", "perception", "sensors")
+CONTROLLERS: Registry[type] = Registry("controller", {"pure_pursuit_pid": TrackingController})
+"""Controllers by the ``name`` key of configs/controller.yaml."""
+
+
+@dataclass(frozen=True)
+class RunSetup:
+    """Everything one closed-loop episode needs besides its seed."""
+
+    scenario: ScenarioConfig
+    planner: str = "rule"
+    world_model: str = "ground_truth"
+    planner_config: RulePlannerConfig = field(default_factory=RulePlannerConfig)
+    controller_config: ControllerConfig = field(default_factory=ControllerConfig)
+    perception: PerceptionConfig = field(default_factory=PerceptionConfig)
+    rig: RigConfig | None = None
+    """Sensor rig of the episode's sensor simulation (None: configs/sensors/default.yaml)."""
+    policy_file: str | None = None
+    """Trained policy of the ``rl`` planner."""
+
+
+def open_env(setup: RunSetup, render: bool = False):
+    """The scenario's highway-env environment with the action ranges of the ego's vehicle."""
+    return _open_env(setup.scenario, setup.controller_config.vehicle, render)
 
 
 def split_overrides(overrides: list[str]) -> dict[str, list[str]]:
@@ -33,9 +59,7 @@ def load_planner_config(overrides: list[str]) -> RulePlannerConfig:
 
 def load_controller_config(overrides: list[str]) -> ControllerConfig:
     data = apply_overrides(load_yaml(CONFIG_DIR / "controller.yaml"), overrides)
-    name = data.pop("name", "pure_pursuit_pid")
-    if name != "pure_pursuit_pid":
-        raise ValueError(f"unknown controller '{name}'; valid: pure_pursuit_pid")
+    CONTROLLERS.check(data.pop("name", "pure_pursuit_pid"))
     return from_dict(ControllerConfig, data, "controller.")
 
 
@@ -44,19 +68,16 @@ def load_perception_config(overrides: list[str]) -> PerceptionConfig:
 
 
 def build_setup(scenario: str, planner: str, world_model: str, overrides: list[str] | None = None,
-                policy_file: str | None = None) -> RunSetup:
+                policy_file: str | None = None, rig: str = "default") -> RunSetup:
     """Validated RunSetup; every user mistake is a ValueError naming the valid choices."""
     if planner == "rl":
         policy_file = policy_file if policy_file is not None else SHIPPED_POLICY
         load_policy(policy_file)  # a bad file is reported here, before any worker starts
-    if planner not in driver_names():
-        raise ValueError(f"unknown planner '{planner}'; valid: {', '.join(driver_names())}")
-    if world_model not in WORLD_SOURCES:
-        raise ValueError(f"unknown world model '{world_model}'; valid: {', '.join(sorted(WORLD_SOURCES))}")
+    DRIVERS.check(planner)
+    WORLD_SOURCES.check(world_model)
     groups = split_overrides(overrides or [])
     controller = load_controller_config(groups["controller"])
-    planner_cfg = load_planner_config(groups["planner"])
-    planner_cfg = RulePlannerConfig(**{**planner_cfg.__dict__, "controller": controller})
+    planner_cfg = replace(load_planner_config(groups["planner"]), controller=controller)
     return RunSetup(load_scenario(scenario, groups["scenario"]), planner, world_model, planner_cfg, controller,
-                    load_perception_config(groups["perception"]), load_rig("default", groups["sensors"]),
+                    load_perception_config(groups["perception"]), load_rig(rig, groups["sensors"]),
                     str(policy_file) if policy_file is not None else None)

@@ -1,30 +1,177 @@
-"""World-model sources, chosen by name: all produce the same ``WorldModel`` type."""
+"""World-model sources, chosen by name; all produce the same ``WorldModel`` through ``fusion.world``.
+
+``ground_truth``: the simulator's privileged state (the upper bound).
+``perception``: the tick's rendered camera and lidar frames -> the learned detectors -> the tracker.
+``surrogate``: ground-truth boxes -> the fitted miss / noise / clutter model of each detector
+(``configs/surrogate.yaml``) -> the same tracker; no rendering and no networks, for fast RL training.
+The tracked sources take ego odometry from the simulator with configurable noise.
+
+A source never renders sensors itself: the tick renders the frame once (``needs_sensors``) and
+hands it in, so the video and the log recorder see the very frame the detectors saw.
+"""
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from typing import Callable, Protocol
 
+import numpy as np
+
+from fusion.ego_odometry import OdometryNoise
+from fusion.tracker import TrackerConfig
 from fusion.types import LaneMap, WorldModel
-from sim.highway.ground_truth import GroundTruthFrame, GroundTruthWorld
-from sim.loop.perception_world import PerceptionConfig, PerceptionWorld, SurrogateWorld
-from sim.sensors.rig import RigConfig
+from fusion.world import WorldBuilder, world_model
+from perception.detections import Detections
+from perception.frames import BoxLabels, SensorFrame
+from perception.registry import DETECTORS, Registry, make_detector
+from perception.surrogate import SensorErrorModel, simulate_detections
+from sim.config import CONFIG_DIR, from_dict, load_yaml
+from sim.highway.ground_truth import GroundTruthFrame, make_track
+from sim.sensors.rig import RigConfig, camera_calibration, load_rig
+from sim.sensors.simulator import scene_vehicles
+
+SURROGATE_FILE = CONFIG_DIR / "surrogate.yaml"
+
+
+@dataclass(frozen=True)
+class PerceptionConfig:
+    """How the ``perception`` and ``surrogate`` world models are built (``--set perception.key=value``)."""
+
+    detectors: tuple[str, ...] = ("lidar", "camera")
+    score_threshold: float = 0.3
+    """Detections below this score are dropped before the tracker."""
+    device: str = "cpu"
+    odometry: OdometryNoise = field(default_factory=OdometryNoise)
+    tracker: TrackerConfig = field(default_factory=TrackerConfig)
+    surrogate_file: str = str(SURROGATE_FILE)
+
+
+@dataclass(frozen=True)
+class WorldEstimate:
+    """What a source produced at one tick: the world model, the detections that fed it (None when
+    no detector ran) and the time per stage [s]."""
+
+    world: WorldModel
+    detections: tuple[Detections, ...] | None = None
+    timings_s: dict[str, float] = field(default_factory=dict)
 
 
 class WorldSource(Protocol):
     name: str
+    needs_sensors: bool
+    """Whether ``build`` needs the tick's rendered sensor frame."""
 
     def reset(self, lane_map: LaneMap, seed: int) -> None: ...
 
-    def build(self, env, gt: GroundTruthFrame, lane_map: LaneMap, route_nodes: tuple[str, ...]) -> WorldModel: ...
+    def build(self, gt: GroundTruthFrame, frame: SensorFrame | None, route_nodes: tuple[str, ...]) -> WorldEstimate: ...
 
 
-WORLD_SOURCES: dict[str, Callable[[PerceptionConfig, RigConfig | None], WorldSource]] = {
-    "ground_truth": lambda cfg, rig: GroundTruthWorld(),
+@lru_cache(maxsize=None)
+def load_detector(name: str, device: str):
+    """``perception.registry.make_detector``, once per process (networks are loaded only once)."""
+    return make_detector(DETECTORS.check(name), device=device)
+
+
+def load_surrogate(path: str | Path) -> dict[str, SensorErrorModel]:
+    """Per-sensor error models from the YAML written by ``drivestack fit-surrogate``."""
+    data = load_yaml(Path(path))
+    return {name: from_dict(SensorErrorModel, spec, f"surrogate.{name}.") for name, spec in data.get("sensors", {}).items()}
+
+
+class GroundTruthWorld:
+    """The simulator's privileged state as the world model."""
+
+    name = "ground_truth"
+    needs_sensors = False
+
+    def __init__(self, cfg: PerceptionConfig | None = None, rig: RigConfig | None = None) -> None:
+        self.lane_map: LaneMap | None = None
+
+    def reset(self, lane_map: LaneMap, seed: int) -> None:
+        self.lane_map = lane_map
+
+    def build(self, gt: GroundTruthFrame, frame: SensorFrame | None, route_nodes: tuple[str, ...]) -> WorldEstimate:
+        tracks = tuple(make_track(i, s) for i, (_, s) in zip(gt.ids, gt.others))
+        ego = gt.ego_state
+        return WorldEstimate(world_model(ego, tracks, self.lane_map, route_nodes, self.name, gt.ego.lane_id,
+                                         locate_ego=False))
+
+
+class _TrackedWorld:
+    """Shared part of the tracked sources: odometry noise and the fusion world builder."""
+
+    name = ""
+    needs_sensors = False
+
+    def __init__(self, cfg: PerceptionConfig, rig: RigConfig) -> None:
+        self.cfg, self.rig = cfg, rig
+        self.builder = WorldBuilder(cfg.tracker, cfg.score_threshold, self.name)
+        self.rng = np.random.default_rng(0)
+        self.lane_map: LaneMap | None = None
+
+    def reset(self, lane_map: LaneMap, seed: int) -> None:
+        self.builder.reset()
+        self.lane_map = lane_map
+        self.rng = np.random.default_rng(seed + 7_000_000)
+
+    def _fuse(self, gt: GroundTruthFrame, route: tuple[str, ...], detections: list[Detections],
+              timings: dict[str, float]) -> WorldEstimate:
+        t0 = time.perf_counter()
+        ego = self.cfg.odometry.apply(gt.ego_state, self.rng)
+        world = self.builder.update(detections, ego, self.lane_map, route, gt.ego.lane_id)
+        timings["tracker"] = time.perf_counter() - t0
+        return WorldEstimate(world, tuple(detections), timings)
+
+
+class PerceptionWorld(_TrackedWorld):
+    name = "perception"
+    needs_sensors = True
+
+    def __init__(self, cfg: PerceptionConfig = PerceptionConfig(), rig: RigConfig | None = None) -> None:
+        super().__init__(cfg, rig or load_rig())
+        self.detectors = [load_detector(n, cfg.device) for n in cfg.detectors]
+
+    def build(self, gt: GroundTruthFrame, frame: SensorFrame | None, route: tuple[str, ...]) -> WorldEstimate:
+        if frame is None:
+            raise ValueError("the perception world model needs the tick's sensor frame")
+        dets, timings = [], {}
+        for det in self.detectors:
+            t0 = time.perf_counter()
+            dets.append(det.detect(frame))
+            timings[f"detector_{det.name}"] = time.perf_counter() - t0
+        return self._fuse(gt, route, dets, timings)
+
+
+class SurrogateWorld(_TrackedWorld):
+    name = "surrogate"
+
+    def __init__(self, cfg: PerceptionConfig = PerceptionConfig(), rig: RigConfig | None = None) -> None:
+        super().__init__(cfg, rig or load_rig())
+        models = load_surrogate(cfg.surrogate_file)
+        missing = [n for n in cfg.detectors if n not in models]
+        if missing:
+            raise ValueError(f"{cfg.surrogate_file} has no error model for '{missing[0]}'; run drivestack fit-surrogate")
+        self.models = [models[n] for n in cfg.detectors]
+        self.camera = camera_calibration(self.rig.cameras[0]) if self.rig.cameras else None
+
+    def build(self, gt: GroundTruthFrame, frame: SensorFrame | None, route: tuple[str, ...]) -> WorldEstimate:
+        t0 = time.perf_counter()
+        v = scene_vehicles(gt, self.rig.vehicle_height_m)
+        labels = BoxLabels(v.track_id, v.center_m, v.size_m, v.yaw_rad, v.velocity_mps, np.zeros(len(v.track_id)),
+                           np.zeros((len(v.track_id), 0)))
+        dets = [simulate_detections(m, labels, gt.stamp, self.rng, self.camera if m.source == "camera" else None)
+                for m in self.models]
+        return self._fuse(gt, route, dets, {"surrogate_detections": time.perf_counter() - t0})
+
+
+WORLD_SOURCES: Registry[Callable[[PerceptionConfig, RigConfig | None], WorldSource]] = Registry("world model", {
+    "ground_truth": GroundTruthWorld,
     "perception": PerceptionWorld,
     "surrogate": SurrogateWorld,
-}
+})
 
 
 def make_world_source(name: str, cfg: PerceptionConfig | None = None, rig: RigConfig | None = None) -> WorldSource:
-    if name not in WORLD_SOURCES:
-        raise ValueError(f"unknown world model '{name}'; valid: {', '.join(sorted(WORLD_SOURCES))}")
     return WORLD_SOURCES[name](cfg or PerceptionConfig(), rig)

@@ -8,7 +8,7 @@ observation is ``planning.observation.observe`` of the world model at the decisi
 reward comes from ground truth (``sim.rl.reward``).
 
 Registered ids (``gym.make("drivestack/Highway-v0")``; in subprocesses use
-``"sim.rl.env:drivestack/Highway-v0"`` so the child imports this module first): one per scenario.
+``"sim.rl:drivestack/Highway-v0"`` so the child imports this module first): one per scenario.
 """
 from __future__ import annotations
 
@@ -19,16 +19,16 @@ import gymnasium as gym
 import numpy as np
 
 from control.controller import TrackingController
+from fusion.tracker import wrap_angle
 from planning.behaviour import BEHAVIOURS, BehaviourConfig, BehaviourPlanner
 from planning.observation import ObservationConfig, observe
-from sim.highway.actions import command_to_action
+from perception.registry import Registry
 from sim.config import CONFIG_DIR, apply_overrides, from_dict, load_yaml
-from sim.highway.ground_truth import VehicleIds, capture
-from sim.rl.reward import RewardConfig, TickSample, decision_reward
-from sim.highway.roadmap import build_lane_map
-from sim.loop.runner import open_env, route_nodes
-from sim.loop.setup import build_setup
+from sim.loop.drivers import StackDriver
+from sim.loop.setup import build_setup, open_env
+from sim.loop.tick import Episode
 from sim.loop.world_sources import make_world_source
+from sim.rl.reward import RewardConfig, TickSample, decision_reward
 
 ENV_CONFIG_FILE = CONFIG_DIR / "rl" / "env.yaml"
 
@@ -72,10 +72,10 @@ class DriveEnv(gym.Env):
         self.observation_space = gym.spaces.Box(-1.0, 1.0, (self.config.observation.size,), np.float32)
         self.action_space = gym.spaces.Discrete(len(BEHAVIOURS))
         self.executor = BehaviourPlanner(self.behaviour)
-        self.controller = TrackingController(self.setup.controller_config)
+        self.driver = StackDriver("rl", self.executor, TrackingController(self.setup.controller_config))
         self.source = make_world_source(self.config.world_model, self.setup.perception, self.setup.rig)
         self._env = None
-        self._world = None
+        self._episode: Episode | None = None
 
     @property
     def ticks_per_decision(self) -> int:
@@ -89,21 +89,19 @@ class DriveEnv(gym.Env):
             episode_seed = int(self.np_random.integers(c.train_seed_start, c.train_seed_start + c.train_seed_count))
         if self._env is None:
             self._env = open_env(self.setup, render=self.render_mode == "rgb_array")
-        self._env.reset(seed=int(episode_seed))
-        self._lane_map = build_lane_map(self._env.unwrapped.road.network)
-        self._route = route_nodes(self._env, self.setup.scenario.destination)
-        self.source.reset(self._lane_map, int(episode_seed))
-        self.executor.reset()
-        self.controller.reset()
-        self._ids, self._tick, self.episode_seed = VehicleIds(), 0, int(episode_seed)
+        self.episode_seed = int(episode_seed)
+        self._episode = Episode(self._env, self.setup, self.episode_seed, driver=self.driver, source=self.source)
         self._distance_m, self._speed_sum, self._crashed = 0.0, 0.0, False
-        self._world = self._build_world()
         return self._observe(), self._info({})
 
+    @property
+    def _tick(self) -> int:
+        return self._episode.index if self._episode is not None else 0
+
     def step(self, action):
-        if self._world is None:
+        if self._episode is None:
             raise RuntimeError("call reset() before step()")
-        self.executor.decide(self._world, BEHAVIOURS[int(action)])
+        self.executor.decide(self._episode.perceive(), BEHAVIOURS[int(action)])
         samples, terminated, truncated = [], False, False
         for _ in range(self.ticks_per_decision):
             sample, terminated, truncated = self._tick_once()
@@ -115,23 +113,18 @@ class DriveEnv(gym.Env):
         return self._observe(), reward, terminated, truncated and not terminated, self._info(terms)
 
     def _tick_once(self) -> tuple[TickSample, bool, bool]:
-        world = self._world
-        command = self.controller.command(self.executor.plan(world), world.ego)
-        action = command_to_action(command, self.setup.controller_config.vehicle).tolist()
-        yaw_before = world.ego.yaw_rad
-        _, _, terminated, truncated, _ = self._env.step(action)
-        self._tick += 1
-        self._world = self._build_world()
-        ego = self._env.unwrapped.vehicle
-        self._crashed = bool(ego.crashed)
-        sample = self._sample(ego, command.accel_mps2, yaw_before)
+        record = self._episode.tick()
+        world = self._episode.perceive()  # the state after the step: what the next decision sees
+        self._crashed = record.crashed
+        sample = self._sample(self._env.unwrapped.vehicle, record.command.accel_mps2,
+                              wrap_angle(world.ego.yaw_rad - record.world.ego.yaw_rad))
         self._distance_m += sample.along_lane_mps * self.setup.scenario.dt_s
         self._speed_sum += sample.speed_mps
-        return sample, bool(terminated or self._crashed), bool(truncated)
+        return sample, bool(record.terminated or self._crashed), record.truncated
 
-    def _sample(self, ego, accel_mps2: float, yaw_before: float) -> TickSample:
+    def _sample(self, ego, accel_mps2: float, yaw_change_rad: float) -> TickSample:
         dt = self.setup.scenario.dt_s
-        yaw_rate = float((self._world.ego.yaw_rad - yaw_before + np.pi) % (2 * np.pi) - np.pi) / dt
+        yaw_rate = float(yaw_change_rad) / dt
         lane = ego.lane
         if lane is None:
             return TickSample(float(ego.speed), float(ego.speed), 1.0, False, accel_mps2, yaw_rate)
@@ -140,12 +133,8 @@ class DriveEnv(gym.Env):
         frac = float(lat) / (float(lane.width_at(s)) / 2.0)
         return TickSample(float(ego.speed), along, frac, bool(ego.on_road), accel_mps2, yaw_rate)
 
-    def _build_world(self):
-        gt = capture(self._env, self._tick * self.setup.scenario.dt_s, self._ids)
-        return self.source.build(self._env, gt, self._lane_map, self._route)
-
     def _observe(self) -> np.ndarray:
-        return observe(self._world, self.executor.state, self.config.observation)
+        return observe(self._episode.perceive(), self.executor.state, self.config.observation)
 
     def _info(self, terms: dict) -> dict:
         ticks = max(self._tick, 1)

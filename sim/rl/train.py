@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sim.config import CONFIG_DIR, load_yaml
+from perception.registry import Registry
+from planning.rl_policy import ALGORITHMS
 from sim.rl.env import SCENARIO_ENV_IDS, DriveEnv, load_env_config, split_env_overrides
 
 ALGO_CONFIGS = {"dqn": CONFIG_DIR / "rl" / "dqn.yaml", "ppo": CONFIG_DIR / "rl" / "ppo.yaml"}
@@ -35,30 +37,24 @@ class PolicyTrainSettings:
     overrides: tuple[str, ...] = ()
 
 
+ENVIRONMENTS: Registry[str] = Registry("environment", {v: k for k, v in SCENARIO_ENV_IDS.items()})
+"""Scenario of each registered env id."""
+
+
 def scenario_of(env: str) -> str:
     """Scenario name from an env id (``drivestack/Highway-v0``) or a scenario name."""
-    by_id = {v: k for k, v in SCENARIO_ENV_IDS.items()}
-    if env in by_id:
-        return by_id[env]
-    if env in SCENARIO_ENV_IDS:
-        return env
-    raise ValueError(f"unknown environment '{env}'; valid: {', '.join(sorted(by_id))}")
+    return env if env in SCENARIO_ENV_IDS else ENVIRONMENTS[env]
 
 
 def _algo(name: str):
-    from stable_baselines3 import DQN, PPO
-
-    algos = {"dqn": DQN, "ppo": PPO}
-    if name not in algos:
-        raise ValueError(f"unknown algorithm '{name}'; valid: {', '.join(sorted(algos))}")
-    return algos[name]
+    return ALGORITHMS[name]
 
 
 def _vec_env(s: PolicyTrainSettings, scenario: str):
     from stable_baselines3.common.env_util import make_vec_env
     from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 
-    env_id = f"sim.rl.env:{SCENARIO_ENV_IDS[scenario]}"
+    env_id = f"sim.rl:{SCENARIO_ENV_IDS[scenario]}"
     kwargs = {"world_model": s.world_model, "overrides": list(s.overrides)}
     cls = SubprocVecEnv if s.n_envs > 1 else DummyVecEnv
     return make_vec_env(env_id, n_envs=s.n_envs, seed=s.seed, vec_env_cls=cls, env_kwargs=kwargs)

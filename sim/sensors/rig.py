@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from perception.calibration import CameraCalibration, LidarCalibration, intrinsics, mount_transform
+from perception.registry import Registry
 from sim.config import CONFIG_DIR, apply_overrides, from_dict, load_yaml
 
 RIG_DIR = CONFIG_DIR / "sensors"
@@ -76,11 +78,12 @@ class RigConfig:
     vehicle_height_m: float = 1.6
 
 
+RIGS: Registry[Path] = Registry("sensor rig", lambda: {p.stem: p for p in RIG_DIR.glob("*.yaml")})
+"""Sensor rig YAML files by name (configs/sensors)."""
+
+
 def load_rig(name: str = "default", overrides: list[str] | None = None) -> RigConfig:
-    path = RIG_DIR / f"{name}.yaml"
-    if not path.exists():
-        valid = ", ".join(sorted(p.stem for p in RIG_DIR.glob("*.yaml")))
-        raise ValueError(f"unknown sensor rig '{name}'; valid: {valid}")
+    path = RIGS[name]
     rig = from_dict(RigConfig, apply_overrides(load_yaml(path), overrides or []), "sensors.")
     _validate(rig)
     return rig

@@ -14,7 +14,7 @@ def _cli(*args, cwd=None):
 
 @pytest.mark.parametrize("args,needle", [
     (["simulate", "--scenario", "moon"], "unknown scenario 'moon'; valid: exit, highway"),
-    (["simulate", "--planner", "magic"], "unknown planner 'magic'; valid: rl, rule, idm"),
+    (["simulate", "--planner", "magic"], "unknown planner 'magic'; valid: idm, rl, rule"),
     (["simulate", "--world-model", "oracle"], "unknown world model 'oracle'; valid: ground_truth"),
     (["simulate", "--set", "planner.bogus=1"], "unknown config key 'planner.bogus'"),
     (["simulate", "--set", "planner.horizon_s=fast"], "expects a number"),

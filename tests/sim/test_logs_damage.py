@@ -22,7 +22,7 @@ def log_path(tmp_path_factory):
     path = tmp_path_factory.mktemp("damage") / "run.mcap"
     recorder = LogRecorder(path, setup, seed=1)
     try:
-        run_episode(setup, 1, tick_sink=recorder)
+        run_episode(setup, 1, [recorder], sensors=True)
     finally:
         recorder.close()
     return path

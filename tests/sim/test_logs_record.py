@@ -27,12 +27,12 @@ def recording(tmp_path_factory):
     recorder = LogRecorder(path, setup, seed=4)
     live = []
 
-    def sink(step):
-        live.append((step, step.source.last_frame, tuple(step.source.last_detections)))
-        recorder(step)
+    def sink(record):
+        live.append((record, record.frame, record.detections))
+        recorder(record)
 
     try:
-        run_episode(setup, 4, tick_sink=sink)
+        run_episode(setup, 4, [sink], sensors=True)
     finally:
         recorder.close()
     return path, live
@@ -46,7 +46,7 @@ def test_every_tick_reads_back_exactly(recording):
         lanes, route = lane_map_from(loads(log.attachments[S.LANE_MAP_ATTACHMENT][1]))
     assert len(ticks) == len(live) == int(SECONDS * 10)
     for tick, (step, frame, dets) in zip(ticks, live, strict=True):
-        assert tick.stamp == step.gt.stamp and tick.ego == step.world.ego and tick.ego_lane_id == step.world.ego_lane_id
+        assert tick.stamp == step.ground_truth.stamp and tick.ego == step.world.ego and tick.ego_lane_id == step.world.ego_lane_id
         assert np.array_equal(tick.frame.cameras[0].rgb, frame.cameras[0].rgb)             # PNG is lossless
         assert np.array_equal(tick.frame.lidars[0].points, frame.lidars[0].points)
         assert np.array_equal(tick.frame.cameras[0].calibration.K, frame.cameras[0].calibration.K)
@@ -59,9 +59,9 @@ def test_every_tick_reads_back_exactly(recording):
         for got, want in zip(tick.tracks, step.world.tracks, strict=True):
             assert np.array_equal(got.covariance, want.covariance) and got.lane_id == want.lane_id
         assert np.array_equal(tick.trajectory.xy_m, step.trajectory.xy_m) and tick.command == step.command
-        assert np.array_equal(tick.ground_truth.objects, step.gt.others_array)
-    assert route == live[0][0].route_nodes and list(lanes.lanes) == list(live[0][0].lane_map.lanes)
-    for lane_id, lane in live[0][0].lane_map.lanes.items():
+        assert np.array_equal(tick.ground_truth.objects, step.ground_truth.others_array)
+    assert route == live[0][0].world.route_nodes and list(lanes.lanes) == list(live[0][0].world.lane_map.lanes)
+    for lane_id, lane in live[0][0].world.lane_map.lanes.items():
         assert np.array_equal(lanes.lanes[lane_id].centerline_m, lane.centerline_m)
         assert lanes.lanes[lane_id].successor_ids == lane.successor_ids
 

@@ -20,7 +20,7 @@ def log_path(tmp_path_factory):
     path = tmp_path_factory.mktemp("replay") / "run.mcap"
     recorder = LogRecorder(path, setup, seed=7)
     try:
-        run_episode(setup, 7, tick_sink=recorder)
+        run_episode(setup, 7, [recorder], sensors=True)
     finally:
         recorder.close()
     return path
@@ -104,7 +104,7 @@ def test_a_log_driven_by_the_rl_policy_replays_its_planner(tmp_path):
     path = tmp_path / "rl.mcap"
     recorder = LogRecorder(path, setup, seed=3)
     try:
-        run_episode(setup, 3, tick_sink=recorder)
+        run_episode(setup, 3, [recorder], sensors=True)
     finally:
         recorder.close()
     result = replay_log(path, ReplayOptions(compare=True, progress=False))

@@ -211,7 +211,7 @@ def test_json_export_is_strict_json_and_round_trips(tmp_path):
     assert back["aggregates"][0]["collision_rate"] == 0.25
     assert [type(v) for v in back["episodes"][0].values()] == [type(v) for v in data["episodes"][0].values()]
     path = tmp_path / "out" / "metrics.json"
-    write_json(path, episodes, aggregate(episodes))
+    write_json(path, to_json(episodes, aggregate(episodes)))
     assert json.loads(path.read_text()) == back
 
 

@@ -18,27 +18,25 @@ def _run(world_model: str, *overrides: str, seconds: float = 3.0):
 def test_perception_world_model_drives_the_loop_with_tracks_from_both_sensors():
     log, per = _run("perception")
     assert log.world_model == "perception" and len(log.t_s) >= 30 and not log.collided
-    for phase in ("world_model.sensors", "world_model.detector_lidar", "world_model.detector_camera",
+    for phase in ("sensors", "world_model.detector_lidar", "world_model.detector_camera",
                   "world_model.tracker"):
         assert per[phase] > 0.0
 
 
 def test_perception_world_model_yields_confirmed_tracks_near_the_truth():
     setup = build_setup("highway", "rule", "perception", ["scenario.duration_s=2"])
-    from sim.loop.runner import drive, open_env
+    from sim.loop.setup import open_env
+    from sim.loop.tick import Episode
 
-    source = make_world_source("perception", setup.perception, setup.rig)
     env = open_env(setup)
     try:
-        for tick in drive(env, setup, seed=5):
-            if tick.index == 0:
-                source.reset(tick.lane_map, 5)
-            world = source.build(env, tick.gt, tick.lane_map, ())
-            if tick.index == 15:
-                break
+        episode = Episode(env, setup, seed=5)
+        for _ in range(16):
+            record = episode.tick()
     finally:
         env.close()
-    truth = tick.gt.others_array
+    world, truth = record.world, record.ground_truth.others_array
+    assert record.frame is not None and [d.source for d in record.detections] == ["lidar", "camera"]
     near = truth[np.hypot(truth[:, 0] - world.ego.x_m, truth[:, 1] - world.ego.y_m) < 30.0]
     assert len(world.tracks) >= 1 and len(near) >= 1
     for t in world.tracks:
@@ -58,7 +56,7 @@ def test_sensor_blackouts_and_dropped_frames_never_crash_the_run():
 def test_surrogate_world_model_runs_without_rendering():
     log, per = _run("surrogate")
     assert log.world_model == "surrogate" and len(log.t_s) >= 30
-    assert "world_model.sensors" not in per and per["world_model.surrogate_detections"] > 0.0
+    assert "sensors" not in per and per["world_model.surrogate_detections"] > 0.0
 
 
 def test_perception_config_errors_are_clear():

@@ -29,7 +29,7 @@ def test_module_qualified_id_imports_the_env_in_a_fresh_process():
     import subprocess
     import sys
 
-    code = ("import gymnasium as gym; e = gym.make('sim.rl.env:drivestack/Highway-v0', world_model='ground_truth', "
+    code = ("import gymnasium as gym; e = gym.make('sim.rl:drivestack/Highway-v0', world_model='ground_truth', "
             "overrides=['scenario.duration_s=1']); o, _ = e.reset(seed=0); print(o.shape)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]

@@ -29,7 +29,8 @@ def test_highway_episode_is_collision_free_and_records_every_tick():
     assert not log.collided and log.end_reason == "duration"
     assert len(log.t_s) == 41 and timings.ticks == 40
     assert np.allclose(np.diff(log.t_s), 0.1)
-    assert set(timings.per_tick_ms()) == {"metrics_record", "world_model", "plan_and_control", "env_step"}
+    assert set(timings.per_tick_ms()) == {"ground_truth", "metrics_record", "world_model", "plan_and_control",
+                                          "env_step"}
 
 
 def test_idm_baseline_drives_the_ego():

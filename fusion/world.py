@@ -1,0 +1,52 @@
+"""The one place a ``WorldModel`` is assembled: ego state, tracks, lane context and route.
+
+``WorldBuilder`` is the perception path: each tick's detections (score-gated) and ego odometry go
+through the multi-object tracker, tracks and ego are placed on the lane map. ``world_model`` is the
+assembly step itself, also used by sources that already hold tracks (the simulator's ground truth).
+Live closed loop, log replay, tracking evaluation and the RL environment all build their world
+models here, so they cannot drift apart.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from fusion.lanes import locate
+from fusion.tracker import MultiObjectTracker, TrackerConfig
+from fusion.types import EgoState, LaneMap, Track, WorldModel
+from perception.detections import Detections
+
+
+def world_model(ego: EgoState, tracks: tuple[Track, ...], lane_map: LaneMap | None, route_nodes: tuple[str, ...],
+                source: str, ego_lane_id: str | None = None, locate_ego: bool = True) -> WorldModel:
+    """The world model at ``ego.stamp``. With ``locate_ego`` the ego's lane is found on ``lane_map``
+    from its (estimated) pose, ``ego_lane_id`` being the fallback when the pose is on no lane;
+    otherwise ``ego_lane_id`` is taken as given (a privileged source knows it)."""
+    lane_id = ego_lane_id
+    if locate_ego and lane_map is not None:
+        where = locate(lane_map, ego.x_m, ego.y_m)
+        lane_id = where.lane_id if where is not None else ego_lane_id
+    return WorldModel(stamp=ego.stamp, ego=ego, tracks=tracks, lane_map=lane_map, ego_lane_id=lane_id,
+                      route_nodes=route_nodes, source=source)
+
+
+class WorldBuilder:
+    """Detections + ego odometry -> ``WorldModel``, one call per tick (``update``)."""
+
+    def __init__(self, tracker: TrackerConfig = TrackerConfig(), score_threshold: float = 0.3,
+                 source: str = "perception") -> None:
+        self.score_threshold = score_threshold
+        """Detections scoring below this never reach the tracker."""
+        self.source = source
+        self.tracker = MultiObjectTracker(tracker)
+
+    def reset(self) -> None:
+        self.tracker.reset()
+
+    def update(self, detections: Sequence[Detections], ego: EgoState, lane_map: LaneMap | None,
+               route_nodes: tuple[str, ...] = (), fallback_lane_id: str | None = None) -> WorldModel:
+        """Fuse one tick's detection batches (ego frame) at ``ego.stamp`` and return the world model.
+
+        ``fallback_lane_id`` is the ego's lane when its estimated pose lies on no lane."""
+        self.tracker.update([d.above(self.score_threshold) for d in detections], ego, ego.stamp)
+        tracks = self.tracker.tracks(lane_map)
+        return world_model(ego, tracks, lane_map, route_nodes, self.source, fallback_lane_id)

@@ -1,0 +1,110 @@
+"""Perception data and models: ``datagen``, ``render-sensors``, ``evaluate-perception`` and
+``fit-surrogate``."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from perception.registry import DETECTORS
+from sim.cli.common import add_command, choice, json_parent, names, positive, print_result, seed_parent, set_parent, valid
+from sim.highway.scenarios import SCENARIOS
+from sim.sensors.rig import RIGS
+
+
+def add_arguments(sub) -> None:
+    r = add_command(sub, "render-sensors", "save camera, depth, lidar BEV pictures and point clouds",
+                    "drivestack render-sensors --scenario roundabout --seed 1 --ticks 25 --out out/sensors/roundabout",
+                    [seed_parent(what="episode seed"), set_parent("scenario, planner, controller, sensors")])
+    r.add_argument("--scenario", default="highway", type=choice(SCENARIOS, paths=True), metavar=valid(SCENARIOS),
+                   help="scenario")
+    r.add_argument("--ticks", type=int, default=30, help="closed-loop ticks to drive before rendering")
+    r.add_argument("--rig", default="default", type=choice(RIGS), metavar=valid(RIGS), help="sensor rig")
+    r.add_argument("--out", type=Path, default=Path("out/sensors"), help="output directory")
+    r.set_defaults(run=render_sensors)
+    d = add_command(sub, "datagen", "generate labelled sensor frames (train/val/test split by episode seed)",
+                    "drivestack datagen --frames 3000 --frames-per-episode 20 --seed 1000 --out data/ds1",
+                    [seed_parent(what="first episode seed; episodes use SEED, SEED+1, ...")])
+    d.add_argument("--scenarios", default=",".join(SCENARIOS.names()), help="comma-separated scenarios to mix")
+    d.add_argument("--frames", type=int, default=1000, help="total number of frames")
+    d.add_argument("--frames-per-episode", type=int, default=20, help="frames saved per episode")
+    d.add_argument("--rig", default="default", type=choice(RIGS), metavar=valid(RIGS), help="sensor rig")
+    d.add_argument("--out", type=Path, required=True, help="output directory")
+    d.add_argument("--workers", type=int, default=None, help="parallel worker processes (default: the CPU count)")
+    d.set_defaults(run=datagen)
+    e = add_command(sub, "evaluate-perception", "detection AP (centre distance) of a detector on a data set",
+                    "drivestack evaluate-perception --model lidar --data data/ds1 --split test",
+                    [json_parent("AP by distance threshold and range bin")])
+    e.add_argument("--model", default="classical", type=choice(DETECTORS), metavar=valid(DETECTORS), help="detector")
+    e.add_argument("--data", type=Path, required=True, help="directory written by datagen")
+    e.add_argument("--split", default="test", choices=["train", "val", "test"], help="data split")
+    e.add_argument("--max-frames", type=int, default=None, help="evaluate at most this many frames")
+    e.add_argument("--ground-truth", default="auto", choices=["auto", "lidar", "camera", "any"],
+                   help="which vehicles count: seen by the model's sensor (auto), by lidar, camera or either")
+    e.set_defaults(run=evaluate_perception)
+    f = add_command(sub, "fit-surrogate", "fit the surrogate world model's detector error models on a data set",
+                    "drivestack fit-surrogate --data data/ds1 --split val")
+    f.add_argument("--data", type=Path, required=True, help="directory written by datagen")
+    f.add_argument("--split", default="val", choices=["train", "val", "test"], help="data split to fit on")
+    f.add_argument("--detectors", default="lidar,camera", help="comma-separated detectors")
+    f.add_argument("--max-frames", type=int, default=None, help="use at most this many frames")
+    f.add_argument("--out", type=Path, default=None, help="output YAML (default: configs/surrogate.yaml)")
+    f.set_defaults(run=fit_surrogate)
+
+
+def render_sensors(args: argparse.Namespace) -> int:
+    from sim.dataset.render import render_sensors as render
+    from sim.loop.setup import build_setup
+
+    positive("--ticks", args.ticks)
+    setup = build_setup(args.scenario, "rule", "ground_truth", args.overrides, rig=args.rig)
+    for path in render(setup, args.seed, args.ticks, args.out):
+        print(path)
+    return 0
+
+
+def datagen(args: argparse.Namespace) -> int:
+    from sim.backends.local import default_workers
+    from sim.dataset.datagen import DatagenConfig, generate
+    from sim.sensors.rig import load_rig
+
+    positive("--frames", args.frames)
+    positive("--frames-per-episode", args.frames_per_episode)
+    positive("--workers", args.workers)
+    scenarios = SCENARIOS.check_all(names(args.scenarios))
+    cfg = DatagenConfig(scenarios, args.frames, args.seed, args.frames_per_episode)
+    manifest = generate(cfg, load_rig(args.rig), args.out, args.workers or default_workers())
+    print(f"{len(manifest['frames'])} frames in {args.out} ({', '.join(f'{k}: {v}' for k, v in manifest['counts'].items())})")
+    return 0
+
+
+def evaluate_perception(args: argparse.Namespace) -> int:
+    from perception.report import evaluate_model, format_report
+
+    positive("--max-frames", args.max_frames)
+    result = evaluate_model(args.model, args.data, args.split, args.max_frames, args.ground_truth)
+    payload = {**result, "ap": {str(k): v for k, v in result["ap"].items()},
+               "ap_by_range": {b: {str(k): v for k, v in d.items()} for b, d in result["ap_by_range"].items()}}
+    return print_result(format_report(result), args.json, payload)
+
+
+def fit_surrogate(args: argparse.Namespace) -> int:
+    import yaml
+
+    from perception.surrogate_fit import fit_surrogate as fit
+    from sim.loop.setup import load_perception_config
+    from sim.loop.world_sources import SURROGATE_FILE
+
+    positive("--max-frames", args.max_frames)
+    threshold = load_perception_config([]).score_threshold
+    detectors = DETECTORS.check_all(names(args.detectors))
+    models = fit(args.data, args.split, detectors, threshold, args.max_frames)
+    out = args.out or SURROGATE_FILE
+    header = (f"# Surrogate detector error models, fitted by: drivestack fit-surrogate --data {args.data} "
+              f"--split {args.split} --detectors {args.detectors}\n# score threshold {threshold}; per range bin "
+              f"(range_edges_m): detection probability, centre error std along/across the ray, clutter per frame\n")
+    out.write_text(header + yaml.safe_dump({"sensors": {n: m.to_dict() for n, m in models.items()}}, sort_keys=False))
+    for name, m in models.items():
+        print(f"{name}: p_detect {', '.join(f'{p:.2f}' for p in m.p_detect)}; along-ray std "
+              f"{', '.join(f'{s:.2f}' for s in m.along_std_m)} m ({m.frames} frames)")
+    print(f"written: {out}")
+    return 0

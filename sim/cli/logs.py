@@ -1,0 +1,87 @@
+"""Sensor logs: ``replay`` (re-run perception, fusion and the planner on a log; score, compare) and
+``log info``."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from sim.cli.common import HelpFormatter, add_command, json_parent, positive, print_result
+from sim.evaluation.metrics import write_json
+
+
+def add_replay_options(p: argparse.ArgumentParser, threads: int | None = None) -> None:
+    """Options shared by replay and bench-replay."""
+    p.add_argument("--weights-lidar", type=Path, default=None, metavar="PATH",
+                   help="lidar network weights (default: the shipped ones)")
+    p.add_argument("--weights-camera", type=Path, default=None, metavar="PATH",
+                   help="camera network weights (default: the shipped ones)")
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"], help="torch device")
+    p.add_argument("--threads", type=int, default=threads,
+                   help="torch CPU threads" + ("" if threads else " (default: torch's, as simulate)"))
+    p.add_argument("--policy", default=None, help="policy file for a log driven by --planner rl (default: the recorded one)")
+    p.add_argument("--plan-horizon", type=float, default=3.0, metavar="S",
+                   help="seconds of plan over which the divergence from the recorded plan is measured")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                   help="sections perception, planner, controller; e.g. perception.detectors=[classical]")
+
+
+def add_arguments(sub) -> None:
+    r = add_command(sub, "replay", "re-run perception, fusion and the planner on a recorded log; score, compare",
+                    "drivestack replay out/run.mcap --compare", [json_parent("scores, divergence and comparison")])
+    r.add_argument("log", type=Path, help="MCAP log written by simulate --record")
+    add_replay_options(r)
+    r.add_argument("--compare", action="store_true",
+                   help="diff the replayed outputs with the recorded ones tick by tick; exit 1 past --tolerance")
+    r.add_argument("--tolerance", type=float, default=1e-3,
+                   help="largest allowed difference per tick (m, rad, score, m^2 alike)")
+    r.add_argument("--out", type=Path, default=None, metavar="NEW.mcap", help="write the replayed outputs as a log")
+    r.set_defaults(run=replay)
+    lg = add_command(sub, "log", "inspect a recorded log", "drivestack log info out/run.mcap")
+    lsub = lg.add_subparsers(dest="log_command", required=True, metavar="{info}", parser_class=sub._parser_class)
+    li = lsub.add_parser("info", help="topics, schemas, message counts, duration, metadata and damage",
+                         description="topics, schemas, message counts, duration, metadata and damage\n\nexample:\n"
+                                     "  drivestack log info out/run.mcap", formatter_class=HelpFormatter,
+                         parents=[json_parent("everything (metadata whole)")])
+    li.add_argument("log", type=Path, help="MCAP log")
+    li.set_defaults(run=log_info)
+
+
+def replay_options(args: argparse.Namespace, **extra):
+    from sim.logs.replay_config import ReplayOptions
+
+    positive("--threads", args.threads)
+    if not args.plan_horizon > 0:
+        raise ValueError(f"--plan-horizon must be positive, got {args.plan_horizon}")
+    weights = {name: str(path) for name, path in (("lidar", args.weights_lidar), ("camera", args.weights_camera))
+               if path is not None}
+    return ReplayOptions(tuple(args.overrides), weights, args.device, args.threads, args.plan_horizon,
+                         policy_file=args.policy, **extra)
+
+
+def replay(args: argparse.Namespace) -> int:
+    """Exit 0, or 1 when ``--compare`` finds a difference above ``--tolerance``."""
+    from sim.logs.replay import replay_log
+    from sim.logs.report import format_replay
+
+    if not args.tolerance >= 0:
+        raise ValueError(f"--tolerance must be >= 0, got {args.tolerance}")
+    result = replay_log(args.log, replay_options(args, compare=args.compare, tolerance=args.tolerance, out=args.out))
+    for issue in result.issues + result.config.notes:
+        sys.stderr.write(f"drivestack: warning: {issue}\n")
+    print(format_replay(result))
+    if args.out is not None:
+        print(f"replayed outputs: {args.out}")
+    if args.json is not None:
+        write_json(args.json, {"log": str(args.log), "ticks": result.ticks, "scores": result.scores,
+                               "divergence": result.divergence, "comparison": result.comparison,
+                               "output_sha256": result.output_sha256, "weights": result.weights,
+                               "issues": list(result.issues), "notes": list(result.config.notes)})
+    return 0 if result.comparison is None or result.comparison["passed"] else 1
+
+
+def log_info(args: argparse.Namespace) -> int:
+    from sim.logs.info import format_info, info_json, log_index
+
+    index = log_index(args.log)
+    return print_result(format_info(index), args.json, info_json(index))

@@ -1,0 +1,118 @@
+"""Closed-loop runs: ``simulate`` (episodes of one set-up, video, log) and ``evaluate`` (a suite)."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from sim.cli.common import (add_command, choice, json_parent, names, positive, report, seed_parent, set_parent,
+                            valid, workers_parent)
+from sim.config import to_dict
+from sim.backends.local import default_workers
+from sim.evaluation.jobs import Job, run_jobs, suite_jobs
+from sim.evaluation.metrics import compute_episode_metrics
+from sim.evaluation.suite import SUITES, load_suite
+from sim.highway.scenarios import SCENARIOS
+from sim.loop.drivers import DRIVERS
+from sim.loop.runner import run_episode
+from sim.loop.setup import build_setup
+from sim.loop.world_sources import WORLD_SOURCES
+from sim.sensors.rig import RIGS
+
+
+def add_setup_arguments(p: argparse.ArgumentParser) -> None:
+    """--scenario, --planner, --world-model, --policy (shared with bench)."""
+    p.add_argument("--scenario", default="highway", type=choice(SCENARIOS, paths=True), metavar=valid(SCENARIOS),
+                   help="scenario in configs/scenarios, or a scenario YAML path")
+    p.add_argument("--planner", default="rule", type=choice(DRIVERS), metavar=valid(DRIVERS),
+                   help="rule planner, a trained RL policy, or highway-env's IDM/MOBIL as the ego")
+    p.add_argument("--world-model", default="ground_truth", type=choice(WORLD_SOURCES), metavar=valid(WORLD_SOURCES),
+                   help="what the planner sees: simulator truth, the perception stack, or the surrogate")
+    p.add_argument("--policy", default=None,
+                   help="trained policy file for --planner rl (default: planning/policies/highway_dqn.zip)")
+
+
+def add_arguments(sub) -> None:
+    p = add_command(sub, "simulate", "run closed-loop episodes and print driving metrics",
+                    "drivestack simulate --world-model perception --episodes 2 --video out/run.mp4",
+                    [seed_parent(), json_parent("per-episode and aggregate metrics"), set_parent(), workers_parent()])
+    add_setup_arguments(p)
+    p.add_argument("--episodes", type=int, default=1, help="number of episodes (seeds SEED..SEED+N-1)")
+    p.add_argument("--video", type=Path, default=None, metavar="FILE.mp4", help="write an MP4 of the first episode")
+    p.add_argument("--camera-view", action=argparse.BooleanOptionalAction, default=True,
+                   help="show the simulated front camera beside the top-down view in the video")
+    p.add_argument("--rig", default="default", type=choice(RIGS), metavar=valid(RIGS), help="sensor rig (configs/sensors)")
+    p.add_argument("--record", type=Path, default=None, metavar="LOG.mcap",
+                   help="record every tick of the first episode to an MCAP log (sensors, ground truth, outputs)")
+    p.set_defaults(run=simulate)
+    e = add_command(sub, "evaluate", "run a suite (scenarios x planners x world models x seeds) and print one table",
+                    "drivestack evaluate --suite quick --json out/quick.json",
+                    [json_parent("per-episode and aggregate metrics"), set_parent(), workers_parent()])
+    e.add_argument("--suite", default="default",
+                   help=f"suite name in configs/evaluate ({', '.join(SUITES.names())}) or a YAML path")
+    e.add_argument("--scenarios", default=None, help="comma-separated subset of the suite's scenarios")
+    e.add_argument("--planners", default=None, help="comma-separated planners (overrides the suite)")
+    e.add_argument("--episodes", type=int, default=None, help="episodes per scenario (overrides the suite)")
+    e.add_argument("--policy", default=None, help="trained policy file for the rl planner (default: the shipped one)")
+    e.set_defaults(run=evaluate)
+
+
+def simulate(args: argparse.Namespace) -> int:
+    positive("--episodes", args.episodes)
+    positive("--workers", args.workers)
+    setup = build_setup(args.scenario, args.planner, args.world_model, args.overrides, args.policy, args.rig)
+    seeds = list(range(args.seed, args.seed + args.episodes))
+    episodes = []
+    if args.video is not None or args.record is not None:
+        episodes.append(_first_episode(args, setup, seeds[0]))
+        seeds = seeds[1:]
+    if seeds:
+        episodes += run_jobs([Job(setup, s) for s in seeds], args.workers or default_workers(), "simulate")
+    return report(episodes, args.json, {"setup": to_dict(setup), "seeds": [args.seed, args.seed + args.episodes]})
+
+
+def _first_episode(args: argparse.Namespace, setup, seed: int):
+    """The first episode, run here with its video and/or log recorder as tick sinks."""
+    from sim.loop.video import VideoRecorder
+
+    ticks = int(round(setup.scenario.duration_s * setup.scenario.policy_frequency_hz))
+    camera = args.video is not None and args.camera_view and setup.rig.cameras
+    sinks = []
+    if args.video is not None:
+        aspect = setup.rig.cameras[0].width_px / setup.rig.cameras[0].height_px if camera else None
+        sinks.append(VideoRecorder(args.video, camera_aspect=aspect, total_frames=ticks))
+    if args.record is not None:
+        from sim.logs.record import LogRecorder
+        sinks.append(LogRecorder(args.record, setup, seed, total_ticks=ticks))
+    try:
+        episode = run_episode(setup, seed, sinks, sensors=bool(camera) or args.record is not None,
+                              render=args.video is not None)
+    finally:
+        for sink in sinks:
+            sink.close()
+    for sink in sinks:
+        if isinstance(sink, VideoRecorder):
+            print(f"video: {args.video} ({sink.frames} frames, seed {seed})")
+        else:
+            print(f"log: {args.record} ({sink.ticks} ticks, seed {seed}; drivestack log info {args.record})")
+    return compute_episode_metrics(episode)
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    positive("--episodes", args.episodes)
+    positive("--workers", args.workers)
+    suite = load_suite(args.suite)
+    scenarios = dict(suite.scenarios)
+    if args.scenarios:
+        scenarios = {s: scenarios.get(s, args.episodes or 1) for s in names(args.scenarios)}
+    planners = names(args.planners) if args.planners else list(suite.planners)
+    jobs = []
+    for scen, n in scenarios.items():
+        # idm drives highway-env's own vehicle model, blind to any world model: run it once, on ground truth
+        setups = [build_setup(scen, p, wm, args.overrides, args.policy) for wm in suite.world_models for p in planners
+                  if p != "idm"]
+        if "idm" in planners:
+            setups.append(build_setup(scen, "idm", "ground_truth", args.overrides))
+        seeds = list(range(suite.seed_start, suite.seed_start + (args.episodes or n)))
+        jobs += suite_jobs(setups, seeds)
+    episodes = run_jobs(jobs, args.workers or default_workers(), "evaluate")
+    return report(episodes, args.json, {"suite": args.suite, "planners": planners, "scenarios": scenarios})

@@ -1,0 +1,76 @@
+"""``train``: the detector networks on a datagen directory, or an RL driving policy with SB3."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from sim.cli.common import add_command, positive, seed_parent, set_parent
+
+
+def add_arguments(sub) -> None:
+    t = add_command(sub, "train", "train a detector on a datagen directory, or an RL driving policy",
+                    "drivestack train --model lidar --data data/ds1 --out runs/lidar --epochs 6",
+                    [seed_parent(what="training seed"),
+                     set_parent("policy: env (configs/rl/env.yaml), scenario, planner, perception, sensors")])
+    t.add_argument("--model", default="lidar", choices=["lidar", "camera", "policy"], help="what to train")
+    t.add_argument("--data", type=Path, default=None, help="datagen directory (detectors)")
+    t.add_argument("--out", type=Path, default=None, help="output directory (default: runs/MODEL)")
+    t.add_argument("--epochs", type=int, default=10, help="detectors: training epochs")
+    t.add_argument("--batch-size", type=int, default=8, help="detectors: frames per batch")
+    t.add_argument("--lr", type=float, default=None, help="detectors: learning rate (default: 3e-3 lidar, 1e-3 camera)")
+    t.add_argument("--max-train-frames", type=int, default=None, help="detectors: use at most this many training frames")
+    t.add_argument("--init-weights", default=None, help="detectors: fine-tune from this checkpoint (camera)")
+    t.add_argument("--patience", type=int, default=3, help="detectors: stop after this many epochs without a better val AP")
+    t.add_argument("--device", default="auto", choices=["cpu", "cuda", "auto"], help="torch device")
+    t.add_argument("--resume", action="store_true",
+                   help="continue from OUT/last.pt (detectors) or the newest OUT/checkpoints (policy)")
+    t.add_argument("--algo", default="dqn", choices=["dqn", "ppo"], help="policy: SB3 algorithm")
+    t.add_argument("--env", default="drivestack/Highway-v0", help="policy: env id or scenario name")
+    t.add_argument("--world-model", default="surrogate", help="policy: ground_truth, surrogate or perception")
+    t.add_argument("--timesteps", type=int, default=25_000, help="policy: decisions (env steps) to train for")
+    t.add_argument("--n-envs", type=int, default=2, help="policy: parallel environments (SubprocVecEnv)")
+    t.add_argument("--eval-freq", type=int, default=5_000, help="policy: evaluate and checkpoint every N steps")
+    t.add_argument("--eval-episodes", type=int, default=4, help="policy: validation episodes per evaluation")
+    t.set_defaults(run=train)
+
+
+def train(args: argparse.Namespace) -> int:
+    if args.model == "policy":
+        return _train_policy(args)
+    if args.data is None:
+        raise ValueError(f"train --model {args.model} needs --data DIR (written by drivestack datagen)")
+    from perception.train_camera import train_camera
+    from perception.train_lidar import train_lidar
+    from perception.training import TrainConfig
+
+    positive("--epochs", args.epochs)
+    positive("--batch-size", args.batch_size)
+    positive("--patience", args.patience)
+    lr = args.lr if args.lr is not None else {"lidar": 3e-3, "camera": 1e-3}[args.model]
+    out = args.out or Path("runs") / args.model
+    cfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=lr, seed=args.seed, device=args.device,
+                      max_train_frames=args.max_train_frames, patience=args.patience,
+                      init_weights=args.init_weights)
+    result = {"lidar": train_lidar, "camera": train_camera}[args.model](args.data, out, cfg, resume=args.resume)
+    print(f"best validation AP@2m {result['best_val_ap_2m']:.3f} after {result['epochs']} epochs, "
+          f"{result['wall_s'] / 60:.1f} min; weights: {out / 'best.pt'}")
+    return 0
+
+
+def _train_policy(args: argparse.Namespace) -> int:
+    from sim.rl.train import PolicyTrainSettings, scenario_of, train_policy
+
+    positive("--timesteps", args.timesteps)
+    positive("--n-envs", args.n_envs)
+    positive("--eval-episodes", args.eval_episodes)
+    scenario_of(args.env)
+    out = args.out or Path("runs") / f"policy_{args.algo}"
+    settings = PolicyTrainSettings(args.algo, args.env, args.world_model, args.timesteps, args.n_envs, args.seed, out,
+                                   args.eval_freq, args.eval_episodes, args.eval_freq, args.resume,
+                                   "cpu" if args.device == "auto" else args.device, tuple(args.overrides))
+    s = train_policy(settings)
+    best = s["best_eval"] or s["final_eval"]
+    print(f"{s['timesteps']} steps in {s['wall_s'] / 60:.1f} min ({s['steps_per_s']:.1f} steps/s); best validation: "
+          f"collisions {best['collision_rate']:.0%}, speed {best['mean_speed_mps']:.2f} m/s; "
+          f"policy: {out / 'best_model.zip'}")
+    return 0
