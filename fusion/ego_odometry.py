@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from fusion.types import EgoState
+from perception.geometry import wrap_angle
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ def noisy_ego(ego: EgoState, rng: np.random.Generator, pos_std_m: float = 0.0, y
     """``ego`` with gaussian noise on x, y [m], yaw [rad] (wrapped to [-pi, pi) when
     perturbed) and speed [m/s]."""
     dx, dy, dyaw, dv = rng.normal(0.0, 1.0, size=4) * (pos_std_m, pos_std_m, yaw_std_rad, speed_std_mps)
-    yaw = (ego.yaw_rad + dyaw + np.pi) % (2.0 * np.pi) - np.pi if yaw_std_rad > 0 else ego.yaw_rad
+    yaw = wrap_angle(ego.yaw_rad + dyaw) if yaw_std_rad > 0 else ego.yaw_rad
     return replace(ego, x_m=ego.x_m + float(dx), y_m=ego.y_m + float(dy), yaw_rad=float(yaw),
                    speed_mps=ego.speed_mps + float(dv))
 

@@ -18,6 +18,7 @@ from scipy.optimize import linear_sum_assignment
 from fusion.lanes import locate
 from fusion.types import EgoState, LaneMap, Track
 from perception.detections import Detections
+from perception.geometry import wrap_angle
 
 _H = np.eye(2, 4)
 """Measurement matrix: detections observe the position only."""
@@ -291,12 +292,6 @@ def resolve_pi_ambiguity(yaw_rad: float, reference_rad: float) -> float:
     """``yaw_rad`` or ``yaw_rad + pi``, whichever is nearer ``reference_rad`` (wrapped to [-pi, pi))."""
     yaw = wrap_angle(yaw_rad)
     return yaw if abs(wrap_angle(yaw - reference_rad)) <= np.pi / 2 else wrap_angle(yaw + np.pi)
-
-
-def wrap_angle(angle_rad):
-    """Angle(s) wrapped to [-pi, pi) [rad]."""
-    wrapped = (np.asarray(angle_rad) + np.pi) % (2.0 * np.pi) - np.pi
-    return float(wrapped) if wrapped.ndim == 0 else wrapped
 
 
 def _rotation(yaw_rad: float) -> np.ndarray:

@@ -1,7 +1,12 @@
-"""Sensor frame types and calibration (detectors, datasets and training come with later issues)."""
+"""Sensor frame types and calibration, the detectors (learned lidar and camera networks, a classical
+lidar baseline, the surrogate error model) behind one registry, data sets, training and evaluation.
+``Registry`` (``perception.registry``) is the typed name table every package's registries use."""
 from perception.calibration import (CameraCalibration, LidarCalibration, intrinsics, mount_transform,
                                     transform_points)
+from perception.detections import Detections, Detector
 from perception.frames import BoxLabels, CameraFrame, LidarFrame, SensorFrame
+from perception.registry import DETECTORS, Registry, make_detector
 
-__all__ = ["BoxLabels", "CameraCalibration", "CameraFrame", "LidarCalibration", "LidarFrame", "SensorFrame",
-           "intrinsics", "mount_transform", "transform_points"]
+__all__ = ["BoxLabels", "CameraCalibration", "CameraFrame", "DETECTORS", "Detections", "Detector",
+           "LidarCalibration", "LidarFrame", "Registry", "SensorFrame", "intrinsics", "make_detector",
+           "mount_transform", "transform_points"]

@@ -9,6 +9,7 @@ import numpy as np
 import open3d as o3d
 
 from perception.detections import Detections
+from perception.geometry import wrap_angle
 from perception.frames import SensorFrame, lidar_points_ego
 
 
@@ -72,5 +73,5 @@ class ClassicalLidarDetector:
         if length > self.config.max_length_m or width > self.config.max_width_m:
             return None
         top = float(pts[:, 2].max())
-        yaw = float(np.arctan2(np.sin(yaw), np.cos(yaw)))
+        yaw = wrap_angle(yaw)
         return [cx, cy, top / 2.0], [max(length, 0.5), max(width, 0.5), top], yaw, min(1.0, len(pts) / 60.0)

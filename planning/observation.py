@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from perception.geometry import wrap_angle
 from fusion.lanes import locate
 from fusion.types import LaneMap, Track, WorldModel
 from planning.behaviour import BehaviourState
@@ -75,7 +76,7 @@ def _ego_features(world: WorldModel, ego_lane: str | None, state: BehaviourState
     out[1] = target_speed / cfg.speed_scale_mps
     out[2] = lane.speed_limit_mps / cfg.speed_scale_mps
     out[3] = pos.offset_m / (lane.width_m / 2.0)
-    out[4] = _wrap(ego.yaw_rad - pos.heading_rad) / (np.pi / 4.0)
+    out[4] = wrap_angle(ego.yaw_rad - pos.heading_rad) / (np.pi / 4.0)
     out[5] = float(lane.left_id is not None)
     out[6] = float(lane.right_id is not None)
     if state is not None and state.target_lane_id is not None:
@@ -128,7 +129,3 @@ def _relative_lane(lane_map: LaneMap, ego_lane: str, other: str | None, lateral_
                 return sign * steps
             lane = lane_map.lanes[getattr(lane, attr)]
     return float(np.round(lateral_m / lane_map.lanes[ego_lane].width_m))
-
-
-def _wrap(angle: float) -> float:
-    return float((angle + np.pi) % (2.0 * np.pi) - np.pi)

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from perception.geometry import wrap_angle as wrap
+
 IMAGE_SIZE_PX = (1242, 375)
 """KITTI colour image (width, height) [px]; projected boxes are clipped to it."""
 
@@ -305,9 +307,6 @@ def observation_angle(boxes7: np.ndarray) -> np.ndarray:
     return wrap(b[:, 6] - np.arctan2(b[:, 0], b[:, 2]))
 
 
-def wrap(angle_rad):
-    """Angle(s) wrapped to [-pi, pi) [rad]."""
-    return (np.asarray(angle_rad, float) + np.pi) % (2.0 * np.pi) - np.pi
 
 
 def cam_yaw_to_ego(rot_y_rad):
