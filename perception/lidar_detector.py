@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from perception.registry import Registry
 from perception.bev import BevGrid, decode
 from perception.detections import Detections
 from perception.frames import SensorFrame, lidar_points_ego
@@ -16,12 +17,13 @@ from perception.lidar_net import LidarCenterNet, batch_points
 DEFAULT_WEIGHTS = Path(__file__).parent / "weights" / "lidar.pt"
 
 
+DEVICES = Registry("device", {"auto": "auto", "cpu": "cpu", "cuda": "cuda"})
+
+
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name not in ("cpu", "cuda"):
-        raise ValueError(f"unknown device '{name}'; valid: auto, cpu, cuda")
-    return torch.device(name)
+    return torch.device(DEVICES[name])
 
 
 def detections_from_output(heat_logits: torch.Tensor, reg: torch.Tensor, grid: BevGrid, stamp: float,

@@ -9,6 +9,8 @@ from typing import Any, Mapping
 
 import yaml
 
+from perception.registry import Registry
+
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
 
 
@@ -51,10 +53,9 @@ def from_dict(cls: type, data: Mapping[str, Any], path: str = "") -> Any:
     """Build dataclass ``cls`` from a mapping; unknown keys and bad values raise ValueError."""
     if not isinstance(data, Mapping):
         raise ValueError(f"config section '{path.rstrip('.') or cls.__name__}' must be a mapping")
-    names = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - names)
-    if unknown:
-        raise ValueError(f"unknown config key '{path}{unknown[0]}'; valid keys: {', '.join(sorted(names))}")
+    keys = Registry("config key", {f"{path}{f.name}": f for f in dataclasses.fields(cls)})
+    for key in sorted(data):
+        keys.check(f"{path}{key}")
     hints = typing.get_type_hints(cls)
     kwargs = {k: _coerce(hints[k], v, f"{path}{k}") for k, v in data.items()}
     return cls(**kwargs)

@@ -5,8 +5,10 @@ import argparse
 import os
 import sys
 
-GROUPS = ("simulate", "bench", "data", "train", "tracking", "logs")
-"""Modules of ``sim.cli``, each with ``add_arguments(subparsers)``; every subcommand sets ``run``."""
+from sim.cli import bench, data, logs, simulate, tracking, train
+
+GROUPS = (simulate, bench, data, train, tracking, logs)
+"""Command groups, each with ``add_arguments(subparsers)``; every subcommand sets ``run``."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -18,13 +20,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    import importlib
-
     parser = _Parser(prog="drivestack", description="Closed-loop autonomous-driving stack on highway-env: "
                      "sensors, perception, fusion, planning, RL and control. `drivestack COMMAND --help` for each.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for group in GROUPS:
-        importlib.import_module(f"sim.cli.{group}").add_arguments(sub)
+        group.add_arguments(sub)
     return parser
 
 

@@ -102,9 +102,7 @@ def _section(cls, recorded: dict | None, overrides: list[str], prefix: str, load
 
 
 def _detectors(index: LogIndex, cfg: PerceptionConfig, options: ReplayOptions, notes: list[str]) -> tuple[str, ...]:
-    unknown = [d for d in cfg.detectors if d not in DETECTORS]
-    if unknown:
-        raise ValueError(f"unknown detector '{unknown[0]}'; valid: {', '.join(sorted(DETECTORS))}")
+    DETECTORS.check_all(cfg.detectors)
     for name in options.weights:
         if name not in cfg.detectors:
             raise ValueError(f"--weights-{name} given but the {name} detector is not replayed "
