@@ -14,8 +14,8 @@ import numpy as np
 from fusion.tracker import MultiObjectTracker, TrackerConfig
 from fusion.types import EgoState, Track
 from perception.detections import Detections
-from sim.evaluation.kitti_data import (EgoBoxes, KittiBoxes, KittiSequence, camera_to_ego, ego_to_camera,
-                                       make_boxes, project_to_image)
+from sim.evaluation.kitti_data import KittiBoxes, KittiSequence, make_boxes
+from sim.evaluation.kitti_geometry import EgoBoxes, camera_to_ego, ego_to_camera, project_to_image
 
 FRAME_PERIOD_S = 0.1
 """KITTI tracking sequences are recorded at 10 Hz."""

@@ -1,5 +1,6 @@
-"""KITTI tracking data (``label_02`` ground truth, AB3DMOT-style detection CSVs, calibration) and the
-conversions between KITTI camera coordinates and the project's ego frame.
+"""KITTI tracking data: ``label_02`` ground truth, AB3DMOT-style detection CSVs and calibration, read into
+per-frame :class:`KittiBoxes` in KITTI camera coordinates (the frame's conventions, box geometry and the
+camera <-> ego conversions are in :mod:`sim.evaluation.kitti_geometry`).
 
 Layout read by :func:`load_sequence` (see ``shared/data/kitti_tracking_train/README.md``)::
 
@@ -7,10 +8,6 @@ Layout read by :func:`load_sequence` (see ``shared/data/kitti_tracking_train/REA
     <root>/labels/NNNN.txt                  label_02: frame id type trunc occ alpha x1 y1 x2 y2 h w l x y z ry
     <root>/detections/<detector>/NNNN.txt   CSV: frame, type, x1, y1, x2, y2, score, h, w, l, x, y, z, ry, alpha
     <root>/calib/NNNN.txt                   P2 (3x4) projects rectified camera coordinates to the image
-
-KITTI camera frame: x right, y down, z forward; a box's ``(x, y, z)`` is the centre of its bottom face and
-it spans ``y - h .. y``; ``rot_y`` is the yaw about camera y, 0 when the box's length axis points along
-camera +x. Ego frame (project convention): x forward, y left, z up, box centres at mid-height.
 """
 from __future__ import annotations
 
@@ -20,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from perception.geometry import wrap_angle as wrap
-
-IMAGE_SIZE_PX = (1242, 375)
-"""KITTI colour image (width, height) [px]; projected boxes are clipped to it."""
+# The geometry names are re-exported here for importers that predate kitti_geometry.
+from sim.evaluation.kitti_geometry import (IMAGE_SIZE_PX, EgoBoxes, box_corners,  # noqa: F401
+                                           cam_yaw_to_ego, camera_to_ego, ego_to_camera, ego_yaw_to_cam,
+                                           observation_angle, project_to_image)
 
 _LABEL_FIELDS = 17
 _DETECTION_FIELDS = 15
@@ -268,86 +265,7 @@ def _frame_boxes(frame: int, rows: list[tuple]) -> KittiBoxes:
     )
 
 
-# ---------------------------------------------------------------------------------- geometry and frames
-
-def box_corners(boxes7: np.ndarray) -> np.ndarray:
-    """(N, 8, 3) corners of camera boxes ``x, y, z, h, w, l, rot_y``: bottom face first (y = bottom),
-    then the top face, each counter-clockwise seen from above."""
-    b = np.asarray(boxes7, float).reshape(-1, 7)
-    x, y, z, h, w, l, ry = b.T
-    cx = np.array([0.5, 0.5, -0.5, -0.5])[None] * l[:, None]
-    cz = np.array([0.5, -0.5, -0.5, 0.5])[None] * w[:, None]
-    c, s = np.cos(ry)[:, None], np.sin(ry)[:, None]
-    # Rotation about camera y: a point along the length axis (1, 0, 0) goes to (cos ry, 0, -sin ry).
-    px = x[:, None] + c * cx + s * cz
-    pz = z[:, None] - s * cx + c * cz
-    bottom = np.stack([px, np.repeat(y[:, None], 4, 1), pz], -1)
-    top = bottom - np.stack([np.zeros_like(px), np.repeat(h[:, None], 4, 1), np.zeros_like(px)], -1)
-    return np.concatenate([bottom, top], axis=1)
-
-
-def project_to_image(boxes7: np.ndarray, P2: np.ndarray,
-                     image_size_px: tuple[int, int] = IMAGE_SIZE_PX) -> np.ndarray:
-    """(N, 4) image boxes x1, y1, x2, y2 [px] enclosing the projected corners of camera boxes (N, 7),
-    clipped to the image (corners behind the camera are pushed to 0.1 m depth)."""
-    corners = box_corners(boxes7)
-    if len(corners) == 0:
-        return np.zeros((0, 4))
-    homo = np.concatenate([corners, np.ones(corners.shape[:2] + (1,))], -1) @ np.asarray(P2, float).T
-    depth = np.maximum(homo[..., 2], 0.1)
-    u, v = homo[..., 0] / depth, homo[..., 1] / depth
-    w, h = image_size_px
-    box = np.stack([u.min(1), v.min(1), u.max(1), v.max(1)], 1)
-    return np.clip(box, 0.0, [w - 1, h - 1, w - 1, h - 1])
-
-
-def observation_angle(boxes7: np.ndarray) -> np.ndarray:
-    """KITTI ``alpha`` (N,) [rad]: ``rot_y`` minus the azimuth of the box seen from the camera."""
-    b = np.asarray(boxes7, float).reshape(-1, 7)
-    return wrap(b[:, 6] - np.arctan2(b[:, 0], b[:, 2]))
-
-
-
-
-def cam_yaw_to_ego(rot_y_rad):
-    """Ego yaw (about z up, 0 along ego x) [rad] of a KITTI ``rot_y``.
-
-    The length axis of a box with ``rot_y`` points along camera ``(cos ry, 0, -sin ry)``, i.e. ego
-    ``(x, y) = (cam z, -cam x) = (-sin ry, -cos ry)``, whose angle is ``-ry - pi/2``.
-    """
-    return wrap(-np.asarray(rot_y_rad, float) - 0.5 * np.pi)
-
-
-def ego_yaw_to_cam(yaw_rad):
-    """Inverse of :func:`cam_yaw_to_ego` [rad]."""
-    return wrap(-np.asarray(yaw_rad, float) - 0.5 * np.pi)
-
-
-@dataclass(frozen=True)
-class EgoBoxes:
-    """Boxes in the ego frame (x forward, y left, z up): ``center_m`` (N, 3) box centres (mid-height),
-    ``size_m`` (N, 3) length, width, height [m], ``yaw_rad`` (N,)."""
-
-    center_m: np.ndarray
-    size_m: np.ndarray
-    yaw_rad: np.ndarray
-
-
-def camera_to_ego(boxes7: np.ndarray) -> EgoBoxes:
-    """Camera boxes (N, 7) ``x, y, z, h, w, l, rot_y`` -> ego boxes (the camera is the ego origin)."""
-    b = np.asarray(boxes7, float).reshape(-1, 7)
-    x, y, z, h, w, l, ry = b.T
-    center = np.stack([z, -x, -y + 0.5 * h], 1)
-    return EgoBoxes(center, np.stack([l, w, h], 1), cam_yaw_to_ego(ry))
-
-
-def ego_to_camera(boxes: EgoBoxes) -> np.ndarray:
-    """Inverse of :func:`camera_to_ego`: (N, 7) camera boxes ``x, y, z, h, w, l, rot_y``."""
-    c = np.asarray(boxes.center_m, float).reshape(-1, 3)
-    l, w, h = np.asarray(boxes.size_m, float).reshape(-1, 3).T
-    bottom_y = -(c[:, 2] - 0.5 * h)
-    return np.stack([-c[:, 1], bottom_y, c[:, 0], h, w, l, ego_yaw_to_cam(boxes.yaw_rad)], 1)
-
+# ------------------------------------------------------------------------------------------ projection
 
 def with_projected_bbox(boxes: KittiBoxes, P2: np.ndarray) -> KittiBoxes:
     """``boxes`` with ``bbox2d_px`` replaced by the projection of their 3-D boxes through ``P2``."""

@@ -5,10 +5,11 @@ import numpy as np
 import pytest
 
 from sim.evaluation.kitti_baseline import greedy_baseline
-from sim.evaluation.kitti_data import (EgoBoxes, box_corners, cam_yaw_to_ego, camera_to_ego, ego_to_camera,
-                                       ego_yaw_to_cam, load_sequence, load_sequences, project_to_image,
-                                       read_calib_p2, read_detections, read_labels, read_seqmap)
+from sim.evaluation.kitti_data import (load_sequence, load_sequences, read_calib_p2, read_detections, read_labels,
+                                       read_seqmap)
 from sim.evaluation.kitti_eval import evaluate_kitti
+from sim.evaluation.kitti_geometry import (EgoBoxes, box_corners, cam_yaw_to_ego, camera_to_ego, ego_to_camera,
+                                           ego_yaw_to_cam, project_to_image)
 
 DATA = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "kitti_tracking_train"
 

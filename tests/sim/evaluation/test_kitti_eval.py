@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from sim.evaluation.kitti_baseline import greedy_baseline, run_project_tracker, vertical_extent
-from sim.evaluation.kitti_data import (EgoBoxes, KittiBoxes, KittiSequence, make_boxes, project_to_image,
-                                       read_labels, with_projected_bbox)
+from sim.evaluation.kitti_data import KittiBoxes, KittiSequence, make_boxes, read_labels, with_projected_bbox
 from sim.evaluation.kitti_eval import (EvalRules, clear_mot, evaluate_kitti, export_kitti, format_table,
-                                       iou3d_matrix, iou3d_pairs, recall_score_thresholds)
+                                       recall_score_thresholds)
+from sim.evaluation.kitti_geometry import EgoBoxes, iou3d_matrix, iou3d_pairs, project_to_image
 
 P2 = np.array([[721.5377, 0.0, 609.5593, 44.85728],
                [0.0, 721.5377, 172.854, 0.2163791],
