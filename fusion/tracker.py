@@ -2,38 +2,43 @@
 
 One constant-velocity Kalman filter per track, state ``[x_m, y_m, vx_mps, vy_mps]`` in the fixed map
 frame, so the ego's own motion never enters the target dynamics: detections (ego frame) are moved to
-the map frame with the ego pose before association. Association is global (Hungarian) on the
-Mahalanobis distance with a chi-square gate; tracks go tentative -> confirmed (M of N) -> coasting
--> deleted.
+the map frame with the ego pose before association. Per detection batch (one sensor, one stamp):
+
+1. association, global (Hungarian) in two passes: confident detections first, then the low-score
+   ones against the tracks still free (they update tracks, never start one); the cost is the
+   negative log-likelihood d^2 + ln det S plus a box-overlap term (1 - generalised IoU in the
+   bird's-eye view); a pair is allowed inside the chi-square gate *or* when the boxes overlap, so a
+   manoeuvre or an unmodelled sensor motion does not split a track;
+2. correction, with the predicted covariance inflated when the innovation is improbable (d^2 above
+   ``inflate_chi2``): the filter follows manoeuvres instead of lagging;
+3. existence (``fusion.existence``): hits raise it by the source's evidence, sensors that cover a
+   track's place and missed it lower it; tracks are born from unmatched confident detections with the
+   source's prior and deleted when existence falls below ``delete_existence``.
+
+Output policy (``tracks``): the updated state of every track whose existence is at least
+``output_existence``; status "confirmed" when updated this tick, "coasting" when only predicted (for
+at most ``output_coast_s``). The existence probability is each track's confidence score.
 """
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from fusion import existence as ex
+from fusion.filtering import (detections_to_map, ego_pose_at, innovation_stats, kalman_update, process_noise,
+                              resolve_pi_ambiguity, transition)
 from fusion.lanes import locate
+from fusion.sensor_model import DEFAULT_SENSORS, SensorModel
 from fusion.types import EgoState, LaneMap, Track
 from perception.detections import Detections
-from perception.geometry import wrap_angle
+from perception.geometry import bev_corners, bev_giou, wrap_angle
+from perception.registry import Registry
 
-_H = np.eye(2, 4)
-"""Measurement matrix: detections observe the position only."""
-
-
-@dataclass(frozen=True)
-class SensorNoise:
-    """Measurement-noise floor of one detector ``source``: variance [m^2] added to each axis of the
-    centre covariance it reports (model error the detector does not know about)."""
-
-    source: str
-    floor_m2: float
-
-
-DEFAULT_SENSOR_NOISE = (SensorNoise("lidar", 0.01), SensorNoise("classical", 0.01), SensorNoise("camera", 0.25))
+__all__ = ["MultiObjectTracker", "SensorModel", "TrackerConfig", "gated_assignment", "resolve_pi_ambiguity",
+           "wrap_angle", "PRESETS", "TRACKER_PRESETS", "with_preset"]
 
 
 @dataclass(frozen=True)
@@ -47,37 +52,68 @@ class TrackerConfig:
     init_speed_std_mps: float = 15.0
     """Velocity std of a new track (its velocity starts at zero in the map frame) [m/s]."""
     gate_chi2: float = 13.82
-    """Mahalanobis gate on d^2, chi-square with 2 dof (13.82: 99.9 %; 9.21: 99 % loses young tracks
-    whose velocity is still poorly known)."""
-    log_det_cost: bool = True
-    """Associate on d^2 + ln det S (negative log-likelihood) rather than d^2 alone, so a young track
-    with a wide covariance cannot steal detections from an established one."""
-    confirm_hits: int = 3
-    confirm_window: int = 4
-    """A tentative track is confirmed after ``confirm_hits`` hits in the last ``confirm_window`` updates."""
-    tentative_max_misses: int = 2
-    """A tentative track is deleted after this many misses within the window."""
-    max_coast_s: float = 1.5
-    """A confirmed track unseen for longer than this is deleted [s]."""
-    max_position_var_m2: float = 16.0
-    """... or when the largest eigenvalue of its position covariance exceeds this [m^2]."""
+    """Mahalanobis gate on d^2, chi-square with 2 dof (13.82: 99.9 %)."""
+    overlap_gate_giou: float = 0.0
+    """A pair outside the Mahalanobis gate is still allowed when the boxes' BEV generalised IoU
+    exceeds this (> 1: never)."""
+    overlap_weight: float = 2.0
+    """Weight of (1 - GIoU) in the association cost."""
+    inflate_chi2: float = 9.21
+    """Innovations with d^2 above this (99 %) inflate the predicted covariance by d^2 / inflate_chi2
+    before the update (adaptive process noise for manoeuvres and sensor-frame motion)."""
+    max_inflation: float = 50.0
     min_spawn_score: float = 0.5
-    """Detections scoring below this update tracks but never start one."""
+    """Detections scoring below this are associated in the second pass and never start a track."""
     spawn_exclusion_chi2: float = 25.0
-    """An unmatched detection within this d^2 of any track is an outlier or a duplicate of it and starts
-    no track (0: off). Prevents twin tracks when one noisy hit falls just outside the gate."""
-    yaw_alpha: float = 0.3
-    size_alpha: float = 0.2
-    """Exponential smoothing weights of yaw and length/width (1: take the detection as is)."""
+    """An unmatched detection within this d^2 of a track (or overlapping its box) starts no track."""
+    output_existence: float = 0.5
+    """Tracks at or above this existence are output (and may hide other tracks from the sensors)."""
+    unconfirmed_frames: int = 10
+    """A track is withheld after this many frames of a confirming source (one with ``confirms``) that
+    should have seen it (detection probability over 0.5 there) without detecting it, until that source
+    detects it again: a non-confirming source (the camera) carries a track through the confirming
+    one's misses and blackouts, but cannot alone keep one alive under its eyes."""
+    delete_existence: float = 0.05
+    survival_per_s: float = 0.99
+    """Existence kept per second without evidence."""
+    max_coast_s: float = 1.5
+    """A track unseen for longer than this is deleted [s]."""
+    output_coast_s: float = 1.5
+    """A coasting track is output for at most this long after its last detection [s]."""
+    max_position_var_m2: float = 100.0
+    """... or when the largest eigenvalue of its position covariance exceeds this [m^2] (a camera-only
+    track at 60 m is born with ~30 m^2 along the viewing ray)."""
     heading_min_speed_mps: float = 1.0
     """Above this speed (and twice its std) the velocity heading resolves the detector's pi-ambiguity
     in yaw and orients the process noise [m/s]."""
-    sensor_noise: tuple[SensorNoise, ...] = DEFAULT_SENSOR_NOISE
-    default_floor_m2: float = 0.04
-    """Floor for sources not listed in ``sensor_noise`` [m^2]."""
+    sensors: tuple[SensorModel, ...] = DEFAULT_SENSORS
+    default_sensor: SensorModel = field(default_factory=lambda: SensorModel("other"))
+    """Model of a source not listed in ``sensors``."""
 
-    def floor_m2(self, source: str) -> float:
-        return next((s.floor_m2 for s in self.sensor_noise if s.source == source), self.default_floor_m2)
+    def sensor(self, source: str) -> SensorModel:
+        return next((s for s in self.sensors if s.source == source), replace(self.default_sensor, source=source))
+
+
+PRESETS = {
+    "ego_motion": TrackerConfig(),
+    "sensor_frame": TrackerConfig(accel_along_std_mps2=10.0, accel_across_std_mps2=10.0, output_coast_s=0.2),
+}
+"""Named settings: ``ego_motion`` (default) when the ego pose is known (simulation, replay); ``sensor_frame``
+when detections come in a frame that moves with the car and no ego motion is given (KITTI): parked
+cars then appear to accelerate whenever the car does (15-30 m/s^2 in turns), hence the larger process
+noise, and a coasting track's prediction drifts with the camera's own turn, hence the short coasting
+output (0.2 s instead of 1.5 s)."""
+
+
+TRACKER_PRESETS = Registry("tracker preset", PRESETS)
+
+
+def with_preset(preset: str, config: TrackerConfig = TrackerConfig()) -> TrackerConfig:
+    """The named preset, with every field of ``config`` that differs from the defaults on top (so
+    explicit settings win over the preset's)."""
+    base, default = TRACKER_PRESETS[preset], TrackerConfig()
+    return replace(base, **{f.name: getattr(config, f.name) for f in fields(TrackerConfig)
+                            if getattr(config, f.name) != getattr(default, f.name)})
 
 
 @dataclass
@@ -88,12 +124,14 @@ class _TrackState:
     x: np.ndarray
     P: np.ndarray
     yaw_rad: float
-    length_m: float
-    width_m: float
+    size_m: np.ndarray
+    """length, width, height [m]"""
+    z_m: float
+    existence: float
     last_hit_s: float
-    hits: deque = field(default_factory=deque)
-    confirmed: bool = False
     hit_this_tick: bool = True
+    unconfirmed: int = 0
+    """Frames of a confirming source that should have seen the track and did not, since its last hit."""
 
     @property
     def speed_mps(self) -> float:
@@ -108,6 +146,10 @@ class MultiObjectTracker:
         self._tracks: list[_TrackState] = []
         self._next_id = 1
         self._time_s: float | None = None
+        self._rates: dict[str, ex.DetectionRate] = {}
+        """Online detection probability per source and range bin (see ``existence.DetectionRate``)."""
+        self.nis_log: list[tuple[str, float, float]] | None = None
+        """Set to a list to record (source, range [m], d^2) of every associated detection."""
 
     @property
     def time_s(self) -> float | None:
@@ -115,15 +157,15 @@ class MultiObjectTracker:
         return self._time_s
 
     def reset(self) -> None:
-        self._tracks, self._next_id, self._time_s = [], 1, None
+        self._tracks, self._next_id, self._time_s, self._rates = [], 1, None, {}
 
     def update(self, detections: Sequence[Detections] | Detections, ego: EgoState,
                stamp: float | None = None) -> None:
-        """Fuse one tick: each sensor's batch in stamp order (predict to its stamp, associate,
-        correct, spawn), then predict to ``stamp`` (default ``ego.stamp``) and manage track life.
+        """Fuse one tick: each sensor's batch in stamp order (predict to its stamp, associate, correct,
+        update existence, spawn), then predict to ``stamp`` (default ``ego.stamp``) and delete.
 
-        ``ego`` is the map-frame pose at ``ego.stamp``; batches stamped otherwise use it extrapolated
-        with its speed and yaw rate. An empty list or empty batches just predict (sensor dropout).
+        A batch (even an empty one) means its sensor delivered a frame: tracks it should have seen
+        lose existence. A sensor without a frame this tick gives no batch and no evidence.
         """
         stamp = ego.stamp if stamp is None else float(stamp)
         batches = [detections] if isinstance(detections, Detections) else list(detections)
@@ -131,138 +173,186 @@ class MultiObjectTracker:
             track.hit_this_tick = False
         for batch in sorted(batches, key=lambda b: b.stamp):
             self._predict(batch.stamp)
-            if len(batch):
-                self._ingest(batch, ego)
+            self._ingest(batch, ego)
         self._predict(stamp)
-        self._manage(stamp)
+        self._delete(stamp)
 
     def tracks(self, lane_map: LaneMap | None = None) -> tuple[Track, ...]:
-        """Confirmed and coasting tracks (tentative ones are withheld), placed on ``lane_map`` if given."""
-        return tuple(self._output(t, lane_map) for t in self._tracks if t.confirmed)
+        """Tracks at or above the output existence (see the module's output policy), on ``lane_map`` if given."""
+        c, now = self.config, self._time_s
+        return tuple(self._output(t, lane_map) for t in self._tracks
+                     if t.existence >= c.output_existence and t.unconfirmed <= c.unconfirmed_frames
+                     and (t.hit_this_tick or now - t.last_hit_s <= c.output_coast_s))
 
+    # -- prediction ---------------------------------------------------------------------------------
     def _predict(self, t: float) -> None:
         if self._time_s is None:
             self._time_s = t
         dt = t - self._time_s
         if dt <= 0.0:  # same stamp, or a late batch: fuse it at the current time
             return
-        F = np.eye(4)
-        F[0, 2] = F[1, 3] = dt
-        for track in self._tracks:
-            track.x = F @ track.x
-            track.P = F @ track.P @ F.T + self._process_noise(track, dt)
+        if self._tracks:
+            c = self.config
+            F = transition(dt)
+            X, P = np.stack([tr.x for tr in self._tracks]), np.stack([tr.P for tr in self._tracks])
+            heading = self._headings(X, P, np.array([tr.yaw_rad for tr in self._tracks]))[0]
+            Q = process_noise(dt, heading, c.accel_along_std_mps2, c.accel_across_std_mps2)
+            X, P = X @ F.T, F[None] @ P @ F.T[None] + Q
+            r = ex.after_time(np.array([tr.existence for tr in self._tracks]), dt, c.survival_per_s)
+            for tr, x, p, e in zip(self._tracks, X, P, r):
+                tr.x, tr.P, tr.existence = x, p, float(e)
         self._time_s = t
 
-    def _process_noise(self, track: _TrackState, dt: float) -> np.ndarray:
-        c = self.config
-        rot = _rotation(self._heading(track))
-        accel_cov = rot @ np.diag([c.accel_along_std_mps2 ** 2, c.accel_across_std_mps2 ** 2]) @ rot.T
-        G = np.vstack([0.5 * dt * dt * np.eye(2), dt * np.eye(2)])
-        return G @ accel_cov @ G.T
+    def _headings(self, X: np.ndarray, P: np.ndarray, yaw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(heading (T,) [rad], moving (T,)): the velocity's direction for tracks moving faster than
+        the threshold and twice their speed's std (a young track's velocity is a guess), else the yaw."""
+        speed = np.hypot(X[:, 2], X[:, 3])
+        speed_var = 0.5 * (P[:, 2, 2] + P[:, 3, 3])
+        moving = (speed > self.config.heading_min_speed_mps) & (speed ** 2 > 4.0 * speed_var)
+        return np.where(moving, np.arctan2(X[:, 3], X[:, 2]), yaw), moving
 
-    def _heading(self, track: _TrackState) -> float:
-        if self._moving(track):
-            return float(np.arctan2(track.x[3], track.x[2]))
-        return track.yaw_rad
-
-    def _moving(self, track: _TrackState) -> bool:
-        """Speed above the threshold and above twice its own std (a young track's velocity is a guess)."""
-        speed_var = 0.5 * float(np.trace(track.P[2:, 2:]))
-        return track.speed_mps > self.config.heading_min_speed_mps and track.speed_mps ** 2 > 4.0 * speed_var
-
+    # -- one batch ----------------------------------------------------------------------------------
     def _ingest(self, batch: Detections, ego: EgoState) -> None:
-        z, R, yaw = detections_to_map(batch, _ego_pose_at(ego, batch.stamp), self.config.floor_m2(batch.source))
-        if self._tracks:
-            d2, log_det = innovation_stats(np.stack([t.x for t in self._tracks]),
-                                           np.stack([t.P for t in self._tracks]), z, R)
-            cost = d2 + log_det if self.config.log_det_cost else d2
-            pairs, unmatched = gated_assignment(cost, d2 <= self.config.gate_chi2)
-        else:
-            pairs, unmatched = [], list(range(len(z)))
-        for ti, di in pairs:
-            self._correct(self._tracks[ti], z[di], R[di], yaw[di], batch.size_m[di], batch.stamp)
-        for di in unmatched:
-            if batch.score[di] >= self.config.min_spawn_score and not self._near_a_track(z[di], R[di]):
-                self._spawn(z[di], R[di], yaw[di], batch.size_m[di], batch.stamp)
+        model, pose = self.config.sensor(batch.source), ego_pose_at(ego, batch.stamp)
+        z, R, yaw = detections_to_map(batch, pose, model.floor_m2, model.noise_scale)
+        pairs, d2, giou = self._associate(batch, z, R, yaw)
+        if pairs:
+            self._correct([self._tracks[ti] for ti, _ in pairs], [di for _, di in pairs], z, R, yaw, batch,
+                          np.array([d2[ti, di] for ti, di in pairs]), model)
+        self._existence(model, pose, pairs, batch.score)
+        matched, born = {di for _, di in pairs}, []
+        for di in range(len(batch)):
+            if di in matched or batch.score[di] < self.config.min_spawn_score:
+                continue
+            near = bool(np.any(d2[:, di] < self.config.spawn_exclusion_chi2) or np.any(giou[:, di] > 0.0))
+            if not near and not any(self._duplicate(z[di], R[di], z[b], R[b]) for b in born):
+                self._spawn(z[di], R[di], yaw[di], batch, di, model)
+                born.append(di)
 
-    def _near_a_track(self, z: np.ndarray, R: np.ndarray) -> bool:
-        if not self._tracks:
-            return False
-        xs = np.stack([t.x for t in self._tracks])
-        d2, _ = innovation_stats(xs, np.stack([t.P for t in self._tracks]), z[None], R[None])
-        return bool(np.any(d2 < self.config.spawn_exclusion_chi2))
-
-    def _correct(self, track: _TrackState, z: np.ndarray, R: np.ndarray, yaw_rad: float, size_m: np.ndarray,
-                 stamp: float) -> None:
-        track.x, track.P = kalman_update(track.x, track.P, z, R)
+    def _associate(self, batch: Detections, z: np.ndarray, R: np.ndarray, yaw: np.ndarray):
+        """Two-pass assignment; returns (track, detection) pairs, d^2 and BEV GIoU (T, D) of the
+        tracks as they stood before it (a spawn-exclusion test for unmatched detections)."""
         c = self.config
-        ref = self._heading(track)
-        if self._moving(track):
-            track.yaw_rad = resolve_pi_ambiguity(track.yaw_rad, ref)
-        yaw_rad = resolve_pi_ambiguity(yaw_rad, ref)
-        track.yaw_rad = wrap_angle(track.yaw_rad + c.yaw_alpha * wrap_angle(yaw_rad - track.yaw_rad))
-        track.length_m += c.size_alpha * (float(size_m[0]) - track.length_m)
-        track.width_m += c.size_alpha * (float(size_m[1]) - track.width_m)
-        track.last_hit_s = max(track.last_hit_s, stamp)
-        track.hit_this_tick = True
+        if not self._tracks or not len(batch):
+            empty = np.full((len(self._tracks), len(batch)), np.inf)
+            return [], empty, -empty
+        X, P = np.stack([t.x for t in self._tracks]), np.stack([t.P for t in self._tracks])
+        d2, log_det = innovation_stats(X, P, z, R)
+        giou = self._overlap(X, z, batch.size_m, yaw)
+        feasible = (d2 <= c.gate_chi2) | (giou > c.overlap_gate_giou)
+        cost = d2 + log_det + c.overlap_weight * (1.0 - giou)
+        high = batch.score >= c.min_spawn_score
+        pairs = gated_assignment(cost, feasible & high[None])[0]
+        taken = {ti for ti, _ in pairs}
+        free = np.array([ti not in taken for ti in range(len(self._tracks))])
+        pairs += gated_assignment(cost, feasible & ~high[None] & free[:, None])[0]
+        return pairs, d2, giou
 
-    def _spawn(self, z: np.ndarray, R: np.ndarray, yaw_rad: float, size_m: np.ndarray, stamp: float) -> None:
+    def _overlap(self, X: np.ndarray, z: np.ndarray, size_m: np.ndarray, yaw: np.ndarray) -> np.ndarray:
+        """BEV generalised IoU (T, D) of predicted track boxes with detection boxes; -1 for pairs too far
+        apart to touch (their centres farther than the sum of the half diagonals)."""
+        sizes = np.stack([t.size_m[:2] for t in self._tracks])
+        reach = 0.5 * (np.hypot(*sizes.T)[:, None] + np.hypot(size_m[:, 0], size_m[:, 1])[None])
+        touch = np.hypot(X[:, None, 0] - z[None, :, 0], X[:, None, 1] - z[None, :, 1]) < reach
+        out = np.full(touch.shape, -1.0)
+        if touch.any():
+            ti, di = np.nonzero(touch)
+            yaws = np.array([t.yaw_rad for t in self._tracks])
+            a = bev_corners(X[ti, :2], sizes[ti, 0], sizes[ti, 1], yaws[ti])
+            out[ti, di] = bev_giou(a, bev_corners(z[di], size_m[di, 0], size_m[di, 1], yaw[di]))
+        return out
+
+    def _duplicate(self, za: np.ndarray, Ra: np.ndarray, zb: np.ndarray, Rb: np.ndarray) -> bool:
+        """Two detections of one batch close enough to be the same vehicle (one starts a track)."""
+        v = za - zb
+        return float(v @ np.linalg.solve(Ra + Rb, v)) < self.config.spawn_exclusion_chi2
+
+    def _correct(self, tracks: list[_TrackState], dets: list[int], z, R, yaw, batch: Detections, d2: np.ndarray,
+                 model: SensorModel) -> None:
+        """Kalman-correct the matched tracks with their detections, all at once; improbable innovations
+        first inflate the predicted covariance; then yaw (pi-ambiguity resolved), size and height."""
+        c = self.config
+        inflation = np.clip(d2 / c.inflate_chi2, 1.0, c.max_inflation)
+        X = np.stack([t.x for t in tracks])
+        P = np.stack([t.P for t in tracks]) * inflation[:, None, None]
+        X, P = kalman_update(X, P, z[dets], R[dets])
+        yaw0 = np.array([t.yaw_rad for t in tracks])
+        ref, moving = self._headings(X, P, yaw0)
+        yaw0 = np.where(moving, resolve_pi_ambiguity(yaw0, ref), yaw0)
+        meas = resolve_pi_ambiguity(yaw[dets], ref)
+        yaw1 = wrap_angle(yaw0 + model.yaw_gain * wrap_angle(meas - yaw0))
+        for k, (track, di) in enumerate(zip(tracks, dets)):
+            track.x, track.P, track.yaw_rad = X[k], P[k], float(yaw1[k])
+            track.size_m = track.size_m + model.size_gain * (batch.size_m[di] - track.size_m)
+            track.z_m += model.size_gain * (float(batch.center_m[di, 2]) - track.z_m)
+            track.last_hit_s = max(track.last_hit_s, batch.stamp)
+            track.hit_this_tick = True
+        if self.nis_log is not None:
+            self.nis_log += [(batch.source, float(np.hypot(*batch.center_m[di, :2])), float(v)) for di, v in zip(dets, d2)]
+
+    def _existence(self, model: SensorModel, pose, pairs, score: np.ndarray) -> None:
+        """Hits raise, misses (in view, unoccluded, undetected) lower every track's existence."""
+        if not self._tracks:
+            return
+        r = np.array([t.existence for t in self._tracks])
+        rel = _to_sensor(np.stack([t.x[:2] for t in self._tracks]), pose)
+        bins, inside = model.coverage(rel)
+        rate = self._rates.setdefault(model.source, ex.DetectionRate(np.asarray(model.p_detect, float)))
+        p_det = np.where(inside, rate.probability(bins), 0.0)
+        hit = np.zeros(len(r), bool)
+        ratio = np.ones(len(r))
+        for ti, di in pairs:
+            hit[ti], ratio[ti] = True, model.hit_ratio(score[di:di + 1])[0]
+        radius = 0.5 * np.hypot(*np.stack([t.size_m[:2] for t in self._tracks]).T)
+        visible = ex.visibility(rel, radius, r >= self.config.output_existence)
+        sure = inside & (r > 0.99) & (visible > 0.9)  # tracks that tell what the sensor should see
+        rate.add(bins[sure], hit[sure])
+        seen = p_det * visible
+        r = np.where(hit, ex.after_hit(r, np.maximum(ratio * np.maximum(p_det, 0.05), 1e-3)), ex.after_miss(r, seen))
+        for t, e, h, p in zip(self._tracks, r, hit, p_det):
+            t.existence = float(e)
+            if model.confirms:
+                t.unconfirmed = 0 if h else t.unconfirmed + int(p > 0.5)
+
+    def _spawn(self, z, R, yaw_rad: float, batch: Detections, di: int, model: SensorModel) -> None:
         P = np.zeros((4, 4))
         P[:2, :2] = R
         P[2:, 2:] = self.config.init_speed_std_mps ** 2 * np.eye(2)
-        x = np.array([z[0], z[1], 0.0, 0.0])
-        self._tracks.append(_TrackState(self._next_id, x, P, wrap_angle(yaw_rad), float(size_m[0]),
-                                        float(size_m[1]), stamp))
+        r0 = float(np.clip(model.birth_prior * batch.score[di], ex.R_MIN, ex.R_MAX))
+        # born unconfirmed from a source that cannot confirm: withheld at the first confirming look that misses it
+        self._tracks.append(_TrackState(self._next_id, np.array([z[0], z[1], 0.0, 0.0]), P, wrap_angle(yaw_rad),
+                                        np.array(batch.size_m[di], float), float(batch.center_m[di, 2]), r0,
+                                        batch.stamp, unconfirmed=0 if model.confirms else self.config.unconfirmed_frames))
         self._next_id += 1
 
-    def _manage(self, stamp: float) -> None:
+    def _delete(self, stamp: float) -> None:
+        """Drop tracks that are unlikely to exist, unseen for too long, or too uncertain in position."""
+        if not self._tracks:
+            return
         c = self.config
-        for track in self._tracks:
-            track.hits.append(track.hit_this_tick)
-            while len(track.hits) > c.confirm_window:
-                track.hits.popleft()
-            if not track.confirmed and sum(track.hits) >= c.confirm_hits:
-                track.confirmed = True
-        self._tracks = [t for t in self._tracks if not self._expired(t, stamp)]
-
-    def _expired(self, track: _TrackState, stamp: float) -> bool:
-        c = self.config
-        if not track.confirmed:
-            return len(track.hits) - sum(track.hits) >= c.tentative_max_misses
-        too_old = stamp - track.last_hit_s > c.max_coast_s
-        return too_old or float(np.linalg.eigvalsh(track.P[:2, :2])[-1]) > c.max_position_var_m2
+        P = np.stack([t.P[:2, :2] for t in self._tracks])
+        half_trace, det = 0.5 * (P[:, 0, 0] + P[:, 1, 1]), P[:, 0, 0] * P[:, 1, 1] - P[:, 0, 1] ** 2
+        largest_var = half_trace + np.sqrt(np.maximum(half_trace ** 2 - det, 0.0))
+        keep = [t.existence >= c.delete_existence and stamp - t.last_hit_s <= c.max_coast_s and v <= c.max_position_var_m2
+                for t, v in zip(self._tracks, largest_var)]
+        self._tracks = [t for t, k in zip(self._tracks, keep) if k]
 
     @staticmethod
     def _output(track: _TrackState, lane_map: LaneMap | None) -> Track:
         x, y, vx, vy = (float(v) for v in track.x)
         pos = locate(lane_map, x, y) if lane_map is not None else None
         on_lane = pos is not None and pos.in_lane
-        return Track(track.track_id, x, y, vx, vy, track.yaw_rad, track.length_m, track.width_m, track.P.copy(),
+        length, width, height = (float(v) for v in track.size_m)
+        return Track(track.track_id, x, y, vx, vy, track.yaw_rad, length, width, track.P.copy(),
                      pos.lane_id if on_lane else None, pos.offset_m if on_lane else 0.0,
-                     "confirmed" if track.hit_this_tick else "coasting")
+                     "confirmed" if track.hit_this_tick else "coasting", track.existence, track.z_m, height)
 
 
-def detections_to_map(batch: Detections, pose: tuple[float, float, float], floor_m2: float
-                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Centres (N, 2) [m], noise covariances R (N, 2, 2) [m^2] and yaws (N,) [rad] in the map frame.
-
-    ``pose`` is the ego's (x_m, y_m, yaw_rad) in the map frame; R is the detection covariance rotated
-    into the map frame plus ``floor_m2`` on each axis.
-    """
-    x_m, y_m, yaw_rad = pose
-    rot = _rotation(yaw_rad)
-    z = batch.center_m[:, :2] @ rot.T + np.array([x_m, y_m])
-    R = rot[None] @ batch.covariance_m2 @ rot.T[None] + floor_m2 * np.eye(2)[None]
-    return z, R, wrap_angle(batch.yaw_rad + yaw_rad)
-
-
-def innovation_stats(xs: np.ndarray, Ps: np.ndarray, z: np.ndarray, R: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Squared Mahalanobis distances d^2 (T, D) and ln det S (T, D) of the innovations of detections
-    z (D, 2), R (D, 2, 2) against track states xs (T, 4), Ps (T, 4, 4) (position-only measurement)."""
-    v = z[None, :, :] - xs[:, None, :2]
-    S = Ps[:, None, :2, :2] + R[None]
-    d2 = np.einsum("tdi,tdi->td", v, np.linalg.solve(S, v[..., None])[..., 0])
-    return d2, np.linalg.slogdet(S)[1]
+def _to_sensor(xy_map: np.ndarray, pose: tuple[float, float, float]) -> np.ndarray:
+    """Map-frame points (N, 2) in the frame of the ego pose (x, y, yaw)."""
+    c, s = np.cos(pose[2]), np.sin(pose[2])
+    d = xy_map - np.array(pose[:2])
+    return np.column_stack([c * d[:, 0] + s * d[:, 1], -s * d[:, 0] + c * d[:, 1]])
 
 
 def gated_assignment(cost: np.ndarray, feasible: np.ndarray) -> tuple[list[tuple[int, int]], list[int]]:
@@ -277,31 +367,3 @@ def gated_assignment(cost: np.ndarray, feasible: np.ndarray) -> tuple[list[tuple
     pairs = [(int(r), int(c)) for r, c in zip(rows, cols) if inside[r, c]]
     taken = {c for _, c in pairs}
     return pairs, [c for c in range(n_cols) if c not in taken]
-
-
-def kalman_update(x: np.ndarray, P: np.ndarray, z: np.ndarray, R: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Position-only Kalman correction (Joseph form, keeps P symmetric positive definite)."""
-    S = P[:2, :2] + R
-    K = np.linalg.solve(S, P[:2, :]).T
-    I_KH = np.eye(4) - K @ _H
-    P_new = I_KH @ P @ I_KH.T + K @ R @ K.T
-    return x + K @ (z - x[:2]), 0.5 * (P_new + P_new.T)
-
-
-def resolve_pi_ambiguity(yaw_rad: float, reference_rad: float) -> float:
-    """``yaw_rad`` or ``yaw_rad + pi``, whichever is nearer ``reference_rad`` (wrapped to [-pi, pi))."""
-    yaw = wrap_angle(yaw_rad)
-    return yaw if abs(wrap_angle(yaw - reference_rad)) <= np.pi / 2 else wrap_angle(yaw + np.pi)
-
-
-def _rotation(yaw_rad: float) -> np.ndarray:
-    c, s = np.cos(yaw_rad), np.sin(yaw_rad)
-    return np.array([[c, -s], [s, c]])
-
-
-def _ego_pose_at(ego: EgoState, t: float) -> tuple[float, float, float]:
-    """Ego (x_m, y_m, yaw_rad) at time ``t``, extrapolated from ``ego`` with its speed and yaw rate."""
-    dt = t - ego.stamp
-    mid_yaw = ego.yaw_rad + 0.5 * ego.yaw_rate_radps * dt
-    return (ego.x_m + ego.speed_mps * dt * np.cos(mid_yaw), ego.y_m + ego.speed_mps * dt * np.sin(mid_yaw),
-            ego.yaw_rad + ego.yaw_rate_radps * dt)

@@ -34,7 +34,11 @@ class Track:
 
     ``covariance`` is the 4x4 covariance of the state ``[x_m, y_m, vx_mps, vy_mps]``.
     ``lane_id`` / ``lane_offset_m`` place it on the lane map (offset positive to the left of the
-    lane centre line, [m]); ``lane_id`` is None when it is on no lane.
+    lane centre line, [m]); ``lane_id`` is None when it is on no lane. ``status`` is "confirmed"
+    when a detection updated it this tick, "coasting" when it is predicted only.
+    ``existence_prob`` is the probability that the track is a real vehicle, fused from every sensor's
+    hits and misses (1 for ground truth); ``z_m`` / ``height_m`` give its box's centre height and
+    height [m].
     """
 
     track_id: int
@@ -49,6 +53,9 @@ class Track:
     lane_id: str | None = None
     lane_offset_m: float = 0.0
     status: str = "confirmed"
+    existence_prob: float = 1.0
+    z_m: float = 0.8
+    height_m: float = 1.6
 
     @property
     def speed_mps(self) -> float:

@@ -19,7 +19,7 @@ from perception.camera_net import CameraCenterNet
 from perception.inference import fuse_batchnorm
 from perception.camera_targets import CameraInput, decode_image
 from perception.detections import Detections, ray_covariance
-from perception.frames import BoxLabels, SensorFrame
+from perception.frames import BoxLabels, SensorFrame, has_signal
 from perception.lidar_detector import resolve_device
 
 DEFAULT_WEIGHTS = Path(__file__).parent / "weights" / "camera.pt"
@@ -102,12 +102,6 @@ def load_camera_net(path: str | Path = DEFAULT_WEIGHTS, device: str = "auto"
     except (RuntimeError, KeyError, TypeError, EOFError, ValueError, pickle.UnpicklingError) as exc:
         raise ValueError(f"cannot load camera weights {path}: {str(exc).splitlines()[0]}") from exc
     return fuse_batchnorm(net).to(resolve_device(device), memory_format=torch.channels_last), cov, gain
-
-
-def has_signal(rgb: np.ndarray, min_std: float = 2.0) -> bool:
-    """False for a blank frame (black, white or any single colour: a failed or covered camera),
-    which the network must not be asked about: it has never seen one and finds dark cars in it."""
-    return float(rgb[::4, ::4].std()) >= min_std
 
 
 class CameraNetDetector:

@@ -62,6 +62,19 @@ class SensorFrame:
     lidars: tuple[LidarFrame, ...]
     labels: BoxLabels | None = None
 
+    def delivered(self, kind: str) -> bool:
+        """Whether a sensor of this kind ("camera", "lidar") delivered usable data: a blank camera image
+        (failed or covered camera) does not count."""
+        if kind == "camera":
+            return any(has_signal(c.rgb) for c in self.cameras)
+        return len(self.lidars) > 0
+
+
+def has_signal(rgb: np.ndarray, min_std: float = 2.0) -> bool:
+    """False for a blank frame (black, white or any single colour: a failed or covered camera),
+    which a network must not be asked about: it has never seen one and finds dark cars in it."""
+    return float(rgb[::4, ::4].std()) >= min_std
+
 
 def lidar_points_ego(lidars: tuple[LidarFrame, ...]) -> np.ndarray:
     """All returns of the given sweeps in the ego frame, (N, 4): x, y, z [m], intensity."""

@@ -1,4 +1,5 @@
-"""Small geometry helpers shared by every package above perception."""
+"""Small geometry helpers shared by every package above perception: angle wrapping and the overlap
+of rotated boxes in the bird's-eye view."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,3 +9,77 @@ def wrap_angle(angle_rad):
     """Angle(s) wrapped to [-pi, pi) [rad]; a float for a scalar, an array for an array."""
     wrapped = (np.asarray(angle_rad, dtype=float) + np.pi) % (2.0 * np.pi) - np.pi
     return float(wrapped) if wrapped.ndim == 0 else wrapped
+
+
+def bev_corners(center_xy: np.ndarray, length_m: np.ndarray, width_m: np.ndarray, yaw_rad: np.ndarray) -> np.ndarray:
+    """Corners (N, 4, 2) [m] of rotated rectangles, counter-clockwise."""
+    c, s = np.cos(yaw_rad), np.sin(yaw_rad)
+    half = np.array([[1, 1], [-1, 1], [-1, -1], [1, -1]], float) * 0.5
+    dx, dy = half[None, :, 0] * np.asarray(length_m)[:, None], half[None, :, 1] * np.asarray(width_m)[:, None]
+    return np.stack([center_xy[:, None, 0] + c[:, None] * dx - s[:, None] * dy,
+                     center_xy[:, None, 1] + s[:, None] * dx + c[:, None] * dy], -1)
+
+
+def bev_giou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Generalised IoU (P,) of paired rotated rectangles ``a``, ``b`` (P, 4, 2): IoU minus the share of
+    the enclosing box not covered by the union, in [-1, 1]. The enclosing box is the axis-aligned one
+    (a cheap bound on the convex hull, tighter for boxes aligned with the axes)."""
+    inter = convex_quad_intersection(a, b)
+    area_a, area_b = _polygon_area(a), _polygon_area(b)
+    union = np.maximum(area_a + area_b - inter, 1e-9)
+    both = np.concatenate([a, b], 1)
+    hull = np.prod(both.max(1) - both.min(1), axis=1)
+    return inter / union - (hull - union) / np.maximum(hull, 1e-9)
+
+
+def _polygon_area(p: np.ndarray) -> np.ndarray:
+    nxt = np.roll(p, -1, 1)
+    return 0.5 * np.abs(np.sum(p[..., 0] * nxt[..., 1] - p[..., 1] * nxt[..., 0], 1))
+
+
+def convex_quad_intersection(a: np.ndarray, b: np.ndarray, eps: float = 1e-9) -> np.ndarray:
+    """Intersection areas (P,) of convex quadrilaterals ``a``, ``b`` (P, 4, 2), vertices in order.
+
+    The intersection polygon's vertices are the corners of each inside the other plus the edge crossings;
+    sorted by angle about their centroid they give the area by the shoelace formula.
+    """
+    a_in_b, b_in_a = _inside(a, b, eps), _inside(b, a, eps)
+    cross_pts, cross_ok = _edge_crossings(a, b)
+    pts = np.concatenate([a, b, cross_pts], 1)
+    ok = np.concatenate([a_in_b, b_in_a, cross_ok], 1)
+    count = ok.sum(1)
+    centre = np.einsum("pk,pkd->pd", ok, pts) / np.maximum(count, 1)[:, None]
+    rel = pts - centre[:, None]
+    angle = np.where(ok, np.arctan2(rel[..., 1], rel[..., 0]), np.inf)
+    order = np.argsort(angle, 1)
+    rel = np.take_along_axis(rel, order[..., None], 1)
+    ok = np.take_along_axis(ok, order, 1)
+    rel = np.where(ok[..., None], rel, rel[:, :1])  # unused slots repeat the first vertex: zero area
+    nxt = np.roll(rel, -1, 1)
+    area = 0.5 * np.abs(np.sum(rel[..., 0] * nxt[..., 1] - rel[..., 1] * nxt[..., 0], 1))
+    return np.where(count >= 3, area, 0.0)
+
+
+def _inside(points: np.ndarray, poly: np.ndarray, eps: float) -> np.ndarray:
+    """(P, K) whether each of ``points`` (P, K, 2) lies in the convex polygon ``poly`` (P, 4, 2)."""
+    edge = np.roll(poly, -1, 1) - poly
+    rel = points[:, :, None] - poly[:, None]
+    cross = edge[:, None, :, 0] * rel[..., 1] - edge[:, None, :, 1] * rel[..., 0]
+    scale = np.max(np.abs(edge), axis=(1, 2))[:, None, None] ** 2
+    orient = np.sign(np.sum(edge[..., 0] * np.roll(edge, -1, 1)[..., 1]
+                            - edge[..., 1] * np.roll(edge, -1, 1)[..., 0], 1))[:, None, None]
+    return np.all(orient * cross >= -eps * scale, axis=2)
+
+
+def _edge_crossings(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Crossing points (P, 16, 2) of every edge of ``a`` with every edge of ``b`` and whether they exist."""
+    p, r = a[:, :, None], (np.roll(a, -1, 1) - a)[:, :, None]
+    q, s = b[:, None], (np.roll(b, -1, 1) - b)[:, None]
+    denom = r[..., 0] * s[..., 1] - r[..., 1] * s[..., 0]
+    qp = q - p
+    safe = np.where(np.abs(denom) > 1e-12, denom, 1.0)
+    t = (qp[..., 0] * s[..., 1] - qp[..., 1] * s[..., 0]) / safe
+    u = (qp[..., 0] * r[..., 1] - qp[..., 1] * r[..., 0]) / safe
+    ok = (np.abs(denom) > 1e-12) & (t >= 0) & (t <= 1) & (u >= 0) & (u <= 1)
+    pts = p + t[..., None] * r
+    return pts.reshape(len(a), 16, 2), ok.reshape(len(a), 16)

@@ -81,6 +81,12 @@ VISIBILITY = {"classical": "lidar", "lidar": "lidar", "camera": "camera"}
 """Which ground truth each detector is scored against (what its sensor can see)."""
 
 
+def delivered_batches(batches, frame) -> list:
+    """The detection batches whose detector's sensor delivered data in ``frame``: an absent or blank
+    sensor reports nothing, not an empty scene (the tracker must not count its silence as misses)."""
+    return [b for b in batches if frame.delivered(VISIBILITY.get(b.source, "lidar"))]
+
+
 def make_detector(name: str, **options) -> Detector:
     """``options`` go to the networks (``weights``, ``device``, ``bf16``, ``threshold``); the classical
     detector takes none."""

@@ -41,6 +41,12 @@ def add_arguments(sub) -> None:
     add_replay_options(p, threads=2)
     p.add_argument("--repeats", type=int, default=3, help="replays (medians are reported)")
     p.set_defaults(run=bench_replay)
+    k = add_command(sub, "bench-tracker", "multi-object tracker cost per tick on a synthetic scene",
+                    "drivestack bench-tracker --vehicles 50", [seed_parent(), json_parent("the medians and every run")])
+    k.add_argument("--vehicles", type=int, default=50, help="vehicles around the ego")
+    k.add_argument("--ticks", type=int, default=200, help="ticks per repeat")
+    k.add_argument("--repeats", type=int, default=3, help="repeats (medians are reported)")
+    k.set_defaults(run=bench_tracker)
     d = add_command(sub, "bench-perception", "detector latency (batch 1) and throughput at a larger batch",
                     "drivestack bench-perception --model camera --data data/ds1 --frames 128 --batch 32",
                     [json_parent("the figures")])
@@ -103,6 +109,15 @@ def bench_replay(args: argparse.Namespace) -> int:
     positive("--repeats", args.repeats)
     result = run_replay_bench(args.log, replay_options(args), args.repeats)
     return print_result(format_replay_bench(result), args.json, result)
+
+
+def bench_tracker(args: argparse.Namespace) -> int:
+    from sim.bench.tracker import format_tracker_bench, run_tracker_bench
+
+    for name in ("--vehicles", "--ticks", "--repeats"):
+        positive(name, getattr(args, name[2:]))
+    result = run_tracker_bench(args.vehicles, args.ticks, args.repeats, args.seed)
+    return print_result(format_tracker_bench(result), args.json, result)
 
 
 def bench_perception(args: argparse.Namespace) -> int:

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fusion.tracker import MultiObjectTracker, TrackerConfig
+from fusion.tracker import PRESETS, MultiObjectTracker, TrackerConfig
 from fusion.types import EgoState, Track
 from perception.detections import Detections
 from sim.evaluation.kitti_data import KittiBoxes, KittiSequence, make_boxes
-from sim.evaluation.kitti_geometry import EgoBoxes, camera_to_ego, ego_to_camera, project_to_image
+from sim.evaluation.kitti_geometry import IMAGE_SIZE_PX, EgoBoxes, camera_to_ego, ego_to_camera, project_to_image
 
 FRAME_PERIOD_S = 0.1
 """KITTI tracking sequences are recorded at 10 Hz."""
@@ -88,42 +88,32 @@ def greedy_pairs(track_xy: np.ndarray, det_xy: np.ndarray, gate_m: float) -> np.
 
 @dataclass(frozen=True)
 class KittiFeedConfig:
-    """How KITTI detections are fed to ``MultiObjectTracker`` and its tracks turned back into boxes."""
+    """How KITTI detections are handed to the project's tracker."""
 
     std_base_m: float = 0.15
     std_per_m: float = 0.005
     """Centre standard deviation of a detection at range r: std_base_m + std_per_m * r [m] (isotropic)."""
-    height_match_m: float = 2.0
-    """A detection this close to a track (BEV) lends it its centre height, box height and score [m]."""
-    source: str = "lidar"
-    output_coasting: bool = False
-    """Also output tracks not hit this frame (status "coasting"). Off: their predicted boxes drift while
-    the camera moves and mostly count as FP (MOTA 0.73 -> 0.01 at IoU 0.25 unthresholded)."""
+    source: str = "pointrcnn"
+    """Detector name: the tracker's sensor model of that name applies (``fusion.sensor_model``)."""
 
 
-def run_project_tracker(sequence: KittiSequence, config: TrackerConfig = TrackerConfig(),
+def run_project_tracker(sequence: KittiSequence, config: TrackerConfig = PRESETS["sensor_frame"],
                         feed: KittiFeedConfig = KittiFeedConfig()) -> tuple[KittiBoxes, ...]:
     """Run ``MultiObjectTracker`` on one sequence's Car detections with the ego parked at the origin
-    (KITTI gives no ego motion, so the camera frame is the map frame) and output its tracks per frame.
+    (KITTI gives no ego motion, so the camera frame is the map frame) and output, per frame, the
+    tracks its output policy releases: box from the track state (centre height and height included),
+    score = the track's existence probability.
 
     Detections enter in the ego frame with score = sigmoid(logit) and an isotropic centre covariance.
-    Tracks carry no height: a track's centre height, box height and score come from the detection nearest
-    its centre this frame (within ``height_match_m``), else from the last detection that lent them to
-    this track id. The output score is that detection's logit, so scores stay comparable with the
-    detector's and the greedy baseline's (a track type with ``z_m`` / ``height_m`` / ``existence_prob``
-    is used as is instead).
     """
     tracker = MultiObjectTracker(config)
-    memory: dict[int, tuple[float, float, float]] = {}
     outputs = []
     for frame, dets in enumerate(sequence.detections):
         dets = dets.select(dets.obj_type == "Car")
         stamp = frame * FRAME_PERIOD_S
-        ego_boxes = camera_to_ego(dets.boxes7())
         parked = EgoState(stamp=stamp, x_m=0.0, y_m=0.0, yaw_rad=0.0, speed_mps=0.0)
-        tracker.update(to_detections(stamp, ego_boxes, dets.score, feed), parked)
-        outputs.append(_tracks_to_kitti(frame, tracker.tracks(), ego_boxes, dets.score, memory, sequence.P2,
-                                        feed.height_match_m, feed.output_coasting))
+        tracker.update(to_detections(stamp, camera_to_ego(dets.boxes7()), dets.score, feed), parked)
+        outputs.append(tracks_to_kitti(frame, tracker.tracks(), sequence.P2))
     return tuple(outputs)
 
 
@@ -140,44 +130,26 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.asarray(x, float)))
 
 
-def _tracks_to_kitti(frame: int, tracks: Sequence[Track], dets: EgoBoxes, logit: np.ndarray,
-                     memory: dict[int, tuple[float, float, float]], P2: np.ndarray, match_m: float,
-                     output_coasting: bool) -> KittiBoxes:
-    """Camera boxes of ``tracks``; ``memory`` (track id -> centre z, height, score) is updated in place."""
-    rows, ids, scores = [], [], []
-    for track in tracks:
-        if track.status != "confirmed" and not output_coasting:
-            continue
-        vertical = vertical_extent(track, dets, logit, memory, match_m)
-        if vertical is None:  # never near a detection: no height to give it
-            continue
-        z_m, height_m, score = vertical
-        memory[track.track_id] = vertical
-        rows.append(([track.x_m, track.y_m, z_m], [track.length_m, track.width_m, height_m], track.yaw_rad))
-        ids.append(track.track_id)
-        scores.append(score)
-    ego = EgoBoxes(np.array([r[0] for r in rows]).reshape(-1, 3), np.array([r[1] for r in rows]).reshape(-1, 3),
-                   np.array([r[2] for r in rows]))
+def tracks_to_kitti(frame: int, tracks: Sequence[Track], P2: np.ndarray) -> KittiBoxes:
+    """KITTI camera boxes of the ego-frame tracks whose centre projects into the image (the camera
+    labels nothing else); score: existence log-odds, the track's confidence."""
+    tracks = [t for t in tracks if _in_image(np.array([t.x_m, t.y_m, t.z_m]), P2)]
+    ego = EgoBoxes(np.array([[t.x_m, t.y_m, t.z_m] for t in tracks]).reshape(-1, 3),
+                   np.array([[t.length_m, t.width_m, t.height_m] for t in tracks]).reshape(-1, 3),
+                   np.array([t.yaw_rad for t in tracks]))
     boxes7 = ego_to_camera(ego)
-    return make_boxes(frame, boxes7, np.array(ids, int), np.array(scores), bbox2d_px=project_to_image(boxes7, P2))
+    return make_boxes(frame, boxes7, np.array([t.track_id for t in tracks], int),
+                      _log_odds(np.array([t.existence_prob for t in tracks])), bbox2d_px=project_to_image(boxes7, P2))
 
 
-def vertical_extent(track: Track, dets: EgoBoxes, logit: np.ndarray, memory: dict, match_m: float
-                    ) -> tuple[float, float, float] | None:
-    """(centre z [m], box height [m], score) of a track: its own ``z_m`` / ``height_m`` /
-    ``existence_prob`` where its type has them, else those of the detection nearest its centre within
-    ``match_m`` (score: the logit), else what this track id last had (None: nothing known)."""
-    own = (getattr(track, "z_m", None), getattr(track, "height_m", None), getattr(track, "existence_prob", None))
-    lent = _nearest_detection(track, dets, logit, match_m) or memory.get(track.track_id)
-    if lent is None and None in own:
-        return None
-    return tuple(float(o) if o is not None else float(d) for o, d in zip(own, lent or own))
+def _log_odds(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-9, 1.0 - 1e-9)
+    return np.log(p / (1.0 - p))
 
 
-def _nearest_detection(track: Track, dets: EgoBoxes, logit: np.ndarray, match_m: float
-                       ) -> tuple[float, float, float] | None:
-    if len(dets.center_m) == 0:
-        return None
-    d = np.hypot(dets.center_m[:, 0] - track.x_m, dets.center_m[:, 1] - track.y_m)
-    i = int(np.argmin(d))
-    return (float(dets.center_m[i, 2]), float(dets.size_m[i, 2]), float(logit[i])) if d[i] <= match_m else None
+def _in_image(center_ego_m: np.ndarray, P2: np.ndarray, image_size_px=IMAGE_SIZE_PX) -> bool:
+    cam = np.array([-center_ego_m[1], -center_ego_m[2], center_ego_m[0], 1.0])
+    if cam[2] <= 0.5:
+        return False
+    u, v, w = P2 @ cam
+    return 0.0 <= u / w < image_size_px[0] and 0.0 <= v / w < image_size_px[1]

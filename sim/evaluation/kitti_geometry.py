@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from perception.geometry import convex_quad_intersection
+
 from perception.geometry import wrap_angle as wrap
 
 IMAGE_SIZE_PX = (1242, 375)
@@ -123,51 +125,3 @@ def iou3d_matrix(a7: np.ndarray, b7: np.ndarray) -> np.ndarray:
     a7, b7 = np.asarray(a7, float).reshape(-1, 7), np.asarray(b7, float).reshape(-1, 7)
     ia, ib = np.meshgrid(np.arange(len(a7)), np.arange(len(b7)), indexing="ij")
     return iou3d_pairs(a7[ia.ravel()], b7[ib.ravel()]).reshape(len(a7), len(b7))
-
-
-def convex_quad_intersection(a: np.ndarray, b: np.ndarray, eps: float = 1e-9) -> np.ndarray:
-    """Intersection areas (P,) of convex quadrilaterals ``a``, ``b`` (P, 4, 2), vertices in order.
-
-    The intersection polygon's vertices are the corners of each inside the other plus the edge crossings;
-    sorted by angle about their centroid they give the area by the shoelace formula.
-    """
-    a_in_b, b_in_a = _inside(a, b, eps), _inside(b, a, eps)
-    cross_pts, cross_ok = _edge_crossings(a, b)
-    pts = np.concatenate([a, b, cross_pts], 1)
-    ok = np.concatenate([a_in_b, b_in_a, cross_ok], 1)
-    count = ok.sum(1)
-    centre = np.einsum("pk,pkd->pd", ok, pts) / np.maximum(count, 1)[:, None]
-    rel = pts - centre[:, None]
-    angle = np.where(ok, np.arctan2(rel[..., 1], rel[..., 0]), np.inf)
-    order = np.argsort(angle, 1)
-    rel = np.take_along_axis(rel, order[..., None], 1)
-    ok = np.take_along_axis(ok, order, 1)
-    rel = np.where(ok[..., None], rel, rel[:, :1])  # unused slots repeat the first vertex: zero area
-    nxt = np.roll(rel, -1, 1)
-    area = 0.5 * np.abs(np.sum(rel[..., 0] * nxt[..., 1] - rel[..., 1] * nxt[..., 0], 1))
-    return np.where(count >= 3, area, 0.0)
-
-
-def _inside(points: np.ndarray, poly: np.ndarray, eps: float) -> np.ndarray:
-    """(P, K) whether each of ``points`` (P, K, 2) lies in the convex polygon ``poly`` (P, 4, 2)."""
-    edge = np.roll(poly, -1, 1) - poly
-    rel = points[:, :, None] - poly[:, None]
-    cross = edge[:, None, :, 0] * rel[..., 1] - edge[:, None, :, 1] * rel[..., 0]
-    scale = np.max(np.abs(edge), axis=(1, 2))[:, None, None] ** 2
-    orient = np.sign(np.sum(edge[..., 0] * np.roll(edge, -1, 1)[..., 1]
-                            - edge[..., 1] * np.roll(edge, -1, 1)[..., 0], 1))[:, None, None]
-    return np.all(orient * cross >= -eps * scale, axis=2)
-
-
-def _edge_crossings(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Crossing points (P, 16, 2) of every edge of ``a`` with every edge of ``b`` and whether they exist."""
-    p, r = a[:, :, None], (np.roll(a, -1, 1) - a)[:, :, None]
-    q, s = b[:, None], (np.roll(b, -1, 1) - b)[:, None]
-    denom = r[..., 0] * s[..., 1] - r[..., 1] * s[..., 0]
-    qp = q - p
-    safe = np.where(np.abs(denom) > 1e-12, denom, 1.0)
-    t = (qp[..., 0] * s[..., 1] - qp[..., 1] * s[..., 0]) / safe
-    u = (qp[..., 0] * r[..., 1] - qp[..., 1] * r[..., 0]) / safe
-    ok = (np.abs(denom) > 1e-12) & (t >= 0) & (t <= 1) & (u >= 0) & (u <= 1)
-    pts = p + t[..., None] * r
-    return pts.reshape(len(a), 16, 2), ok.reshape(len(a), 16)

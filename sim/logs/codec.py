@@ -144,12 +144,14 @@ def tracks_json(stamp: float, source: str, tracks: tuple[Track, ...]) -> dict:
     return {"stamp": float(stamp), "source": source, "tracks": [
         {"track_id": int(t.track_id), **{k: float(getattr(t, k)) for k in _TRACK_FIELDS},
          "covariance": np.asarray(t.covariance).ravel().tolist(), "lane_id": t.lane_id,
-         "lane_offset_m": float(t.lane_offset_m), "status": t.status} for t in tracks]}
+         "lane_offset_m": float(t.lane_offset_m), "status": t.status,
+         "existence_prob": float(t.existence_prob)} for t in tracks]}
 
 
 def tracks_from(d: dict) -> tuple[str, tuple[Track, ...]]:
     return d["source"], tuple(Track(int(t["track_id"]), *(float(t[k]) for k in _TRACK_FIELDS), _arr(t["covariance"], 4),
-                                    t["lane_id"], float(t["lane_offset_m"]), t["status"]) for t in d["tracks"])
+                                    t["lane_id"], float(t["lane_offset_m"]), t["status"],
+                                    float(t.get("existence_prob", 1.0))) for t in d["tracks"])
 
 
 def trajectory_json(stamp: float, planner: str, traj: Trajectory) -> dict:

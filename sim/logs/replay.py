@@ -20,6 +20,7 @@ import numpy as np
 
 from fusion.types import WorldModel
 from fusion.world import WorldBuilder
+from perception.registry import delivered_batches
 from perception.frames import SensorFrame
 from sim.loop.drivers import make_driver
 from sim.logs import codec
@@ -90,7 +91,7 @@ class _Engine:
     def __init__(self, index: LogIndex, cfg: ReplayConfig, options: ReplayOptions, lanes: bytes | None) -> None:
         self.index, self.cfg, self.options = index, cfg, options
         self.detectors = build_detectors(cfg.detectors, options)
-        self.builder = WorldBuilder(cfg.perception.tracker, cfg.perception.score_threshold)
+        self.builder = WorldBuilder(cfg.perception.tracker_config, cfg.perception.score_threshold)
         self.driver = make_driver(cfg.planner, cfg.planner_config, cfg.controller_config, cfg.policy_file)
         self.driver.reset()
         self.scorer = ReplayScorer(cfg.detectors)
@@ -137,7 +138,7 @@ class _Engine:
         self.incomplete += not complete
         frame = tick.frame or SensorFrame(tick.stamp, (), ())
         dets = self._detect(frame)
-        world = self._track(tick, dets)
+        world = self._track(tick, frame, dets)
         command, trajectory = self._plan(world)
         self._score(tick, dets, world, trajectory, complete)
         if self.out is not None:
@@ -155,10 +156,11 @@ class _Engine:
             self.timings[f"detector_{det.name}"] += time.perf_counter() - t0
         return dets
 
-    def _track(self, tick: LoggedTick, dets: list) -> WorldModel:
+    def _track(self, tick: LoggedTick, frame: SensorFrame, dets: list) -> WorldModel:
         t0 = time.perf_counter()
         true_lane = tick.ground_truth.ego.lane_id if tick.ground_truth is not None else tick.ego_lane_id
-        world = self.builder.update(dets, tick.ego, self.cfg.lane_map, self.cfg.route_nodes, true_lane)
+        world = self.builder.update(delivered_batches(dets, frame), tick.ego, self.cfg.lane_map, self.cfg.route_nodes,
+                                    true_lane)
         self.timings["tracker"] += time.perf_counter() - t0
         return world
 

@@ -116,6 +116,7 @@ _TRACK = _object({
     "vy_mps": _num("[m/s]"), "yaw_rad": _num("[rad]"), "length_m": _num("[m]"), "width_m": _num("[m]"),
     "covariance": _array(_num(), "4x4 covariance of [x, y, vx, vy], row-major"), "lane_id": _LANE,
     "lane_offset_m": _num("[m], left positive"), "status": {"type": "string"},
+    "existence_prob": _num("probability that the track is a real vehicle, in [0, 1]"),
 }, "fusion.types.Track in the map frame", nullable=("lane_id",))
 
 _GT_OBJECT = _object({

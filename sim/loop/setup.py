@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from control.controller import ControllerConfig, TrackingController
+from fusion.tracker import TRACKER_PRESETS
 from perception.registry import Registry
 from planning.rl_policy import SHIPPED_POLICY, load_policy
 from planning.rule_planner import RulePlannerConfig
@@ -64,7 +65,9 @@ def load_controller_config(overrides: list[str]) -> ControllerConfig:
 
 
 def load_perception_config(overrides: list[str]) -> PerceptionConfig:
-    return from_dict(PerceptionConfig, apply_overrides(load_yaml(CONFIG_DIR / "perception.yaml"), overrides), "perception.")
+    cfg = from_dict(PerceptionConfig, apply_overrides(load_yaml(CONFIG_DIR / "perception.yaml"), overrides), "perception.")
+    TRACKER_PRESETS.check(cfg.tracker_preset)
+    return cfg
 
 
 def build_setup(scenario: str, planner: str, world_model: str, overrides: list[str] | None = None,

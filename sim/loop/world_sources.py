@@ -20,12 +20,12 @@ from typing import Callable, Protocol
 import numpy as np
 
 from fusion.ego_odometry import OdometryNoise
-from fusion.tracker import TrackerConfig
+from fusion.tracker import TrackerConfig, with_preset
 from fusion.types import LaneMap, WorldModel
 from fusion.world import WorldBuilder, world_model
 from perception.detections import Detections
 from perception.frames import BoxLabels, SensorFrame
-from perception.registry import DETECTORS, Registry, make_detector
+from perception.registry import DETECTORS, Registry, delivered_batches, make_detector
 from perception.surrogate import SensorErrorModel, simulate_detections
 from sim.config import CONFIG_DIR, from_dict, load_yaml
 from sim.highway.ground_truth import GroundTruthFrame, make_track
@@ -45,7 +45,13 @@ class PerceptionConfig:
     device: str = "cpu"
     odometry: OdometryNoise = field(default_factory=OdometryNoise)
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
+    tracker_preset: str = "ego_motion"
+    """``fusion.tracker.PRESETS`` name; the ``tracker`` fields set explicitly win over it."""
     surrogate_file: str = str(SURROGATE_FILE)
+
+    @property
+    def tracker_config(self) -> TrackerConfig:
+        return with_preset(self.tracker_preset, self.tracker)
 
 
 @dataclass(frozen=True)
@@ -107,7 +113,7 @@ class _TrackedWorld:
 
     def __init__(self, cfg: PerceptionConfig, rig: RigConfig) -> None:
         self.cfg, self.rig = cfg, rig
-        self.builder = WorldBuilder(cfg.tracker, cfg.score_threshold, self.name)
+        self.builder = WorldBuilder(cfg.tracker_config, cfg.score_threshold, self.name)
         self.rng = np.random.default_rng(0)
         self.lane_map: LaneMap | None = None
 
@@ -117,10 +123,11 @@ class _TrackedWorld:
         self.rng = np.random.default_rng(seed + 7_000_000)
 
     def _fuse(self, gt: GroundTruthFrame, route: tuple[str, ...], detections: list[Detections],
-              timings: dict[str, float]) -> WorldEstimate:
+              timings: dict[str, float], fused: list[Detections] | None = None) -> WorldEstimate:
+        """World model from ``fused`` (default: all ``detections``); the estimate keeps them all."""
         t0 = time.perf_counter()
         ego = self.cfg.odometry.apply(gt.ego_state, self.rng)
-        world = self.builder.update(detections, ego, self.lane_map, route, gt.ego.lane_id)
+        world = self.builder.update(detections if fused is None else fused, ego, self.lane_map, route, gt.ego.lane_id)
         timings["tracker"] = time.perf_counter() - t0
         return WorldEstimate(world, tuple(detections), timings)
 
@@ -141,7 +148,7 @@ class PerceptionWorld(_TrackedWorld):
             t0 = time.perf_counter()
             dets.append(det.detect(frame))
             timings[f"detector_{det.name}"] = time.perf_counter() - t0
-        return self._fuse(gt, route, dets, timings)
+        return self._fuse(gt, route, dets, timings, delivered_batches(dets, frame))
 
 
 class SurrogateWorld(_TrackedWorld):

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from sim.evaluation.kitti_baseline import greedy_baseline, run_project_tracker, vertical_extent
+from sim.evaluation.kitti_baseline import greedy_baseline, run_project_tracker
 from sim.evaluation.kitti_data import KittiBoxes, KittiSequence, make_boxes, read_labels, with_projected_bbox
 from sim.evaluation.kitti_eval import (EvalRules, clear_mot, evaluate_kitti, export_kitti, format_table,
                                        recall_score_thresholds)
@@ -267,25 +267,16 @@ def test_greedy_baseline_is_greedy_not_optimal():
     assert out[1].track_id[1] not in (left, right)
 
 
-def test_project_tracker_outputs_confirmed_tracks_as_camera_boxes():
+def test_project_tracker_outputs_its_tracks_as_camera_boxes_scored_by_existence():
     box = car(-3.0, 20.0, -1.4)
-    seq = KittiSequence("0000", tuple(KittiBoxes.empty(f) for f in range(8)), tuple(detections([[box]] * 8, 4.0)),
-                        P2)
+    frames = [[box]] * 8 + [[]] * 6
+    seq = KittiSequence("0000", tuple(KittiBoxes.empty(f) for f in range(len(frames))),
+                        tuple(detections(frames, 4.0)), P2)
     out = run_project_tracker(seq)
-    assert len(out) == 8 and len(out[0]) == 0  # tentative at first (3 hits in 4 to confirm)
-    confirmed = [o for o in out if len(o)]
-    assert len(confirmed) >= 5 and len({int(o.track_id[0]) for o in confirmed}) == 1
-    assert iou3d_pairs(confirmed[-1].boxes7(), box[None])[0] > 0.9
-    assert confirmed[-1].score[0] == 4.0  # the lending detection's logit
-    np.testing.assert_allclose(confirmed[-1].bbox2d_px, project_to_image(confirmed[-1].boxes7(), P2))
-
-
-def test_vertical_extent_prefers_the_tracks_own_fields():
-    dets = EgoBoxes(np.array([[20.0, 3.0, 0.8]]), np.array([[4.0, 1.7, 1.6]]), np.zeros(1))
-    plain = SimpleNamespace(track_id=1, x_m=20.5, y_m=3.0)
-    assert vertical_extent(plain, dets, np.array([6.0]), {}, 2.0) == (0.8, 1.6, 6.0)
-    far = SimpleNamespace(track_id=1, x_m=40.0, y_m=3.0)
-    assert vertical_extent(far, dets, np.array([6.0]), {1: (0.7, 1.5, 3.0)}, 2.0) == (0.7, 1.5, 3.0)
-    assert vertical_extent(far, dets, np.array([6.0]), {}, 2.0) is None
-    rich = SimpleNamespace(track_id=2, x_m=40.0, y_m=3.0, z_m=0.9, height_m=1.8, existence_prob=0.97)
-    assert vertical_extent(rich, dets, np.array([6.0]), {}, 2.0) == (0.9, 1.8, 0.97)
+    assert len(out) == len(frames) and len(out[0]) == 1  # a confident detection is output at once
+    assert len({int(o.track_id[0]) for o in out if len(o)}) == 1
+    assert iou3d_pairs(out[7].boxes7(), box[None])[0] > 0.9  # the updated box, height and all
+    scores = [float(o.score[0]) for o in out[:8]]
+    assert scores == sorted(scores) and scores[-1] > scores[0]  # log-odds of existence grows with hits
+    assert len(out[8]) == 1 and len(out[-1]) == 0  # coasts 0.2 s (sensor_frame preset), then withheld
+    np.testing.assert_allclose(out[7].bbox2d_px, project_to_image(out[7].boxes7(), P2))

@@ -71,8 +71,10 @@ def test_tracking_evaluation_scores_each_sensor_set_against_ground_truth():
     from sim.evaluation.tracking import TrackingJob, combine, track_episode
 
     setup = build_setup("highway", "rule", "ground_truth", ["scenario.duration_s=3"])
-    accs = track_episode(TrackingJob(setup, seed=3))
+    run = track_episode(TrackingJob(setup, seed=3))
+    accs = run.accumulators
     assert set(accs) == {"lidar+camera", "lidar", "camera"}
+    assert {source for source, _, _ in run.nis} == {"lidar", "camera"} and all(d2 >= 0 for _, _, d2 in run.nis)
     both = combine([accs["lidar+camera"].summary()])
     assert both["num_gt"] > 20 and both["mota"] > 0.5 and both["idf1"] > 0.5
     assert set(both["by_range"]) == {"0-20", "20-40", "40-60"}
