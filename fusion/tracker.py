@@ -272,9 +272,8 @@ class MultiObjectTracker:
         """Kalman-correct the matched tracks with their detections, all at once; improbable innovations
         first inflate the predicted covariance; then yaw (pi-ambiguity resolved), size and height."""
         c = self.config
-        inflation = np.clip(d2 / c.inflate_chi2, 1.0, c.max_inflation)
-        X = np.stack([t.x for t in tracks])
-        P = np.stack([t.P for t in tracks]) * inflation[:, None, None]
+        X, P = np.stack([t.x for t in tracks]), np.stack([t.P for t in tracks])
+        P = P * self._inflation(X, P, z[dets], R[dets], d2)[:, None, None]
         X, P = kalman_update(X, P, z[dets], R[dets])
         yaw0 = np.array([t.yaw_rad for t in tracks])
         ref, moving = self._headings(X, P, yaw0)
@@ -289,6 +288,19 @@ class MultiObjectTracker:
             track.hit_this_tick = True
         if self.nis_log is not None:
             self.nis_log += [(batch.source, float(np.hypot(*batch.center_m[di, :2])), float(v)) for di, v in zip(dets, d2)]
+
+    def _inflation(self, X, P, z, R, d2: np.ndarray) -> np.ndarray:
+        """Factor (M,) on each predicted covariance that brings an improbable innovation's d^2 down to
+        ``inflate_chi2`` (covariance matching; 1 for probable ones, at most ``max_inflation``)."""
+        c = self.config
+        lam = np.ones(len(d2))
+        big = d2 > c.inflate_chi2
+        v = z - X[:, :2]
+        for _ in range(4):  # d^2(lam) falls with lam; each step moves lam by the remaining ratio
+            S = lam[:, None, None] * P[:, :2, :2] + R
+            now = np.einsum("mi,mi->m", v, np.linalg.solve(S, v[..., None])[..., 0])
+            lam = np.where(big, np.clip(lam * now / c.inflate_chi2, 1.0, c.max_inflation), 1.0)
+        return lam
 
     def _existence(self, model: SensorModel, pose, pairs, score: np.ndarray) -> None:
         """Hits raise, misses (in view, unoccluded, undetected) lower every track's existence."""

@@ -1,5 +1,6 @@
 """Multi-object tracker: filter convergence, sensor weighting, association, track life, lanes."""
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -316,3 +317,73 @@ def test_noisy_ego_adds_gaussian_noise_of_the_given_size():
     assert np.std(yaw_err) == pytest.approx(0.02, rel=0.1)
     assert all(-math.pi <= s.yaw_rad < math.pi for s in samples)
     assert all(s.yaw_rate_radps == 0.2 and s.stamp == 1.0 for s in samples)
+
+
+def test_camera_alone_keeps_a_track_output_under_the_lidars_eyes_only_briefly():
+    """A car hidden from the lidar by a nearer one (so lidar misses say little) but still detected by
+    the camera is output for ``unconfirmed_frames`` lidar frames, then withheld until the lidar sees
+    it again; with the lidar blacked out instead (no frames at all) the camera carries it on."""
+    camera_cov = np.diag([1.5 ** 2, 0.2 ** 2])
+    for lidar_frames, expected_end in ((True, 0), (False, 1)):
+        tracker = MultiObjectTracker(TrackerConfig(unconfirmed_frames=5))
+        out = []
+        for k in range(30):
+            t = k * DT
+            ego = ego_at(t, 10.0)
+            near, far = [ego.x_m + 12.0, 0.0], [ego.x_m + 30.0, 0.0]
+            lidar = detections(t, ego, [near, far] if k < 10 else [near])
+            batches = ([lidar] if lidar_frames or k < 10 else []) + [
+                detections(t, ego, [far], camera_cov, "camera", score=0.8)]
+            tracker.update(batches, ego)
+            out.append(sum(abs(tr.x_m - far[0]) < 2.0 for tr in tracker.tracks()))
+        assert out[9] == 1 and out[13] == 1, out  # carried by the camera
+        assert out[-1] == expected_end, out
+
+
+def test_an_improbable_innovation_inflates_the_covariance_so_the_track_follows():
+    # A parked target jumps 0.45 m sideways (as it does in the frame of a turning camera): d^2 lands
+    # between the inflation threshold and the gate.
+    after_jump = {}
+    for inflate in (9.21, 1e9):
+        tracker = MultiObjectTracker(TrackerConfig(inflate_chi2=inflate, overlap_gate_giou=1.1))
+        ys = []
+        for k in range(13):
+            t = k * DT
+            ego = EgoState(t, 0.0, 0.0, 0.0, 0.0)
+            tracker.update([detections(t, ego, [[20.0, 0.0 if k < 10 else 0.45]])], ego)
+            ys.append(only_track(tracker).y_m)
+        after_jump[inflate] = np.array(ys[10:])
+    assert np.all(after_jump[9.21] > after_jump[1e9] + 0.015)  # closer to the new position at every step
+
+
+def test_box_overlap_associates_a_detection_outside_the_gate():
+    tiny_gate = TrackerConfig(gate_chi2=0.5)  # a 1 m jump is far outside it: only the overlap can match
+    for config, updated in ((tiny_gate, True), (replace(tiny_gate, overlap_gate_giou=1.1), False)):
+        tracker = MultiObjectTracker(config)
+        for k in range(5):
+            t = k * DT
+            ego = EgoState(t, 0.0, 0.0, 0.0, 0.0)
+            tracker.update([detections(t, ego, [[20.0 + (1.0 if k >= 3 else 0.0), 0.0]])], ego)
+        track = only_track(tracker)  # the overlapping detection never starts a twin
+        assert (track.status == "confirmed" and track.x_m > 20.5) == updated
+
+
+def test_tracks_carry_existence_height_and_the_nis_of_their_updates():
+    tracker = MultiObjectTracker()
+    tracker.nis_log = []
+    for k in range(5):
+        ego = ego_at(k * DT, 10.0)
+        tracker.update([detections(k * DT, ego, [[ego.x_m + 20.0, 0.0]])], ego)
+    track = only_track(tracker)
+    assert track.existence_prob > 0.99 and track.height_m == 1.5 and track.z_m == 0.0
+    assert [s for s, _, _ in tracker.nis_log] == ["lidar"] * 4 and all(abs(r - 20.0) < 0.5 for _, r, _ in tracker.nis_log)
+
+
+def test_presets_keep_explicit_settings():
+    from fusion.tracker import PRESETS, with_preset
+
+    assert with_preset("sensor_frame") == PRESETS["sensor_frame"]
+    mixed = with_preset("sensor_frame", TrackerConfig(gate_chi2=9.0))
+    assert mixed.gate_chi2 == 9.0 and mixed.accel_along_std_mps2 == PRESETS["sensor_frame"].accel_along_std_mps2
+    with pytest.raises(ValueError, match="unknown tracker preset 'nope'; valid: ego_motion, sensor_frame"):
+        with_preset("nope")
