@@ -27,9 +27,12 @@ class SensorModel:
     """Horizontal field of view, centred on the ego's x axis [deg]."""
     birth_prior: float = 0.5
     """Existence of a track born from a detection of score 1 (scaled by the score)."""
+    birth_score: float = 0.5
+    """Only detections scoring at least this start tracks."""
     score_trust: float = 1.0
-    """Factor on a detection's score odds q / (1 - q) in the existence update: below 1 for a source
-    whose confident detections are still often wrong."""
+    """Factor on an associated detection's score odds q / (1 - q) in the existence update: how much
+    more likely a detection inside a track's gate is the tracked vehicle than clutter (clutter rarely
+    falls there), below 1 for a source whose confident detections are still often wrong."""
     max_hit_ratio: float = 100.0
     """Cap on the existence odds gain of one hit: a source with a small cap cannot alone push a
     track far, however confident its detections."""
@@ -74,6 +77,8 @@ odds; its detection probability counts every vehicle centred in a slightly narro
 CLASSICAL = SensorModel("classical", floor_m2=0.01, range_edges_m=(0.0, 20.0, 40.0, 60.0),
                         p_detect=(0.8, 0.6, 0.3), birth_prior=0.5, score_trust=0.5, max_hit_ratio=10.0)
 POINTRCNN = SensorModel("pointrcnn", floor_m2=0.01, p_detect=(0.9, 0.9, 0.8, 0.5), fov_deg=82.0, birth_prior=1.0,
-                        max_hit_ratio=1e6, yaw_gain=1.0, size_gain=1.0)
-"""The KITTI detections (PointRCNN, scores are logits): a well-calibrated score, the camera's field of view."""
+                        birth_score=0.8, score_trust=10.0, max_hit_ratio=1e6, yaw_gain=1.0, size_gain=1.0)
+"""The KITTI detections (PointRCNN; score = sigmoid of its logit): precise boxes and yaw (taken as they
+come), the camera's field of view; detections under logit 1.4 often are clutter, so they update tracks
+but start none."""
 DEFAULT_SENSORS = (LIDAR, CAMERA, CLASSICAL, POINTRCNN)

@@ -35,7 +35,7 @@ from fusion.sensor_model import DEFAULT_SENSORS, SensorModel
 from fusion.types import EgoState, LaneMap, Track
 from perception.detections import Detections
 from perception.geometry import bev_corners, bev_giou, wrap_angle
-from perception.registry import Registry
+from perception.lookup import Registry
 
 __all__ = ["MultiObjectTracker", "SensorModel", "TrackerConfig", "gated_assignment", "resolve_pi_ambiguity",
            "wrap_angle", "PRESETS", "TRACKER_PRESETS", "with_preset"]
@@ -222,7 +222,7 @@ class MultiObjectTracker:
         self._existence(model, pose, pairs, batch.score)
         matched, born = {di for _, di in pairs}, []
         for di in range(len(batch)):
-            if di in matched or batch.score[di] < self.config.min_spawn_score:
+            if di in matched or batch.score[di] < max(self.config.min_spawn_score, model.birth_score):
                 continue
             near = bool(np.any(d2[:, di] < self.config.spawn_exclusion_chi2) or np.any(giou[:, di] > 0.0))
             if not near and not any(self._duplicate(z[di], R[di], z[b], R[b]) for b in born):

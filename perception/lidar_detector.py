@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from perception.registry import Registry
+from perception.lookup import Registry
 from perception.bev import BevGrid, decode
 from perception.detections import Detections
 from perception.frames import SensorFrame, lidar_points_ego

@@ -5,7 +5,7 @@ from typing import Callable, Protocol
 
 from control.types import Trajectory
 from fusion.types import WorldModel
-from perception.registry import Registry
+from perception.lookup import Registry
 from planning.rl_policy import RLPlanner
 from planning.rule_planner import RulePlanner, RulePlannerConfig
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from control.types import Trajectory
 from fusion.types import WorldModel
-from perception.registry import Registry
+from perception.lookup import Registry
 from planning.behaviour import BEHAVIOURS, BehaviourConfig, BehaviourPlanner
 from planning.observation import ObservationConfig, observe
 from planning.rule_planner import RulePlannerConfig

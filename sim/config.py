@@ -9,7 +9,7 @@ from typing import Any, Mapping
 
 import yaml
 
-from perception.registry import Registry
+from perception.lookup import Registry
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fusion.tracker import with_preset
-from perception.registry import Registry
+from perception.lookup import Registry
 from sim.evaluation.kitti_baseline import greedy_baseline, run_project_tracker
 from sim.evaluation.kitti_data import KittiSequence, load_sequences
 from sim.evaluation.kitti_eval import IOU_THRESHOLDS, KittiMotResult, evaluate_kitti, export_kitti, format_table

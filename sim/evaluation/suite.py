@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
-from perception.registry import Registry
+from perception.lookup import Registry
 from sim.config import CONFIG_DIR, from_dict, load_yaml
 
 SUITE_DIR = CONFIG_DIR / "evaluate"

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 
-from perception.registry import Registry
+from perception.lookup import Registry
 from sim.config import CONFIG_DIR, apply_overrides, from_dict, load_yaml
 
 SCENARIO_DIR = CONFIG_DIR / "scenarios"

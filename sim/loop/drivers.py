@@ -7,7 +7,7 @@ from typing import Callable, Protocol
 from control.controller import ControllerConfig, TrackingController
 from control.types import Command, Trajectory
 from fusion.types import WorldModel
-from perception.registry import Registry
+from perception.lookup import Registry
 from planning.planner import Planner, make_planner
 from planning.rule_planner import RulePlannerConfig
 

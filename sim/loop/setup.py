@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 
 from control.controller import ControllerConfig, TrackingController
 from fusion.tracker import TRACKER_PRESETS
-from perception.registry import Registry
+from perception.lookup import Registry
 from planning.rl_policy import SHIPPED_POLICY, load_policy
 from planning.rule_planner import RulePlannerConfig
 from sim.config import CONFIG_DIR, apply_overrides, from_dict, load_yaml

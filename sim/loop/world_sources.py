@@ -25,7 +25,8 @@ from fusion.types import LaneMap, WorldModel
 from fusion.world import WorldBuilder, world_model
 from perception.detections import Detections
 from perception.frames import BoxLabels, SensorFrame
-from perception.registry import DETECTORS, Registry, delivered_batches, make_detector
+from perception.lookup import Registry
+from perception.registry import DETECTORS, delivered_batches, make_detector
 from perception.surrogate import SensorErrorModel, simulate_detections
 from sim.config import CONFIG_DIR, from_dict, load_yaml
 from sim.highway.ground_truth import GroundTruthFrame, make_track

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sim.config import CONFIG_DIR, load_yaml
-from perception.registry import Registry
+from perception.lookup import Registry
 from planning.rl_policy import ALGORITHMS
 from sim.rl.env import SCENARIO_ENV_IDS, DriveEnv, load_env_config, split_env_overrides
 

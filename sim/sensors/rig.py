@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from perception.calibration import CameraCalibration, LidarCalibration, intrinsics, mount_transform
-from perception.registry import Registry
+from perception.lookup import Registry
 from sim.config import CONFIG_DIR, apply_overrides, from_dict, load_yaml
 
 RIG_DIR = CONFIG_DIR / "sensors"
