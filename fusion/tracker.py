@@ -22,98 +22,23 @@ at most ``output_coast_s``). The existence probability is each track's confidenc
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from fusion import existence as ex
+from fusion.association import box_overlap, gated_assignment, two_pass_assignment
 from fusion.filtering import (detections_to_map, ego_pose_at, innovation_stats, kalman_update, process_noise,
                               resolve_pi_ambiguity, transition)
 from fusion.lanes import locate
-from fusion.sensor_model import DEFAULT_SENSORS, SensorModel
+from fusion.sensor_model import SensorModel
+from fusion.tracker_config import PRESETS, TRACKER_PRESETS, TrackerConfig, with_preset
 from fusion.types import EgoState, LaneMap, Track
 from perception.detections import Detections
-from perception.geometry import bev_corners, bev_giou, wrap_angle
-from perception.lookup import Registry
+from perception.geometry import wrap_angle
 
 __all__ = ["MultiObjectTracker", "SensorModel", "TrackerConfig", "gated_assignment", "resolve_pi_ambiguity",
            "wrap_angle", "PRESETS", "TRACKER_PRESETS", "with_preset"]
-
-
-@dataclass(frozen=True)
-class TrackerConfig:
-    """Tracker parameters (SI units)."""
-
-    accel_along_std_mps2: float = 2.0
-    """White-acceleration process noise along the track heading [m/s^2]."""
-    accel_across_std_mps2: float = 2.0
-    """White-acceleration process noise across the track heading [m/s^2]."""
-    init_speed_std_mps: float = 15.0
-    """Velocity std of a new track (its velocity starts at zero in the map frame) [m/s]."""
-    gate_chi2: float = 13.82
-    """Mahalanobis gate on d^2, chi-square with 2 dof (13.82: 99.9 %)."""
-    overlap_gate_giou: float = 0.0
-    """A pair outside the Mahalanobis gate is still allowed when the boxes' BEV generalised IoU
-    exceeds this (> 1: never)."""
-    overlap_weight: float = 2.0
-    """Weight of (1 - GIoU) in the association cost."""
-    inflate_chi2: float = 9.21
-    """Innovations with d^2 above this (99 %) inflate the predicted covariance by d^2 / inflate_chi2
-    before the update (adaptive process noise for manoeuvres and sensor-frame motion)."""
-    max_inflation: float = 50.0
-    min_spawn_score: float = 0.5
-    """Detections scoring below this are associated in the second pass and never start a track."""
-    spawn_exclusion_chi2: float = 25.0
-    """An unmatched detection within this d^2 of a track (or overlapping its box) starts no track."""
-    output_existence: float = 0.5
-    """Tracks at or above this existence are output (and may hide other tracks from the sensors)."""
-    unconfirmed_frames: int = 10
-    """A track is withheld after this many frames of a confirming source (one with ``confirms``) that
-    should have seen it (detection probability over 0.5 there) without detecting it, until that source
-    detects it again: a non-confirming source (the camera) carries a track through the confirming
-    one's misses and blackouts, but cannot alone keep one alive under its eyes."""
-    delete_existence: float = 0.05
-    survival_per_s: float = 0.99
-    """Existence kept per second without evidence."""
-    max_coast_s: float = 1.5
-    """A track unseen for longer than this is deleted [s]."""
-    output_coast_s: float = 1.5
-    """A coasting track is output for at most this long after its last detection [s]."""
-    max_position_var_m2: float = 100.0
-    """... or when the largest eigenvalue of its position covariance exceeds this [m^2] (a camera-only
-    track at 60 m is born with ~30 m^2 along the viewing ray)."""
-    heading_min_speed_mps: float = 1.0
-    """Above this speed (and twice its std) the velocity heading resolves the detector's pi-ambiguity
-    in yaw and orients the process noise [m/s]."""
-    sensors: tuple[SensorModel, ...] = DEFAULT_SENSORS
-    default_sensor: SensorModel = field(default_factory=lambda: SensorModel("other"))
-    """Model of a source not listed in ``sensors``."""
-
-    def sensor(self, source: str) -> SensorModel:
-        return next((s for s in self.sensors if s.source == source), replace(self.default_sensor, source=source))
-
-
-PRESETS = {
-    "ego_motion": TrackerConfig(),
-    "sensor_frame": TrackerConfig(accel_along_std_mps2=10.0, accel_across_std_mps2=10.0, output_coast_s=0.2),
-}
-"""Named settings: ``ego_motion`` (default) when the ego pose is known (simulation, replay); ``sensor_frame``
-when detections come in a frame that moves with the car and no ego motion is given (KITTI): parked
-cars then appear to accelerate whenever the car does (15-30 m/s^2 in turns), hence the larger process
-noise, and a coasting track's prediction drifts with the camera's own turn, hence the short coasting
-output (0.2 s instead of 1.5 s)."""
-
-
-TRACKER_PRESETS = Registry("tracker preset", PRESETS)
-
-
-def with_preset(preset: str, config: TrackerConfig = TrackerConfig()) -> TrackerConfig:
-    """The named preset, with every field of ``config`` that differs from the defaults on top (so
-    explicit settings win over the preset's)."""
-    base, default = TRACKER_PRESETS[preset], TrackerConfig()
-    return replace(base, **{f.name: getattr(config, f.name) for f in fields(TrackerConfig)
-                            if getattr(config, f.name) != getattr(default, f.name)})
 
 
 @dataclass
@@ -241,26 +166,11 @@ class MultiObjectTracker:
         giou = self._overlap(X, z, batch.size_m, yaw)
         feasible = (d2 <= c.gate_chi2) | (giou > c.overlap_gate_giou)
         cost = d2 + log_det + c.overlap_weight * (1.0 - giou)
-        high = batch.score >= c.min_spawn_score
-        pairs = gated_assignment(cost, feasible & high[None])[0]
-        taken = {ti for ti, _ in pairs}
-        free = np.array([ti not in taken for ti in range(len(self._tracks))])
-        pairs += gated_assignment(cost, feasible & ~high[None] & free[:, None])[0]
-        return pairs, d2, giou
+        return two_pass_assignment(cost, feasible, batch.score >= c.min_spawn_score), d2, giou
 
     def _overlap(self, X: np.ndarray, z: np.ndarray, size_m: np.ndarray, yaw: np.ndarray) -> np.ndarray:
-        """BEV generalised IoU (T, D) of predicted track boxes with detection boxes; -1 for pairs too far
-        apart to touch (their centres farther than the sum of the half diagonals)."""
         sizes = np.stack([t.size_m[:2] for t in self._tracks])
-        reach = 0.5 * (np.hypot(*sizes.T)[:, None] + np.hypot(size_m[:, 0], size_m[:, 1])[None])
-        touch = np.hypot(X[:, None, 0] - z[None, :, 0], X[:, None, 1] - z[None, :, 1]) < reach
-        out = np.full(touch.shape, -1.0)
-        if touch.any():
-            ti, di = np.nonzero(touch)
-            yaws = np.array([t.yaw_rad for t in self._tracks])
-            a = bev_corners(X[ti, :2], sizes[ti, 0], sizes[ti, 1], yaws[ti])
-            out[ti, di] = bev_giou(a, bev_corners(z[di], size_m[di, 0], size_m[di, 1], yaw[di]))
-        return out
+        return box_overlap(X[:, :2], sizes, np.array([t.yaw_rad for t in self._tracks]), z, size_m[:, :2], yaw)
 
     def _duplicate(self, za: np.ndarray, Ra: np.ndarray, zb: np.ndarray, Rb: np.ndarray) -> bool:
         """Two detections of one batch close enough to be the same vehicle (one starts a track)."""
@@ -365,17 +275,3 @@ def _to_sensor(xy_map: np.ndarray, pose: tuple[float, float, float]) -> np.ndarr
     c, s = np.cos(pose[2]), np.sin(pose[2])
     d = xy_map - np.array(pose[:2])
     return np.column_stack([c * d[:, 0] + s * d[:, 1], -s * d[:, 0] + c * d[:, 1]])
-
-
-def gated_assignment(cost: np.ndarray, feasible: np.ndarray) -> tuple[list[tuple[int, int]], list[int]]:
-    """Globally minimum-cost (row, column) pairs of ``cost`` (T, D) among the ``feasible`` (T, D) ones
-    (inside the gate), and the unmatched columns."""
-    n_cols = cost.shape[1]
-    if cost.size == 0:
-        return [], list(range(n_cols))
-    inside = feasible & np.isfinite(cost)
-    # Out-of-gate pairs get a cost dwarfing any feasible total so they are chosen only when forced.
-    rows, cols = linear_sum_assignment(np.where(inside, cost, 1e9))
-    pairs = [(int(r), int(c)) for r, c in zip(rows, cols) if inside[r, c]]
-    taken = {c for _, c in pairs}
-    return pairs, [c for c in range(n_cols) if c not in taken]
