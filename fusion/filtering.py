@@ -47,8 +47,10 @@ def innovation_stats(xs: np.ndarray, Ps: np.ndarray, z: np.ndarray, R: np.ndarra
     z (D, 2), R (D, 2, 2) against track states xs (T, 4), Ps (T, 4, 4) (position-only measurement)."""
     v = z[None, :, :] - xs[:, None, :2]
     S = Ps[:, None, :2, :2] + R[None]
-    d2 = np.einsum("tdi,tdi->td", v, np.linalg.solve(S, v[..., None])[..., 0])
-    return d2, np.linalg.slogdet(S)[1]
+    a, b, c = S[..., 0, 0], S[..., 0, 1], S[..., 1, 1]
+    det = a * c - b * b  # S is a symmetric positive definite 2x2: invert in closed form
+    d2 = (c * v[..., 0] ** 2 - 2.0 * b * v[..., 0] * v[..., 1] + a * v[..., 1] ** 2) / det
+    return d2, np.log(det)
 
 
 def kalman_update(x: np.ndarray, P: np.ndarray, z: np.ndarray, R: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

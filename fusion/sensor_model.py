@@ -36,6 +36,9 @@ class SensorModel:
     max_hit_ratio: float = 100.0
     """Cap on the existence odds gain of one hit: a source with a small cap cannot alone push a
     track far, however confident its detections."""
+    box_overlap: bool = True
+    """Whether its boxes' overlap with the tracks' helps association (not for a monocular camera,
+    whose depth errors dominate any overlap: its Mahalanobis distance along the ray says more)."""
     confirms: bool = True
     """Whether this source alone can keep a track output where a confirming source looks (a camera
     does not: its depth errors at range would otherwise sustain phantoms; ``TrackerConfig.unconfirmed_frames``)."""
@@ -70,7 +73,7 @@ LIDAR = SensorModel("lidar", floor_m2=0.005, noise_scale=0.2,
 CAMERA = SensorModel("camera", floor_m2=0.05, noise_scale=1.0,
                      range_edges_m=(0.0, 10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 80.0),
                      p_detect=(0.3, 0.6, 0.6, 0.55, 0.45, 0.3, 0.1), fov_deg=80.0, birth_prior=0.5,
-                     score_trust=5.0, max_hit_ratio=3.0, confirms=False)
+                     score_trust=5.0, max_hit_ratio=3.0, confirms=False, box_overlap=False)
 """Its false detections score like its true ones (0.5-0.6 vs 0.65-0.7), so one hit is capped at 3:1
 odds; its detection probability counts every vehicle centred in a slightly narrowed field of view
 (cut by the image edge, partly hidden), so a camera miss weighs far less than a lidar miss."""

@@ -140,7 +140,7 @@ class MultiObjectTracker:
     def _ingest(self, batch: Detections, ego: EgoState) -> None:
         model, pose = self.config.sensor(batch.source), ego_pose_at(ego, batch.stamp)
         z, R, yaw = detections_to_map(batch, pose, model.floor_m2, model.noise_scale)
-        pairs, d2, giou = self._associate(batch, z, R, yaw)
+        pairs, d2, giou = self._associate(batch, z, R, yaw, model.box_overlap)
         if pairs:
             self._correct([self._tracks[ti] for ti, _ in pairs], [di for _, di in pairs], z, R, yaw, batch,
                           np.array([d2[ti, di] for ti, di in pairs]), model)
@@ -154,7 +154,7 @@ class MultiObjectTracker:
                 self._spawn(z[di], R[di], yaw[di], batch, di, model)
                 born.append(di)
 
-    def _associate(self, batch: Detections, z: np.ndarray, R: np.ndarray, yaw: np.ndarray):
+    def _associate(self, batch: Detections, z: np.ndarray, R: np.ndarray, yaw: np.ndarray, overlap: bool = True):
         """Two-pass assignment; returns (track, detection) pairs, d^2 and BEV GIoU (T, D) of the
         tracks as they stood before it (a spawn-exclusion test for unmatched detections)."""
         c = self.config
@@ -163,7 +163,7 @@ class MultiObjectTracker:
             return [], empty, -empty
         X, P = np.stack([t.x for t in self._tracks]), np.stack([t.P for t in self._tracks])
         d2, log_det = innovation_stats(X, P, z, R)
-        giou = self._overlap(X, z, batch.size_m, yaw)
+        giou = self._overlap(X, z, batch.size_m, yaw) if overlap else np.full(d2.shape, -1.0)
         feasible = (d2 <= c.gate_chi2) | (giou > c.overlap_gate_giou)
         cost = d2 + log_det + c.overlap_weight * (1.0 - giou)
         return two_pass_assignment(cost, feasible, batch.score >= c.min_spawn_score), d2, giou
@@ -190,10 +190,12 @@ class MultiObjectTracker:
         yaw0 = np.where(moving, resolve_pi_ambiguity(yaw0, ref), yaw0)
         meas = resolve_pi_ambiguity(yaw[dets], ref)
         yaw1 = wrap_angle(yaw0 + model.yaw_gain * wrap_angle(meas - yaw0))
-        for k, (track, di) in enumerate(zip(tracks, dets)):
-            track.x, track.P, track.yaw_rad = X[k], P[k], float(yaw1[k])
-            track.size_m = track.size_m + model.size_gain * (batch.size_m[di] - track.size_m)
-            track.z_m += model.size_gain * (float(batch.center_m[di, 2]) - track.z_m)
+        size = np.stack([t.size_m for t in tracks])
+        size = size + model.size_gain * (batch.size_m[dets] - size)
+        height = np.array([t.z_m for t in tracks])
+        height = (height + model.size_gain * (batch.center_m[dets, 2] - height)).tolist()
+        for k, track in enumerate(tracks):
+            track.x, track.P, track.yaw_rad, track.size_m, track.z_m = X[k], P[k], float(yaw1[k]), size[k], height[k]
             track.last_hit_s = max(track.last_hit_s, batch.stamp)
             track.hit_this_tick = True
         if self.nis_log is not None:
@@ -205,6 +207,8 @@ class MultiObjectTracker:
         c = self.config
         lam = np.ones(len(d2))
         big = d2 > c.inflate_chi2
+        if not big.any():
+            return lam
         v = z - X[:, :2]
         for _ in range(4):  # d^2(lam) falls with lam; each step moves lam by the remaining ratio
             S = lam[:, None, None] * P[:, :2, :2] + R
@@ -223,8 +227,9 @@ class MultiObjectTracker:
         p_det = np.where(inside, rate.probability(bins), 0.0)
         hit = np.zeros(len(r), bool)
         ratio = np.ones(len(r))
-        for ti, di in pairs:
-            hit[ti], ratio[ti] = True, model.hit_ratio(score[di:di + 1])[0]
+        if pairs:
+            ti, di = np.array(pairs).T
+            hit[ti], ratio[ti] = True, model.hit_ratio(score[di])
         radius = 0.5 * np.hypot(*np.stack([t.size_m[:2] for t in self._tracks]).T)
         visible = ex.visibility(rel, radius, r >= self.config.output_existence)
         sure = inside & (r > 0.99) & (visible > 0.9)  # tracks that tell what the sensor should see

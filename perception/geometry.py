@@ -22,13 +22,17 @@ def bev_corners(center_xy: np.ndarray, length_m: np.ndarray, width_m: np.ndarray
 
 def bev_giou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Generalised IoU (P,) of paired rotated rectangles ``a``, ``b`` (P, 4, 2): IoU minus the share of
-    the enclosing box not covered by the union, in [-1, 1]. The enclosing box is the axis-aligned one
-    (a cheap bound on the convex hull, tighter for boxes aligned with the axes)."""
+    the enclosing box not covered by the union, in [-1, 1]. The enclosing box is taken along the axes
+    of ``a`` (a cheap bound on the convex hull, exact for boxes with the same heading)."""
     inter = convex_quad_intersection(a, b)
     area_a, area_b = _polygon_area(a), _polygon_area(b)
     union = np.maximum(area_a + area_b - inter, 1e-9)
+    edge = a[:, 1] - a[:, 0]
+    c, s = (edge / np.maximum(np.linalg.norm(edge, axis=1, keepdims=True), 1e-12)).T
     both = np.concatenate([a, b], 1)
-    hull = np.prod(both.max(1) - both.min(1), axis=1)
+    u = c[:, None] * both[..., 0] + s[:, None] * both[..., 1]
+    v = -s[:, None] * both[..., 0] + c[:, None] * both[..., 1]
+    hull = (u.max(1) - u.min(1)) * (v.max(1) - v.min(1))
     return inter / union - (hull - union) / np.maximum(hull, 1e-9)
 
 
