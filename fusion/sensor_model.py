@@ -55,11 +55,6 @@ class SensorModel:
                                                   <= np.radians(self.fov_deg) / 2.0)
         return k, inside
 
-    def detection_probability(self, rel_xy_m: np.ndarray) -> np.ndarray:
-        """(N,) probability of detecting vehicles at ego-frame positions (N, 2) [m] (0 outside the FOV)."""
-        k, inside = self.coverage(rel_xy_m)
-        return np.where(inside, np.asarray(self.p_detect, float)[k], 0.0)
-
     def hit_ratio(self, score: np.ndarray) -> np.ndarray:
         """Existence odds gain (N,) of detections with these scores (times the detection probability)."""
         q = np.clip(score, 0.01, 0.99)

@@ -22,12 +22,13 @@ at most ``output_coast_s``). The existence probability is each track's confidenc
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from fusion import existence as ex
 from fusion.association import box_overlap, gated_assignment, two_pass_assignment
+from fusion.ego_odometry import map_to_ego
 from fusion.filtering import (detections_to_map, ego_pose_at, innovation_stats, kalman_update, process_noise,
                               resolve_pi_ambiguity, transition)
 from fusion.lanes import locate
@@ -57,10 +58,6 @@ class _TrackState:
     hit_this_tick: bool = True
     unconfirmed: int = 0
     """Frames of a confirming source that should have seen the track and did not, since its last hit."""
-
-    @property
-    def speed_mps(self) -> float:
-        return float(np.hypot(self.x[2], self.x[3]))
 
 
 class MultiObjectTracker:
@@ -144,7 +141,7 @@ class MultiObjectTracker:
         if pairs:
             self._correct([self._tracks[ti] for ti, _ in pairs], [di for _, di in pairs], z, R, yaw, batch,
                           np.array([d2[ti, di] for ti, di in pairs]), model)
-        self._existence(model, pose, pairs, batch.score)
+        self._existence(model, replace(ego, x_m=pose[0], y_m=pose[1], yaw_rad=pose[2]), pairs, batch.score)
         matched, born = {di for _, di in pairs}, []
         for di in range(len(batch)):
             if di in matched or batch.score[di] < max(self.config.min_spawn_score, model.birth_score):
@@ -181,7 +178,6 @@ class MultiObjectTracker:
                  model: SensorModel) -> None:
         """Kalman-correct the matched tracks with their detections, all at once; improbable innovations
         first inflate the predicted covariance; then yaw (pi-ambiguity resolved), size and height."""
-        c = self.config
         X, P = np.stack([t.x for t in tracks]), np.stack([t.P for t in tracks])
         P = P * self._inflation(X, P, z[dets], R[dets], d2)[:, None, None]
         X, P = kalman_update(X, P, z[dets], R[dets])
@@ -216,14 +212,17 @@ class MultiObjectTracker:
             lam = np.where(big, np.clip(lam * now / c.inflate_chi2, 1.0, c.max_inflation), 1.0)
         return lam
 
-    def _existence(self, model: SensorModel, pose, pairs, score: np.ndarray) -> None:
-        """Hits raise, misses (in view, unoccluded, undetected) lower every track's existence."""
+    def _existence(self, model: SensorModel, sensor_pose: EgoState, pairs, score: np.ndarray) -> None:
+        """Hits raise, misses (in view, unoccluded, undetected) lower every track's existence;
+        ``sensor_pose`` is the ego at the batch's stamp."""
         if not self._tracks:
             return
         r = np.array([t.existence for t in self._tracks])
-        rel = _to_sensor(np.stack([t.x[:2] for t in self._tracks]), pose)
+        rel = map_to_ego(sensor_pose, np.stack([t.x[:2] for t in self._tracks]))
         bins, inside = model.coverage(rel)
-        rate = self._rates.setdefault(model.source, ex.DetectionRate(np.asarray(model.p_detect, float)))
+        if model.source not in self._rates:
+            self._rates[model.source] = ex.DetectionRate(np.asarray(model.p_detect, float))
+        rate = self._rates[model.source]
         p_det = np.where(inside, rate.probability(bins), 0.0)
         hit = np.zeros(len(r), bool)
         ratio = np.ones(len(r))
@@ -273,10 +272,3 @@ class MultiObjectTracker:
         return Track(track.track_id, x, y, vx, vy, track.yaw_rad, length, width, track.P.copy(),
                      pos.lane_id if on_lane else None, pos.offset_m if on_lane else 0.0,
                      "confirmed" if track.hit_this_tick else "coasting", track.existence, track.z_m, height)
-
-
-def _to_sensor(xy_map: np.ndarray, pose: tuple[float, float, float]) -> np.ndarray:
-    """Map-frame points (N, 2) in the frame of the ego pose (x, y, yaw)."""
-    c, s = np.cos(pose[2]), np.sin(pose[2])
-    d = xy_map - np.array(pose[:2])
-    return np.column_stack([c * d[:, 0] + s * d[:, 1], -s * d[:, 0] + c * d[:, 1]])

@@ -37,6 +37,7 @@ def bev_giou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _polygon_area(p: np.ndarray) -> np.ndarray:
+    """Areas (P,) of polygons (P, K, 2) with vertices in order (shoelace formula)."""
     nxt = np.roll(p, -1, 1)
     return 0.5 * np.abs(np.sum(p[..., 0] * nxt[..., 1] - p[..., 1] * nxt[..., 0], 1))
 
@@ -59,9 +60,7 @@ def convex_quad_intersection(a: np.ndarray, b: np.ndarray, eps: float = 1e-9) ->
     rel = np.take_along_axis(rel, order[..., None], 1)
     ok = np.take_along_axis(ok, order, 1)
     rel = np.where(ok[..., None], rel, rel[:, :1])  # unused slots repeat the first vertex: zero area
-    nxt = np.roll(rel, -1, 1)
-    area = 0.5 * np.abs(np.sum(rel[..., 0] * nxt[..., 1] - rel[..., 1] * nxt[..., 0], 1))
-    return np.where(count >= 3, area, 0.0)
+    return np.where(count >= 3, _polygon_area(rel), 0.0)
 
 
 def _inside(points: np.ndarray, poly: np.ndarray, eps: float) -> np.ndarray:

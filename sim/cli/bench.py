@@ -84,21 +84,13 @@ def bench_rl(args: argparse.Namespace) -> int:
     return print_result(format_rl_bench(result), args.json, result)
 
 
-def split_sensor_overrides(overrides: list[str]) -> tuple[list[str], list[str]]:
-    """(every override but ``sensors.*``, the ``sensors.*`` ones without the prefix)."""
-    sensors = [o.split(".", 1)[1] for o in overrides if o.startswith("sensors.")]
-    return [o for o in overrides if not o.startswith("sensors.")], sensors
-
-
 def bench_sensors(args: argparse.Namespace) -> int:
     from sim.bench.sensors import format_sensor_bench, run_sensor_bench
-    from sim.sensors.rig import load_rig
 
     positive("--ticks", args.ticks)
     positive("--repeats", args.repeats)
-    others, sensor_overrides = split_sensor_overrides(args.overrides)
-    setup = build_setup(args.scenario, "rule", "ground_truth", others)
-    result = run_sensor_bench(setup, load_rig(args.rig, sensor_overrides), args.ticks, args.repeats, args.seed)
+    setup = build_setup(args.scenario, "rule", "ground_truth", args.overrides, rig=args.rig)
+    result = run_sensor_bench(setup, setup.rig, args.ticks, args.repeats, args.seed)
     return print_result(format_sensor_bench(result), args.json, result)
 
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from sim.cli.common import HelpFormatter, add_command, json_parent, positive, print_result
+from sim.cli.common import add_command, json_parent, positive, print_result
 from sim.evaluation.metrics import write_json
 
 
@@ -39,10 +39,8 @@ def add_arguments(sub) -> None:
     r.set_defaults(run=replay)
     lg = add_command(sub, "log", "inspect a recorded log", "drivestack log info out/run.mcap")
     lsub = lg.add_subparsers(dest="log_command", required=True, metavar="{info}", parser_class=sub._parser_class)
-    li = lsub.add_parser("info", help="topics, schemas, message counts, duration, metadata and damage",
-                         description="topics, schemas, message counts, duration, metadata and damage\n\nexample:\n"
-                                     "  drivestack log info out/run.mcap", formatter_class=HelpFormatter,
-                         parents=[json_parent("everything (metadata whole)")])
+    li = add_command(lsub, "info", "topics, schemas, message counts, duration, metadata and damage",
+                     "drivestack log info out/run.mcap", [json_parent("everything (metadata whole)")])
     li.add_argument("log", type=Path, help="MCAP log")
     li.set_defaults(run=log_info)
 

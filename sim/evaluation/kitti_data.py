@@ -17,10 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-# The geometry names are re-exported here for importers that predate kitti_geometry.
-from sim.evaluation.kitti_geometry import (IMAGE_SIZE_PX, EgoBoxes, box_corners,  # noqa: F401
-                                           cam_yaw_to_ego, camera_to_ego, ego_to_camera, ego_yaw_to_cam,
-                                           observation_angle, project_to_image)
+from sim.evaluation.kitti_geometry import project_to_image
 
 _LABEL_FIELDS = 17
 _DETECTION_FIELDS = 15

@@ -32,9 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.evaluation.kitti_data import KittiBoxes, KittiSequence
-# iou3d_matrix and convex_quad_intersection are re-exported for importers that predate kitti_geometry.
-from sim.evaluation.kitti_geometry import (convex_quad_intersection, iou3d_matrix, iou3d_pairs,  # noqa: F401
-                                           observation_angle, project_to_image)
+from sim.evaluation.kitti_geometry import iou3d_pairs, observation_angle, project_to_image
 from sim.evaluation.kitti_matching import ClearMot, FrameMatcher, Prepared
 
 IOU_THRESHOLDS = (0.25, 0.5, 0.7)

@@ -22,7 +22,6 @@ from control.controller import TrackingController
 from fusion.tracker import wrap_angle
 from planning.behaviour import BEHAVIOURS, BehaviourConfig, BehaviourPlanner
 from planning.observation import ObservationConfig, observe
-from perception.lookup import Registry
 from sim.config import CONFIG_DIR, apply_overrides, from_dict, load_yaml
 from sim.loop.drivers import StackDriver
 from sim.loop.setup import build_setup, open_env

@@ -1,6 +1,5 @@
 """KITTI 3-D MOT evaluator, on hand-built sequences whose figures can be counted by hand; and the
 greedy baseline and project-tracker adapter on tiny synthetic detections."""
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -9,7 +8,7 @@ from sim.evaluation.kitti_baseline import greedy_baseline, run_project_tracker
 from sim.evaluation.kitti_data import KittiBoxes, KittiSequence, make_boxes, read_labels, with_projected_bbox
 from sim.evaluation.kitti_eval import (EvalRules, clear_mot, evaluate_kitti, export_kitti, format_table,
                                        recall_score_thresholds)
-from sim.evaluation.kitti_geometry import EgoBoxes, iou3d_matrix, iou3d_pairs, project_to_image
+from sim.evaluation.kitti_geometry import iou3d_matrix, iou3d_pairs, project_to_image
 
 P2 = np.array([[721.5377, 0.0, 609.5593, 44.85728],
                [0.0, 721.5377, 172.854, 0.2163791],
