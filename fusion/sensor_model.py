@@ -27,6 +27,8 @@ class SensorModel:
     """Horizontal field of view, centred on the ego's x axis [deg]."""
     birth_prior: float = 0.5
     """Existence of a track born from a detection of score 1 (scaled by the score)."""
+    min_score: float = 0.0
+    """Its detections scoring below this are ignored."""
     birth_score: float = 0.5
     """Only detections scoring at least this start tracks."""
     score_trust: float = 1.0
@@ -39,6 +41,9 @@ class SensorModel:
     box_overlap: bool = True
     """Whether its boxes' overlap with the tracks' helps association (not for a monocular camera,
     whose depth errors dominate any overlap: its Mahalanobis distance along the ray says more)."""
+    inflates: bool = True
+    """Whether an improbable innovation of its detections inflates the track's predicted covariance
+    (``TrackerConfig.inflate_chi2``); not for a monocular camera, whose depth outliers would drag a track."""
     confirms: bool = True
     """Whether this source alone can keep a track output where a confirming source looks (a camera
     does not: its depth errors at range would otherwise sustain phantoms; ``TrackerConfig.unconfirmed_frames``)."""
@@ -63,12 +68,15 @@ class SensorModel:
 
 LIDAR = SensorModel("lidar", floor_m2=0.005, noise_scale=0.2,
                     range_edges_m=(0.0, 10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 80.0),
-                    p_detect=(1.0, 0.99, 0.95, 0.90, 0.84, 0.24, 0.01), birth_prior=0.7, score_trust=10.0)
-"""Clutter is rare (0.003 false detections per frame on the validation split): a hit is strong evidence."""
+                    p_detect=(1.0, 0.99, 0.95, 0.90, 0.84, 0.24, 0.01), birth_prior=0.7, min_score=0.2,
+                    birth_score=0.3, score_trust=10.0)
+"""Clutter is rare (0.003 false detections per frame over score 0.3 on the validation split): a hit is strong
+evidence. Weaker detections (0.2-0.3, about half of them clutter, most of the rest a half-hidden vehicle)
+keep a track alive through partial occlusion but start none."""
 CAMERA = SensorModel("camera", floor_m2=0.05, noise_scale=1.0,
                      range_edges_m=(0.0, 10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 80.0),
-                     p_detect=(0.3, 0.6, 0.6, 0.55, 0.45, 0.3, 0.1), fov_deg=80.0, birth_prior=0.5,
-                     score_trust=5.0, max_hit_ratio=3.0, confirms=False, box_overlap=False)
+                     p_detect=(0.3, 0.6, 0.6, 0.55, 0.45, 0.3, 0.1), fov_deg=80.0, min_score=0.3, birth_prior=0.5,
+                     score_trust=5.0, max_hit_ratio=3.0, confirms=False, box_overlap=False, inflates=False)
 """Its false detections score like its true ones (0.5-0.6 vs 0.65-0.7), so one hit is capped at 3:1
 odds; its detection probability counts every vehicle centred in a slightly narrowed field of view
 (cut by the image edge, partly hidden), so a camera miss weighs far less than a lidar miss."""

@@ -104,7 +104,8 @@ class MultiObjectTracker:
         c, now = self.config, self._time_s
         return tuple(self._output(t, lane_map) for t in self._tracks
                      if t.existence >= c.output_existence and t.unconfirmed <= c.unconfirmed_frames
-                     and (t.hit_this_tick or now - t.last_hit_s <= c.output_coast_s))
+                     and (t.hit_this_tick or (now - t.last_hit_s <= c.output_coast_s
+                                              and _largest_var(t.P[None])[0] <= c.output_coast_var_m2)))
 
     # -- prediction ---------------------------------------------------------------------------------
     def _predict(self, t: float) -> None:
@@ -136,6 +137,7 @@ class MultiObjectTracker:
     # -- one batch ----------------------------------------------------------------------------------
     def _ingest(self, batch: Detections, ego: EgoState) -> None:
         model, pose = self.config.sensor(batch.source), ego_pose_at(ego, batch.stamp)
+        batch = batch.above(model.min_score)
         z, R, yaw = detections_to_map(batch, pose, model.floor_m2, model.noise_scale)
         pairs, d2, giou = self._associate(batch, z, R, yaw, model.box_overlap)
         if pairs:
@@ -144,9 +146,11 @@ class MultiObjectTracker:
         self._existence(model, replace(ego, x_m=pose[0], y_m=pose[1], yaw_rad=pose[2]), pairs, batch.score)
         matched, born = {di for _, di in pairs}, []
         for di in range(len(batch)):
-            if di in matched or batch.score[di] < max(self.config.min_spawn_score, model.birth_score):
+            if di in matched or batch.score[di] < model.birth_score:
                 continue
             near = bool(np.any(d2[:, di] < self.config.spawn_exclusion_chi2) or np.any(giou[:, di] > 0.0))
+            if batch.score[di] < self.config.min_spawn_score:  # a weak detection starts a track only in the clear
+                near = near or self._crowded(z[di], [z[b] for b in born])
             if not near and not any(self._duplicate(z[di], R[di], z[b], R[b]) for b in born):
                 self._spawn(z[di], R[di], yaw[di], batch, di, model)
                 born.append(di)
@@ -161,13 +165,19 @@ class MultiObjectTracker:
         X, P = np.stack([t.x for t in self._tracks]), np.stack([t.P for t in self._tracks])
         d2, log_det = innovation_stats(X, P, z, R)
         giou = self._overlap(X, z, batch.size_m, yaw) if overlap else np.full(d2.shape, -1.0)
-        feasible = (d2 <= c.gate_chi2) | (giou > c.overlap_gate_giou)
+        strong = batch.score >= c.min_spawn_score
+        feasible = (d2 <= c.gate_chi2) | ((giou > c.overlap_gate_giou) & strong[None])  # weak ones: gate only
         cost = d2 + log_det + c.overlap_weight * (1.0 - giou)
-        return two_pass_assignment(cost, feasible, batch.score >= c.min_spawn_score), d2, giou
+        return two_pass_assignment(cost, feasible, strong), d2, giou
 
     def _overlap(self, X: np.ndarray, z: np.ndarray, size_m: np.ndarray, yaw: np.ndarray) -> np.ndarray:
         sizes = np.stack([t.size_m[:2] for t in self._tracks])
         return box_overlap(X[:, :2], sizes, np.array([t.yaw_rad for t in self._tracks]), z, size_m[:, :2], yaw)
+
+    def _crowded(self, xy: np.ndarray, others: list[np.ndarray]) -> bool:
+        """Whether a track or a detection born this batch lies within ``weak_birth_clearance_m`` of ``xy``."""
+        pts = [t.x[:2] for t in self._tracks] + others
+        return bool(pts) and float(np.min(np.hypot(*(np.array(pts) - xy).T))) < self.config.weak_birth_clearance_m
 
     def _duplicate(self, za: np.ndarray, Ra: np.ndarray, zb: np.ndarray, Rb: np.ndarray) -> bool:
         """Two detections of one batch close enough to be the same vehicle (one starts a track)."""
@@ -179,7 +189,9 @@ class MultiObjectTracker:
         """Kalman-correct the matched tracks with their detections, all at once; improbable innovations
         first inflate the predicted covariance; then yaw (pi-ambiguity resolved), size and height."""
         X, P = np.stack([t.x for t in tracks]), np.stack([t.P for t in tracks])
-        P = P * self._inflation(X, P, z[dets], R[dets], d2)[:, None, None]
+        if model.inflates:  # weak detections never inflate: their outliers are clutter more often than manoeuvres
+            strong = batch.score[dets] >= self.config.min_spawn_score
+            P = P * np.where(strong, self._inflation(X, P, z[dets], R[dets], d2), 1.0)[:, None, None]
         X, P = kalman_update(X, P, z[dets], R[dets])
         yaw0 = np.array([t.yaw_rad for t in tracks])
         ref, moving = self._headings(X, P, yaw0)
@@ -224,20 +236,20 @@ class MultiObjectTracker:
             self._rates[model.source] = ex.DetectionRate(np.asarray(model.p_detect, float))
         rate = self._rates[model.source]
         p_det = np.where(inside, rate.probability(bins), 0.0)
-        hit = np.zeros(len(r), bool)
+        hit, strong = np.zeros(len(r), bool), np.zeros(len(r), bool)
         ratio = np.ones(len(r))
         if pairs:
             ti, di = np.array(pairs).T
-            hit[ti], ratio[ti] = True, model.hit_ratio(score[di])
+            hit[ti], ratio[ti], strong[ti] = True, model.hit_ratio(score[di]), score[di] >= self.config.min_spawn_score
         radius = 0.5 * np.hypot(*np.stack([t.size_m[:2] for t in self._tracks]).T)
         visible = ex.visibility(rel, radius, r >= self.config.output_existence)
         sure = inside & (r > 0.99) & (visible > 0.9)  # tracks that tell what the sensor should see
         rate.add(bins[sure], hit[sure])
         seen = p_det * visible
         r = np.where(hit, ex.after_hit(r, np.maximum(ratio * np.maximum(p_det, 0.05), 1e-3)), ex.after_miss(r, seen))
-        for t, e, h, p in zip(self._tracks, r, hit, p_det):
+        for t, e, h, p in zip(self._tracks, r, strong, p_det):
             t.existence = float(e)
-            if model.confirms:
+            if model.confirms:  # a weak detection (second pass) confirms nothing
                 t.unconfirmed = 0 if h else t.unconfirmed + int(p > 0.5)
 
     def _spawn(self, z, R, yaw_rad: float, batch: Detections, di: int, model: SensorModel) -> None:
@@ -256,9 +268,7 @@ class MultiObjectTracker:
         if not self._tracks:
             return
         c = self.config
-        P = np.stack([t.P[:2, :2] for t in self._tracks])
-        half_trace, det = 0.5 * (P[:, 0, 0] + P[:, 1, 1]), P[:, 0, 0] * P[:, 1, 1] - P[:, 0, 1] ** 2
-        largest_var = half_trace + np.sqrt(np.maximum(half_trace ** 2 - det, 0.0))
+        largest_var = _largest_var(np.stack([t.P for t in self._tracks]))
         keep = [t.existence >= c.delete_existence and stamp - t.last_hit_s <= c.max_coast_s and v <= c.max_position_var_m2
                 for t, v in zip(self._tracks, largest_var)]
         self._tracks = [t for t, k in zip(self._tracks, keep) if k]
@@ -272,3 +282,9 @@ class MultiObjectTracker:
         return Track(track.track_id, x, y, vx, vy, track.yaw_rad, length, width, track.P.copy(),
                      pos.lane_id if on_lane else None, pos.offset_m if on_lane else 0.0,
                      "confirmed" if track.hit_this_tick else "coasting", track.existence, track.z_m, height)
+
+
+def _largest_var(P: np.ndarray) -> np.ndarray:
+    """Largest eigenvalue (T,) of each track's position covariance, from state covariances (T, 4, 4) [m^2]."""
+    half_trace, det = 0.5 * (P[:, 0, 0] + P[:, 1, 1]), P[:, 0, 0] * P[:, 1, 1] - P[:, 0, 1] ** 2
+    return half_trace + np.sqrt(np.maximum(half_trace ** 2 - det, 0.0))

@@ -29,7 +29,10 @@ class TrackerConfig:
     before the update (adaptive process noise for manoeuvres and sensor-frame motion)."""
     max_inflation: float = 50.0
     min_spawn_score: float = 0.5
-    """Detections scoring below this are associated in the second pass and never start a track."""
+    """Detections scoring below this are associated in the second pass; they start a track (if their
+    source's ``birth_score`` allows) only ``weak_birth_clearance_m`` away from every track."""
+    weak_birth_clearance_m: float = 6.0
+    """A weak detection this close to a track is a poorly placed return of that vehicle, not a new one [m]."""
     spawn_exclusion_chi2: float = 25.0
     """An unmatched detection within this d^2 of a track (or overlapping its box) starts no track."""
     output_existence: float = 0.5
@@ -42,10 +45,13 @@ class TrackerConfig:
     delete_existence: float = 0.05
     survival_per_s: float = 0.99
     """Existence kept per second without evidence."""
-    max_coast_s: float = 1.5
+    max_coast_s: float = 3.0
     """A track unseen for longer than this is deleted [s]."""
     output_coast_s: float = 1.5
     """A coasting track is output for at most this long after its last detection [s]."""
+    output_coast_var_m2: float = 1.0
+    """... and only while the largest eigenvalue of its position covariance stays under this [m^2]: a
+    track whose velocity is poorly known (young, or fed by a few weak detections) drifts when it coasts."""
     max_position_var_m2: float = 100.0
     """... or when the largest eigenvalue of its position covariance exceeds this [m^2] (a camera-only
     track at 60 m is born with ~30 m^2 along the viewing ray)."""
@@ -62,13 +68,15 @@ class TrackerConfig:
 
 PRESETS = {
     "ego_motion": TrackerConfig(),
-    "sensor_frame": TrackerConfig(accel_along_std_mps2=10.0, accel_across_std_mps2=10.0, output_coast_s=0.2),
+    "sensor_frame": TrackerConfig(accel_along_std_mps2=10.0, accel_across_std_mps2=10.0, output_coast_s=0.2,
+                                  output_coast_var_m2=4.0, max_coast_s=1.5),
 }
 """Named settings: ``ego_motion`` (default) when the ego pose is known (simulation, replay); ``sensor_frame``
 when detections come in a frame that moves with the car and no ego motion is given (KITTI): parked
 cars then appear to accelerate whenever the car does (15-30 m/s^2 in turns), hence the larger process
 noise, and a coasting track's prediction drifts with the camera's own turn, hence the short coasting
-output (0.2 s instead of 1.5 s)."""
+output (0.2 s instead of 1.5 s, with a position-variance limit scaled to the larger process noise) and
+deletion after 1.5 s unseen instead of 3 s."""
 
 
 TRACKER_PRESETS = Registry("tracker preset", PRESETS)

@@ -32,7 +32,7 @@ def world_model(ego: EgoState, tracks: tuple[Track, ...], lane_map: LaneMap | No
 class WorldBuilder:
     """Detections + ego odometry -> ``WorldModel``, one call per tick (``update``)."""
 
-    def __init__(self, tracker: TrackerConfig = TrackerConfig(), score_threshold: float = 0.3,
+    def __init__(self, tracker: TrackerConfig = TrackerConfig(), score_threshold: float = 0.2,
                  source: str = "perception") -> None:
         self.score_threshold = score_threshold
         """Detections scoring below this never reach the tracker."""

@@ -31,6 +31,8 @@ class Detections:
     def above(self, threshold: float) -> "Detections":
         """The boxes scoring at least ``threshold``."""
         keep = self.score >= threshold
+        if keep.all():
+            return self
         return Detections(self.stamp, self.source, self.center_m[keep], self.size_m[keep], self.yaw_rad[keep],
                           self.score[keep], self.covariance_m2[keep])
 

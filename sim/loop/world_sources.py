@@ -41,8 +41,9 @@ class PerceptionConfig:
     """How the ``perception`` and ``surrogate`` world models are built (``--set perception.key=value``)."""
 
     detectors: tuple[str, ...] = ("lidar", "camera")
-    score_threshold: float = 0.3
-    """Detections below this score are dropped before the tracker."""
+    score_threshold: float = 0.2
+    """Detections below this score are dropped before the tracker (whose sensor models set a floor per
+    source on top: ``SensorModel.min_score``)."""
     device: str = "cpu"
     odometry: OdometryNoise = field(default_factory=OdometryNoise)
     tracker: TrackerConfig = field(default_factory=TrackerConfig)

@@ -215,12 +215,81 @@ def test_duplicate_detection_of_a_tracked_car_starts_no_twin(offset, expected_tr
     assert len(tracker.tracks()) == expected_tracks
 
 
-def test_low_score_detections_never_start_a_track():
-    tracker = MultiObjectTracker(TrackerConfig(min_spawn_score=0.5))
+def test_detections_under_the_sources_birth_score_never_start_a_track():
+    lidar = SensorModel("lidar", birth_score=0.3)
+    tracker = MultiObjectTracker(TrackerConfig(sensors=(lidar,)))
     for k in range(10):
         ego = ego_at(k * DT, 10.0)
-        tracker.update([detections(k * DT, ego, [30.0, 0.0], score=0.3)], ego)
+        tracker.update([detections(k * DT, ego, [30.0 + k, 0.0], score=0.29)], ego)
     assert tracker.tracks() == ()
+
+
+def test_detections_under_the_sources_floor_are_ignored():
+    # Under ``min_score`` a detection is not even a hit: the track dies of lidar misses as if it were not there.
+    lidar = SensorModel("lidar", min_score=0.2, birth_score=0.3, score_trust=10.0)  # 0.19 would be a hit
+    tracker = MultiObjectTracker(TrackerConfig(sensors=(lidar,), unconfirmed_frames=100))
+    for k in range(30):
+        t, ego = k * DT, ego_at(k * DT, 10.0)
+        tracker.update([detections(t, ego, [30.0 + 12.0 * t, 0.0], score=0.9 if k < 10 else 0.19)], ego)
+    assert tracker.tracks() == ()
+
+
+@pytest.mark.parametrize("gap_m, expected_tracks", [(3.0, 1), (10.0, 2)])
+def test_weak_detection_starts_a_track_only_clear_of_other_tracks(gap_m, expected_tracks):
+    # A weak return 3 m off a tracked car is that car, poorly placed; 10 m off it is another car (output
+    # until weak detections alone have carried it for ``unconfirmed_frames``).
+    lidar = SensorModel("lidar", birth_score=0.3, score_trust=10.0)  # a 0.4 detection: odds x 6.7
+    tracker = MultiObjectTracker(TrackerConfig(sensors=(lidar,)))
+    for k in range(8):
+        t, ego = k * DT, ego_at(k * DT, 10.0)
+        car = np.array([30.0 + 12.0 * t, 0.0])
+        batch = detections(t, ego, [car, car + [gap_m, 3.5]])
+        tracker.update([replace(batch, score=np.array([1.0, 0.4]))], ego)
+    assert len(tracker.tracks()) == expected_tracks
+
+
+def test_weak_lidar_detections_carry_a_half_hidden_car_but_do_not_confirm_a_camera_phantom():
+    camera_cov = np.diag([1.5 ** 2, 0.2 ** 2])
+    tracker = MultiObjectTracker(TrackerConfig(unconfirmed_frames=5))
+    shown = []
+    for k in range(30):
+        t, ego = k * DT, ego_at(k * DT, 10.0)
+        phantom = [ego.x_m + 20.0, 4.0]
+        tracker.update([detections(t, ego, [phantom], score=0.3),
+                        detections(t, ego, [phantom], camera_cov, "camera", score=0.9)], ego)
+        shown.append(len(tracker.tracks()))
+    assert shown[-1] == 0
+
+
+def test_a_camera_outlier_does_not_inflate_and_drag_a_lidar_track():
+    # A camera detection 2.9 m off along the ray (a depth outlier, inside the gate) barely moves a settled
+    # track; the same innovation from the lidar is taken as a manoeuvre and followed.
+    def shift_after_outlier(source, cov):
+        tracker = MultiObjectTracker()
+        for k in range(20):
+            t, ego = k * DT, ego_at(k * DT, 0.0)
+            tracker.update([detections(t, ego, [[30.0, 0.0]])], ego)
+        t, ego = 20 * DT, ego_at(20 * DT, 0.0)
+        tracker.update([detections(t, ego, [[32.9, 0.0]], cov, source)], ego)
+        return only_track(tracker).x_m - 30.0
+    camera = shift_after_outlier("camera", np.diag([0.8 ** 2, 0.2 ** 2]))
+    lidar = shift_after_outlier("lidar", np.diag([0.8 ** 2, 0.2 ** 2]))
+    assert camera < 0.05 and lidar > 2.0  # the camera's plain Kalman gain P / (P + R) ~ 0.01: 3-4 cm
+
+
+def test_a_coasting_track_is_withheld_once_its_position_is_too_uncertain():
+    config = TrackerConfig(output_coast_s=5.0, max_coast_s=5.0, output_coast_var_m2=1.0)
+    tracker = MultiObjectTracker(config)
+    for k in range(10):
+        t, ego = k * DT, ego_at(k * DT, 10.0)
+        tracker.update([detections(t, ego, [[30.0 + 12.0 * t, 0.0]])], ego)
+    shown = []
+    for k in range(10, 40):  # the lidar delivers no frame: no misses, only a growing covariance
+        t = k * DT
+        tracker.update([], ego_at(t, 10.0))
+        shown.append(len(tracker.tracks()))
+    assert shown[0] == 1 and shown[-1] == 0
+    assert np.sqrt(np.max(np.linalg.eigvalsh(tracker._tracks[0].P[:2, :2]))) > 1.0
 
 
 def _track_then_drop(dropout_s, total_s, empty_frames=True):
