@@ -4,8 +4,8 @@ One constant-velocity Kalman filter per track, state ``[x_m, y_m, vx_mps, vy_mps
 frame, so the ego's own motion never enters the target dynamics: detections (ego frame) are moved to
 the map frame with the ego pose before association. Per detection batch (one sensor, one stamp):
 
-1. association, global (Hungarian) in two passes: confident detections first, then the low-score
-   ones against the tracks still free (they update tracks, never start one); the cost is the
+1. association, global (Hungarian) in two passes: confident detections first, then the weak ones
+   against the tracks still free (inside the chi-square gate only); the cost is the
    negative log-likelihood d^2 + ln det S plus a box-overlap term (1 - generalised IoU in the
    bird's-eye view); a pair is allowed inside the chi-square gate *or* when the boxes overlap, so a
    manoeuvre or an unmodelled sensor motion does not split a track;

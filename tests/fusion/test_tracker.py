@@ -426,7 +426,7 @@ def test_an_improbable_innovation_inflates_the_covariance_so_the_track_follows()
 
 
 def test_box_overlap_associates_a_detection_outside_the_gate():
-    tiny_gate = TrackerConfig(gate_chi2=0.5)  # a 1 m jump is far outside it: only the overlap can match
+    tiny_gate = TrackerConfig(gate_chi2=0.5, spawn_exclusion_chi2=0.5)  # a 1 m jump is far outside: only the overlap can match
     for config, updated in ((tiny_gate, True), (replace(tiny_gate, overlap_gate_giou=1.1), False)):
         tracker = MultiObjectTracker(config)
         for k in range(5):
@@ -456,3 +456,4 @@ def test_presets_keep_explicit_settings():
     assert mixed.gate_chi2 == 9.0 and mixed.accel_along_std_mps2 == PRESETS["sensor_frame"].accel_along_std_mps2
     with pytest.raises(ValueError, match="unknown tracker preset 'nope'; valid: ego_motion, sensor_frame"):
         with_preset("nope")
+
