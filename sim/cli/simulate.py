@@ -52,6 +52,10 @@ def add_arguments(sub) -> None:
     e.add_argument("--scenarios", default=None, help="comma-separated subset of the suite's scenarios")
     e.add_argument("--planners", default=None, help="comma-separated planners (overrides the suite)")
     e.add_argument("--episodes", type=int, default=None, help="episodes per scenario (overrides the suite)")
+    e.add_argument("--seed", type=int, default=None,
+                   help="first seed (overrides the suite's seed_start): evaluate on seeds the suite was not tuned on")
+    e.add_argument("--seeds", type=seed_range, default=None, metavar="A:B",
+                   help="seeds A..B-1 for every scenario (overrides --seed and --episodes)")
     e.add_argument("--policy", default=None, help="trained policy file for the rl planner (default: the shipped one)")
     e.set_defaults(run=evaluate)
 
@@ -112,7 +116,26 @@ def evaluate(args: argparse.Namespace) -> int:
                   if p != "idm"]
         if "idm" in planners:
             setups.append(build_setup(scen, "idm", "ground_truth", args.overrides))
-        seeds = list(range(suite.seed_start, suite.seed_start + (args.episodes or n)))
-        jobs += suite_jobs(setups, seeds)
+        jobs += suite_jobs(setups, _suite_seeds(args, suite.seed_start, n))
     episodes = run_jobs(jobs, args.workers or default_workers(), "evaluate")
-    return report(episodes, args.json, {"suite": args.suite, "planners": planners, "scenarios": scenarios})
+    return report(episodes, args.json, {"suite": args.suite, "planners": planners, "scenarios": scenarios,
+                                        "seeds": _suite_seeds(args, suite.seed_start, 0) or None})
+
+
+def _suite_seeds(args: argparse.Namespace, seed_start: int, n: int) -> list[int]:
+    """Seeds of one scenario with ``n`` suite episodes: ``--seeds``, else ``--seed``/``--episodes`` over the suite's."""
+    if args.seeds is not None:
+        return list(range(*args.seeds))
+    first = seed_start if args.seed is None else args.seed
+    return list(range(first, first + (args.episodes or n)))
+
+
+def seed_range(text: str) -> tuple[int, int]:
+    """``A:B`` -> (A, B) with A < B (seeds A..B-1)."""
+    try:
+        a, b = (int(v) for v in text.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a seed range A:B (e.g. 1000:1020)") from None
+    if b <= a:
+        raise argparse.ArgumentTypeError(f"seed range '{text}' is empty: B must exceed A")
+    return a, b

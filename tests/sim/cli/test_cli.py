@@ -21,6 +21,8 @@ def _cli(*args, cwd=None):
     (["simulate", "--episodes", "0"], "--episodes must be at least 1"),
     (["simulate", "--episodes", "many"], "invalid int value"),
     (["evaluate", "--suite", "nope"], "unknown suite 'nope'; valid: default"),
+    (["evaluate", "--seeds", "5:5"], "seed range '5:5' is empty"),
+    (["evaluate", "--seeds", "five"], "'five' is not a seed range A:B"),
     (["launch"], "invalid choice"),
 ])
 def test_user_errors_are_one_line_and_exit_2(args, needle):
@@ -52,6 +54,15 @@ def test_evaluate_prints_one_comparison_table(tmp_path):
     assert res.returncode == 0, res.stderr
     lines = [l for l in res.stdout.splitlines() if l.startswith("highway")]
     assert {l.split()[1] for l in lines} == {"rule", "idm"}
+
+
+def test_evaluate_runs_the_suite_on_other_seeds(tmp_path):
+    out = tmp_path / "e.json"
+    res = _cli("evaluate", "--suite", "quick", "--scenarios", "highway", "--planners", "rule", "--seeds", "900:902",
+               "--set", "scenario.duration_s=1", "--json", str(out))
+    assert res.returncode == 0, res.stderr
+    report = json.loads(out.read_text())
+    assert sorted(e["seed"] for e in report["episodes"]) == [900, 901] and report["meta"]["seeds"] == [900, 901]
 
 
 def test_render_sensors_writes_pictures_and_point_clouds(tmp_path):
