@@ -58,6 +58,8 @@ class _TrackState:
     hit_this_tick: bool = True
     unconfirmed: int = 0
     """Frames of a confirming source that should have seen the track and did not, since its last hit."""
+    confirmed: bool = False
+    """Whether a confirming source ever detected it confidently (then its weak detections carry it too)."""
 
 
 class MultiObjectTracker:
@@ -247,10 +249,11 @@ class MultiObjectTracker:
         rate.add(bins[sure], hit[sure])
         seen = p_det * visible
         r = np.where(hit, ex.after_hit(r, np.maximum(ratio * np.maximum(p_det, 0.05), 1e-3)), ex.after_miss(r, seen))
-        for t, e, h, p in zip(self._tracks, r, strong, p_det):
+        for t, e, h, sure, p in zip(self._tracks, r, hit, strong, p_det):
             t.existence = float(e)
-            if model.confirms:  # a weak detection (second pass) confirms nothing
-                t.unconfirmed = 0 if h else t.unconfirmed + int(p > 0.5)
+            if model.confirms:  # a weak detection keeps up a confirmed track but confirms none
+                t.confirmed |= bool(sure)
+                t.unconfirmed = 0 if sure or (h and t.confirmed) else t.unconfirmed + int(p > 0.5)
 
     def _spawn(self, z, R, yaw_rad: float, batch: Detections, di: int, model: SensorModel) -> None:
         P = np.zeros((4, 4))
@@ -260,7 +263,8 @@ class MultiObjectTracker:
         # born unconfirmed from a source that cannot confirm: withheld at the first confirming look that misses it
         self._tracks.append(_TrackState(self._next_id, np.array([z[0], z[1], 0.0, 0.0]), P, wrap_angle(yaw_rad),
                                         np.array(batch.size_m[di], float), float(batch.center_m[di, 2]), r0,
-                                        batch.stamp, unconfirmed=0 if model.confirms else self.config.unconfirmed_frames))
+                                        batch.stamp, unconfirmed=0 if model.confirms else self.config.unconfirmed_frames,
+                                        confirmed=model.confirms and batch.score[di] >= self.config.min_spawn_score))
         self._next_id += 1
 
     def _delete(self, stamp: float) -> None:

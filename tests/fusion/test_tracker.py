@@ -457,3 +457,14 @@ def test_presets_keep_explicit_settings():
     with pytest.raises(ValueError, match="unknown tracker preset 'nope'; valid: ego_motion, sensor_frame"):
         with_preset("nope")
 
+
+
+def test_weak_detections_carry_a_confirmed_car_as_it_disappears_behind_another():
+    # Confidently seen for 1 s, then only weak returns (half hidden) for 2 s: still output all along.
+    tracker = MultiObjectTracker(TrackerConfig(unconfirmed_frames=5))
+    shown = []
+    for k in range(30):
+        t, ego = k * DT, ego_at(k * DT, 10.0)
+        tracker.update([detections(t, ego, [[30.0 + 12.0 * t, 0.0]], score=1.0 if k < 10 else 0.3)], ego)
+        shown.append(len(tracker.tracks()))
+    assert shown[5:] == [1] * 25
