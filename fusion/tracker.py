@@ -2,22 +2,29 @@
 
 One constant-velocity Kalman filter per track, state ``[x_m, y_m, vx_mps, vy_mps]`` in the fixed map
 frame, so the ego's own motion never enters the target dynamics: detections (ego frame) are moved to
-the map frame with the ego pose before association. Per detection batch (one sensor, one stamp):
+the map frame with the ego pose before association. Per detection batch (one sensor, one stamp),
+after dropping detections under the source's ``min_score``:
 
-1. association, global (Hungarian) in two passes: confident detections first, then the weak ones
-   against the tracks still free (inside the chi-square gate only); the cost is the
-   negative log-likelihood d^2 + ln det S plus a box-overlap term (1 - generalised IoU in the
-   bird's-eye view); a pair is allowed inside the chi-square gate *or* when the boxes overlap, so a
+1. association, global (Hungarian) in two passes: confident detections (``min_spawn_score``) first,
+   then the weak ones against the tracks still free; the cost is the negative log-likelihood
+   d^2 + ln det S plus a box-overlap term (1 - generalised IoU in the bird's-eye view); a pair is
+   allowed inside the chi-square gate, or for a confident detection when the boxes overlap, so a
    manoeuvre or an unmodelled sensor motion does not split a track;
-2. correction, with the predicted covariance inflated when the innovation is improbable (d^2 above
-   ``inflate_chi2``): the filter follows manoeuvres instead of lagging;
+2. correction, with the predicted covariance inflated when a confident detection's innovation is
+   improbable (d^2 above ``inflate_chi2``; sources with ``inflates`` only, not a monocular camera):
+   the filter follows manoeuvres instead of lagging;
 3. existence (``fusion.existence``): hits raise it by the source's evidence, sensors that cover a
-   track's place and missed it lower it; tracks are born from unmatched confident detections with the
-   source's prior and deleted when existence falls below ``delete_existence``.
+   track's place and missed it lower it; tracks are born from unmatched detections scoring at least
+   the source's ``birth_score`` with the source's prior (a weak one only ``weak_birth_clearance_m``
+   clear of every track), and deleted when existence falls below ``delete_existence`` or after
+   ``max_coast_s`` unseen. A track that a confirming source (the lidar) should see is withheld after
+   ``unconfirmed_frames`` of its frames without a confident detection; its weak detections count
+   only for a track it once confirmed.
 
 Output policy (``tracks``): the updated state of every track whose existence is at least
 ``output_existence``; status "confirmed" when updated this tick, "coasting" when only predicted (for
-at most ``output_coast_s``). The existence probability is each track's confidence score.
+at most ``output_coast_s`` and while its position variance stays under ``output_coast_var_m2``). The
+existence probability is each track's confidence score.
 """
 from __future__ import annotations
 

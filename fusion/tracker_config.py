@@ -39,9 +39,10 @@ class TrackerConfig:
     """Tracks at or above this existence are output (and may hide other tracks from the sensors)."""
     unconfirmed_frames: int = 10
     """A track is withheld after this many frames of a confirming source (one with ``confirms``) that
-    should have seen it (detection probability over 0.5 there) without detecting it, until that source
-    detects it again: a non-confirming source (the camera) carries a track through the confirming
-    one's misses and blackouts, but cannot alone keep one alive under its eyes."""
+    should have seen it (detection probability over 0.5 there) without a confident detection of it (a
+    weak one counts only for a track that source once confirmed), until that source detects it again:
+    a non-confirming source (the camera) carries a track through the confirming one's misses and
+    blackouts, but cannot alone keep one alive under its eyes."""
     delete_existence: float = 0.05
     survival_per_s: float = 0.99
     """Existence kept per second without evidence."""
