@@ -78,10 +78,18 @@ class RulePlanner:
             return self._stop_trajectory(world)
         return self._choose(world, options, tracks, lane_ids)
 
-    def _nearby_tracks(self, world: WorldModel) -> tuple[np.ndarray, list[str | None]]:
+    def _nearby(self, world: WorldModel) -> np.ndarray:
         arr = world.tracks_array()
-        keep = np.hypot(arr[:, 0] - world.ego.x_m, arr[:, 1] - world.ego.y_m) < self.config.consider_range_m
-        return arr[keep], [t.lane_id for t, k in zip(world.tracks, keep) if k]
+        return np.hypot(arr[:, 0] - world.ego.x_m, arr[:, 1] - world.ego.y_m) < self.config.consider_range_m
+
+    def _nearby_tracks(self, world: WorldModel) -> tuple[np.ndarray, list[str | None]]:
+        keep = self._nearby(world)
+        return world.tracks_array()[keep], [t.lane_id for t, k in zip(world.tracks, keep) if k]
+
+    def _speed_std(self, world: WorldModel) -> np.ndarray:
+        """Std [m/s] of each nearby track's speed estimate (its velocity covariance's larger axis)."""
+        cov = np.array([t.covariance[2:4, 2:4] for t, k in zip(world.tracks, self._nearby(world)) if k])
+        return np.sqrt(np.linalg.eigvalsh(cov.reshape(-1, 2, 2))[:, -1]) if len(cov) else np.zeros(0)
 
     def _candidate_lanes(self, world: WorldModel) -> list[str]:
         lane_id = self._ego_lane(world)
@@ -202,7 +210,7 @@ class RulePlanner:
         rollouts = self._simulate(world, options, lane_idx, xy_ref, v_ref)
         times = np.arange(s_ref.shape[1]) * cfg.dt_s
         pred = self._predictor.predict(tracks, lane_ids, world.lane_map, times)
-        pred = inflate_predictions(pred, times, cfg.scoring)
+        pred = inflate_predictions(pred, times, cfg.scoring, self._speed_std(world))
         preferred = self._preferred_lane or options[0].lane_id
         prefer = np.array([options[i].lane_id == preferred for i in lane_idx], dtype=float)
         total, terms = score(rollouts, pred, ego.length_m, ego.width_m, prefer, cfg.scoring)

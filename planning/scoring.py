@@ -23,6 +23,9 @@ class ScoringParams:
     """Predicted boxes grow by this much per second of prediction along the track's heading [m/s]."""
     uncertainty_growth_lat_mps: float = 0.1
     """... and across it [m/s], for the uncertainty of where other drivers will be."""
+    speed_std_growth: float = 1.0
+    """... or, when larger, by this many standard deviations of the track's speed estimate (from the
+    world model's covariance: a young or poorly seen track's velocity is a guess) [m/s per m/s]."""
     offroad_margin_m: float = 0.6
     comfort_max_accel_mps2: float = 2.4
     comfort_min_accel_mps2: float = -4.05
@@ -45,10 +48,14 @@ class Rollouts:
     dt_s: float
 
 
-def inflate_predictions(pred: np.ndarray, times_s: np.ndarray, p: ScoringParams) -> np.ndarray:
-    """Grow predicted boxes (N, K, 7) with prediction time: later positions are less certain."""
+def inflate_predictions(pred: np.ndarray, times_s: np.ndarray, p: ScoringParams,
+                        speed_std_mps: np.ndarray | None = None) -> np.ndarray:
+    """Grow predicted boxes (N, K, 7) with prediction time: later positions are less certain, the more
+    so the less certain each track's speed (``speed_std_mps`` (N,), 0 when not given)."""
     out = pred.copy()
-    out[..., 5] += 2.0 * p.uncertainty_growth_lon_mps * times_s[None]
+    std = np.zeros(len(pred)) if speed_std_mps is None else np.asarray(speed_std_mps, float)
+    lon = np.maximum(p.uncertainty_growth_lon_mps, p.speed_std_growth * std)
+    out[..., 5] += 2.0 * lon[:, None] * times_s[None]
     out[..., 6] += 2.0 * p.uncertainty_growth_lat_mps * times_s[None]
     return out
 

@@ -78,3 +78,27 @@ def test_no_lane_gives_a_braking_trajectory():
 def test_unknown_planner_lists_valid_names():
     with pytest.raises(ValueError, match="valid: rl, rule"):
         make_planner("nope")
+
+
+def test_an_uncertain_speed_estimate_makes_the_planner_keep_more_distance():
+    # The same leader at the ego's speed, 20 m ahead: tracked for long (speed std 0.1 m/s) or just
+    # born (5 m/s). The planner must not bet on a speed it does not know.
+    from dataclasses import replace
+    lanes = straight_lane_map(1)
+
+    def planned_speed_at_horizon(speed_var):
+        leader = replace(make_track(1, 20.0, 0.0, 20.0, "a>b>0"), covariance=np.diag([0.01, 0.01, speed_var, speed_var]))
+        return RulePlanner().plan(make_world(lanes, (0.0, 0.0, 20.0), [leader], "a>b>0")).speed_mps[-1]
+
+    assert planned_speed_at_horizon(25.0) < planned_speed_at_horizon(0.01) - 1.0
+
+
+def test_predicted_boxes_grow_with_the_tracks_speed_uncertainty():
+    from planning.scoring import ScoringParams, inflate_predictions
+    pred = np.zeros((2, 3, 7))
+    pred[..., 5], pred[..., 6] = 5.0, 2.0
+    times = np.array([0.0, 1.0, 2.0])
+    out = inflate_predictions(pred, times, ScoringParams(), np.array([0.1, 3.0]))
+    # at 2 s: 2 x 0.5 m/s x 2 s for the well-known track (the floor), 2 x 3 m/s x 2 s for the other
+    assert out[0, 2, 5] == pytest.approx(7.0) and out[1, 2, 5] == pytest.approx(17.0)
+    assert np.allclose(out[:, 2, 6], 2.4) and np.allclose(out[:, 0, 5:], [5.0, 2.0])
