@@ -216,7 +216,7 @@ def test_duplicate_detection_of_a_tracked_car_starts_no_twin(offset, expected_tr
 
 
 def test_detections_under_the_sources_birth_score_never_start_a_track():
-    lidar = SensorModel("lidar", birth_score=0.3)
+    lidar = SensorModel("lidar", birth_score=0.3, score_trust=10.0)  # a 0.29 hit would still raise existence
     tracker = MultiObjectTracker(TrackerConfig(sensors=(lidar,)))
     for k in range(10):
         ego = ego_at(k * DT, 10.0)
