@@ -110,11 +110,13 @@ class MultiObjectTracker:
 
     def tracks(self, lane_map: LaneMap | None = None) -> tuple[Track, ...]:
         """Tracks at or above the output existence (see the module's output policy), on ``lane_map`` if given."""
+        if not self._tracks:
+            return ()
         c, now = self.config, self._time_s
-        return tuple(self._output(t, lane_map) for t in self._tracks
+        var = _largest_var(np.stack([t.P for t in self._tracks]))
+        return tuple(self._output(t, lane_map) for t, v in zip(self._tracks, var)
                      if t.existence >= c.output_existence and t.unconfirmed <= c.unconfirmed_frames
-                     and (t.hit_this_tick or (now - t.last_hit_s <= c.output_coast_s
-                                              and _largest_var(t.P[None])[0] <= c.output_coast_var_m2)))
+                     and (t.hit_this_tick or (now - t.last_hit_s <= c.output_coast_s and v <= c.output_coast_var_m2)))
 
     # -- prediction ---------------------------------------------------------------------------------
     def _predict(self, t: float) -> None:
@@ -147,24 +149,26 @@ class MultiObjectTracker:
     def _ingest(self, batch: Detections, ego: EgoState) -> None:
         model, pose = self.config.sensor(batch.source), ego_pose_at(ego, batch.stamp)
         batch = batch.above(model.min_score)
+        strong = batch.score >= self.config.min_spawn_score  # confident; the rest are weak (see the module doc)
         z, R, yaw = detections_to_map(batch, pose, model.floor_m2, model.noise_scale)
-        pairs, d2, giou = self._associate(batch, z, R, yaw, model.box_overlap)
+        pairs, d2, giou = self._associate(batch, z, R, yaw, strong, model.box_overlap)
         if pairs:
             self._correct([self._tracks[ti] for ti, _ in pairs], [di for _, di in pairs], z, R, yaw, batch,
-                          np.array([d2[ti, di] for ti, di in pairs]), model)
-        self._existence(model, replace(ego, x_m=pose[0], y_m=pose[1], yaw_rad=pose[2]), pairs, batch.score)
+                          np.array([d2[ti, di] for ti, di in pairs]), model, strong)
+        self._existence(model, replace(ego, x_m=pose[0], y_m=pose[1], yaw_rad=pose[2]), pairs, batch.score, strong)
         matched, born = {di for _, di in pairs}, []
         for di in range(len(batch)):
             if di in matched or batch.score[di] < model.birth_score:
                 continue
             near = bool(np.any(d2[:, di] < self.config.spawn_exclusion_chi2) or np.any(giou[:, di] > 0.0))
-            if batch.score[di] < self.config.min_spawn_score:  # a weak detection starts a track only in the clear
+            if not strong[di]:  # a weak detection starts a track only in the clear
                 near = near or self._crowded(z[di], [z[b] for b in born])
             if not near and not any(self._duplicate(z[di], R[di], z[b], R[b]) for b in born):
-                self._spawn(z[di], R[di], yaw[di], batch, di, model)
+                self._spawn(z[di], R[di], yaw[di], batch, di, model, bool(strong[di]))
                 born.append(di)
 
-    def _associate(self, batch: Detections, z: np.ndarray, R: np.ndarray, yaw: np.ndarray, overlap: bool = True):
+    def _associate(self, batch: Detections, z: np.ndarray, R: np.ndarray, yaw: np.ndarray, strong: np.ndarray,
+                   overlap: bool = True):
         """Two-pass assignment; returns (track, detection) pairs, d^2 and BEV GIoU (T, D) of the
         tracks as they stood before it (a spawn-exclusion test for unmatched detections)."""
         c = self.config
@@ -174,7 +178,6 @@ class MultiObjectTracker:
         X, P = np.stack([t.x for t in self._tracks]), np.stack([t.P for t in self._tracks])
         d2, log_det = innovation_stats(X, P, z, R)
         giou = self._overlap(X, z, batch.size_m, yaw) if overlap else np.full(d2.shape, -1.0)
-        strong = batch.score >= c.min_spawn_score
         feasible = (d2 <= c.gate_chi2) | ((giou > c.overlap_gate_giou) & strong[None])  # weak ones: gate only
         cost = d2 + log_det + c.overlap_weight * (1.0 - giou)
         return two_pass_assignment(cost, feasible, strong), d2, giou
@@ -194,13 +197,12 @@ class MultiObjectTracker:
         return float(v @ np.linalg.solve(Ra + Rb, v)) < self.config.spawn_exclusion_chi2
 
     def _correct(self, tracks: list[_TrackState], dets: list[int], z, R, yaw, batch: Detections, d2: np.ndarray,
-                 model: SensorModel) -> None:
+                 model: SensorModel, strong: np.ndarray) -> None:
         """Kalman-correct the matched tracks with their detections, all at once; improbable innovations
         first inflate the predicted covariance; then yaw (pi-ambiguity resolved), size and height."""
         X, P = np.stack([t.x for t in tracks]), np.stack([t.P for t in tracks])
         if model.inflates:  # weak detections never inflate: their outliers are clutter more often than manoeuvres
-            strong = batch.score[dets] >= self.config.min_spawn_score
-            P = P * np.where(strong, self._inflation(X, P, z[dets], R[dets], d2), 1.0)[:, None, None]
+            P = P * np.where(strong[dets], self._inflation(X, P, z[dets], R[dets], d2), 1.0)[:, None, None]
         X, P = kalman_update(X, P, z[dets], R[dets])
         yaw0 = np.array([t.yaw_rad for t in tracks])
         ref, moving = self._headings(X, P, yaw0)
@@ -233,7 +235,8 @@ class MultiObjectTracker:
             lam = np.where(big, np.clip(lam * now / c.inflate_chi2, 1.0, c.max_inflation), 1.0)
         return lam
 
-    def _existence(self, model: SensorModel, sensor_pose: EgoState, pairs, score: np.ndarray) -> None:
+    def _existence(self, model: SensorModel, sensor_pose: EgoState, pairs, score: np.ndarray,
+                   strong: np.ndarray) -> None:
         """Hits raise, misses (in view, unoccluded, undetected) lower every track's existence;
         ``sensor_pose`` is the ego at the batch's stamp."""
         if not self._tracks:
@@ -245,24 +248,24 @@ class MultiObjectTracker:
             self._rates[model.source] = ex.DetectionRate(np.asarray(model.p_detect, float))
         rate = self._rates[model.source]
         p_det = np.where(inside, rate.probability(bins), 0.0)
-        hit, strong = np.zeros(len(r), bool), np.zeros(len(r), bool)
+        hit, confident_hit = np.zeros(len(r), bool), np.zeros(len(r), bool)
         ratio = np.ones(len(r))
         if pairs:
             ti, di = np.array(pairs).T
-            hit[ti], ratio[ti], strong[ti] = True, model.hit_ratio(score[di]), score[di] >= self.config.min_spawn_score
+            hit[ti], ratio[ti], confident_hit[ti] = True, model.hit_ratio(score[di]), strong[di]
         radius = 0.5 * np.hypot(*np.stack([t.size_m[:2] for t in self._tracks]).T)
         visible = ex.visibility(rel, radius, r >= self.config.output_existence)
         sure = inside & (r > 0.99) & (visible > 0.9)  # tracks that tell what the sensor should see
         rate.add(bins[sure], hit[sure])
         seen = p_det * visible
         r = np.where(hit, ex.after_hit(r, np.maximum(ratio * np.maximum(p_det, 0.05), 1e-3)), ex.after_miss(r, seen))
-        for t, e, h, sure, p in zip(self._tracks, r, hit, strong, p_det):
+        for t, e, h, confident, p in zip(self._tracks, r, hit, confident_hit, p_det):
             t.existence = float(e)
             if model.confirms:  # a weak detection keeps up a confirmed track but confirms none
-                t.confirmed |= bool(sure)
-                t.unconfirmed = 0 if sure or (h and t.confirmed) else t.unconfirmed + int(p > 0.5)
+                t.confirmed |= bool(confident)
+                t.unconfirmed = 0 if confident or (h and t.confirmed) else t.unconfirmed + int(p > 0.5)
 
-    def _spawn(self, z, R, yaw_rad: float, batch: Detections, di: int, model: SensorModel) -> None:
+    def _spawn(self, z, R, yaw_rad: float, batch: Detections, di: int, model: SensorModel, strong: bool) -> None:
         P = np.zeros((4, 4))
         P[:2, :2] = R
         P[2:, 2:] = self.config.init_speed_std_mps ** 2 * np.eye(2)
@@ -270,8 +273,8 @@ class MultiObjectTracker:
         # born unconfirmed from a source that cannot confirm: withheld at the first confirming look that misses it
         self._tracks.append(_TrackState(self._next_id, np.array([z[0], z[1], 0.0, 0.0]), P, wrap_angle(yaw_rad),
                                         np.array(batch.size_m[di], float), float(batch.center_m[di, 2]), r0,
-                                        batch.stamp, unconfirmed=0 if model.confirms else self.config.unconfirmed_frames,
-                                        confirmed=model.confirms and batch.score[di] >= self.config.min_spawn_score))
+                                        batch.stamp, confirmed=model.confirms and strong,
+                                        unconfirmed=0 if model.confirms else self.config.unconfirmed_frames))
         self._next_id += 1
 
     def _delete(self, stamp: float) -> None:

@@ -72,24 +72,20 @@ class RulePlanner:
     def plan(self, world: WorldModel) -> Trajectory:
         if self._chain_map_id != id(world.lane_map):
             self._chains, self._chain_map_id = {}, id(world.lane_map)
-        tracks, lane_ids = self._nearby_tracks(world)
+        keep = self._nearby(world)
+        tracks, lane_ids = self._nearby_tracks(world, keep)
         options = self._lane_options(world, tracks)
         if not options:
             return self._stop_trajectory(world)
-        return self._choose(world, options, tracks, lane_ids)
+        return self._choose(world, options, tracks, lane_ids, _speed_std(world, keep))
 
     def _nearby(self, world: WorldModel) -> np.ndarray:
         arr = world.tracks_array()
         return np.hypot(arr[:, 0] - world.ego.x_m, arr[:, 1] - world.ego.y_m) < self.config.consider_range_m
 
-    def _nearby_tracks(self, world: WorldModel) -> tuple[np.ndarray, list[str | None]]:
-        keep = self._nearby(world)
+    def _nearby_tracks(self, world: WorldModel, keep: np.ndarray | None = None) -> tuple[np.ndarray, list[str | None]]:
+        keep = self._nearby(world) if keep is None else keep
         return world.tracks_array()[keep], [t.lane_id for t, k in zip(world.tracks, keep) if k]
-
-    def _speed_std(self, world: WorldModel) -> np.ndarray:
-        """Std [m/s] of each nearby track's speed estimate (its velocity covariance's larger axis)."""
-        cov = np.array([t.covariance[2:4, 2:4] for t, k in zip(world.tracks, self._nearby(world)) if k])
-        return np.sqrt(np.linalg.eigvalsh(cov.reshape(-1, 2, 2))[:, -1]) if len(cov) else np.zeros(0)
 
     def _candidate_lanes(self, world: WorldModel) -> list[str]:
         lane_id = self._ego_lane(world)
@@ -202,7 +198,7 @@ class RulePlanner:
         return lane_idx.astype(int), v0.astype(float), gaps.astype(float), lead_v.astype(float)
 
     def _choose(self, world: WorldModel, options: list[_LaneOption], tracks: np.ndarray,
-                lane_ids: list[str | None]) -> Trajectory:
+                lane_ids: list[str | None], speed_std: np.ndarray) -> Trajectory:
         cfg, ego = self.config, world.ego
         lane_idx, v0, gaps, lead_v = self._proposals(options)
         s_ref, v_ref = idm_rollout(ego.speed_mps, v0, gaps, lead_v, cfg.horizon_s, cfg.dt_s, cfg.idm)
@@ -210,7 +206,7 @@ class RulePlanner:
         rollouts = self._simulate(world, options, lane_idx, xy_ref, v_ref)
         times = np.arange(s_ref.shape[1]) * cfg.dt_s
         pred = self._predictor.predict(tracks, lane_ids, world.lane_map, times)
-        pred = inflate_predictions(pred, times, cfg.scoring, self._speed_std(world))
+        pred = inflate_predictions(pred, times, cfg.scoring, speed_std)
         preferred = self._preferred_lane or options[0].lane_id
         prefer = np.array([options[i].lane_id == preferred for i in lane_idx], dtype=float)
         total, terms = score(rollouts, pred, ego.length_m, ego.width_m, prefer, cfg.scoring)
@@ -274,6 +270,12 @@ def curve_speed_cap(yaw: np.ndarray, s: np.ndarray, max_lat_accel: float, decel:
     kappa = np.abs(np.convolve(dyaw, np.ones(3) / 3.0, mode="same")) / np.maximum(np.diff(s), 1e-6)
     v_curve = np.sqrt(max_lat_accel / np.maximum(kappa, 1e-6))
     return float(np.min(np.sqrt(v_curve ** 2 + 2.0 * decel * s[:-1])))
+
+
+def _speed_std(world: WorldModel, keep: np.ndarray) -> np.ndarray:
+    """Std [m/s] of each kept track's speed estimate (its velocity covariance's larger axis)."""
+    cov = np.array([t.covariance[2:4, 2:4] for t, k in zip(world.tracks, keep) if k]).reshape(-1, 2, 2)
+    return np.sqrt(np.linalg.eigvalsh(cov)[:, -1])
 
 
 def _lateral_offset(points: np.ndarray, paths: np.ndarray) -> np.ndarray:

@@ -33,6 +33,16 @@ def seed_parent(default: int = 0, what: str = "first episode seed; episodes use 
     return p
 
 
+def seed_range(text: str) -> tuple[int, int]:
+    """``A:B`` -> (A, B) with A < B (seeds A..B-1)."""
+    try:
+        a, b = (int(v) for v in text.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a seed range A:B (e.g. 1000:1020)") from None
+    if b <= a:
+        raise argparse.ArgumentTypeError(f"seed range '{text}' is empty: B must exceed A")
+    return a, b
+
 def set_parent(sections: str = "scenario, planner, controller, perception, sensors") -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",

@@ -4,8 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sim.cli.common import (add_command, choice, json_parent, names, positive, report, seed_parent, set_parent,
-                            valid, workers_parent)
+from sim.cli.common import (add_command, choice, json_parent, names, positive, report, seed_parent, seed_range,
+                            set_parent, valid, workers_parent)
 from sim.config import to_dict
 from sim.backends.local import default_workers
 from sim.evaluation.jobs import Job, run_jobs, suite_jobs
@@ -129,13 +129,3 @@ def _suite_seeds(args: argparse.Namespace, seed_start: int, n: int) -> list[int]
     first = seed_start if args.seed is None else args.seed
     return list(range(first, first + (args.episodes or n)))
 
-
-def seed_range(text: str) -> tuple[int, int]:
-    """``A:B`` -> (A, B) with A < B (seeds A..B-1)."""
-    try:
-        a, b = (int(v) for v in text.split(":"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a seed range A:B (e.g. 1000:1020)") from None
-    if b <= a:
-        raise argparse.ArgumentTypeError(f"seed range '{text}' is empty: B must exceed A")
-    return a, b
