@@ -30,6 +30,11 @@ class ControllerConfig:
     pure_pursuit: PurePursuitParams = field(default_factory=PurePursuitParams)
     speed_pid: SpeedPidParams = field(default_factory=SpeedPidParams)
     vehicle: VehicleParams = field(default_factory=VehicleParams)
+    comfort_jerk_mps3: float = 4.0
+    """Rate limit of the acceleration command in normal driving [m/s^3] (nuPlan's comfort bound is 4.13)."""
+    emergency_decel_mps2: float = 4.5
+    """When the speed loop asks for harder braking than this [m/s^2], the vehicle's own jerk limit
+    (``vehicle.max_jerk_mps3``) applies instead of the comfort limit: safety before comfort."""
 
 
 class TrackingController:
@@ -83,12 +88,13 @@ class TrackingController:
 
     def _acceleration(self, speed: np.ndarray, t_ref: np.ndarray, v_ref: np.ndarray, t_now: float) -> np.ndarray:
         pid, veh, dt = self.config.speed_pid, self.config.vehicle, self.config.dt_s
-        v_target = reference_at(t_ref, v_ref, t_now + pid.preview_s)
-        a_ff = (reference_at(t_ref, v_ref, t_now + pid.preview_s + dt) - v_target) / dt
-        err = v_target - speed
+        t_ff = t_now + pid.preview_s
+        a_ff = (reference_at(t_ref, v_ref, t_ff + dt) - reference_at(t_ref, v_ref, t_ff)) / dt
+        err = reference_at(t_ref, v_ref, t_now) - speed
         self._integral = _clip(self._integral + err * dt, -pid.integral_limit, pid.integral_limit)
         accel = pid.kp * err + pid.ki * self._integral + a_ff
         accel = _clip(accel, veh.min_accel_mps2, veh.max_accel_mps2)
-        max_step = veh.max_jerk_mps3 * dt
-        accel = _clip(accel, self._prev_accel - max_step, self._prev_accel + max_step)
+        jerk = np.where(accel < -self.config.emergency_decel_mps2, veh.max_jerk_mps3,
+                        min(self.config.comfort_jerk_mps3, veh.max_jerk_mps3))
+        accel = _clip(accel, self._prev_accel - jerk * dt, self._prev_accel + jerk * dt)
         return np.maximum(accel, -np.maximum(speed, 0.0) / dt)

@@ -31,13 +31,16 @@ class PurePursuitParams:
 
 @dataclass(frozen=True)
 class SpeedPidParams:
-    """PID on speed error [m/s] -> acceleration [m/s^2], plus the reference's acceleration as feed-forward."""
+    """PID on the speed error [m/s] now -> acceleration [m/s^2], plus the reference's acceleration
+    ``preview_s`` ahead as feed-forward (the lead makes up for the command's rate limit). The error
+    is taken at the current time: a previewed error would add ``kp * preview * accel`` to every
+    ramp and overshoot the planned acceleration."""
 
     kp: float = 1.2
     ki: float = 0.1
     kd: float = 0.0
     integral_limit: float = 5.0
-    preview_s: float = 0.3
+    preview_s: float = 0.1
 
 
 def path_arc_length(path_xy: np.ndarray) -> np.ndarray:

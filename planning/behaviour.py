@@ -109,7 +109,8 @@ class BehaviourPlanner(RulePlanner):
             gap, lead_v = own.stop_line_gap_m, 0.0
         cfg = self.config
         s_ref, v_ref = idm_rollout(world.ego.speed_mps, np.array([v0]), np.array([gap]), np.array([lead_v]),
-                                   cfg.horizon_s, cfg.dt_s, cfg.idm)
+                                   cfg.horizon_s, cfg.dt_s, cfg.idm, world.ego.accel_mps2,
+                                   emergency=np.array([True]))  # IDM is the policy's only brake: full authority
         return self._trajectory(world, option, s_ref[0], v_ref[0])
 
     def _sync_map(self, world: WorldModel) -> None:

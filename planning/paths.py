@@ -69,16 +69,20 @@ def local_path(chain: LaneChain, x_m: float, y_m: float, length_m: float, spacin
     return xy, yaw, float(d0[0]), remaining
 
 
-def blend_in(xy: np.ndarray, yaw: np.ndarray, offset_m: float, blend_length_m: float) -> tuple[np.ndarray, np.ndarray]:
+def blend_in(xy: np.ndarray, yaw: np.ndarray, offset_m: float, blend_length_m: float,
+             slope: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """Start a path at the ego's lateral ``offset_m`` from it and merge onto it smoothly.
 
-    The offset decays with a smoothstep over ``blend_length_m`` (zero slope at both ends), so a
-    lane change is a smooth S instead of a jump to the next centre line; peak curvature is about
-    6 * offset / length^2.
+    The offset follows a cubic Hermite curve over ``blend_length_m``: it starts at ``offset_m`` with
+    lateral slope ``slope`` (d offset / d s, the tangent of the ego's heading relative to the path)
+    and ends on the path with zero slope. With ``slope = 0`` this is a smoothstep, peak curvature
+    about 6 * offset / length^2; matching the slope lets a lane change already under way continue
+    instead of straightening out and curving again at every replan.
     """
     s = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(xy, axis=0), axis=1))])
-    u = np.clip(s / max(blend_length_m, 1e-6), 0.0, 1.0)
-    d = offset_m * (1.0 - u * u * (3.0 - 2.0 * u))
+    length = max(blend_length_m, 1e-6)
+    u = np.clip(s / length, 0.0, 1.0)
+    d = offset_m * (2.0 * u ** 3 - 3.0 * u ** 2 + 1.0) + slope * length * u * (1.0 - u) ** 2
     normal = np.stack([-np.sin(yaw), np.cos(yaw)], axis=1)
     out = xy + d[:, None] * normal
     seg = np.diff(out, axis=0)

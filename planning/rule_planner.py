@@ -17,6 +17,10 @@ from planning.prediction import TrackPredictor
 from planning.scoring import Rollouts, ScoringParams, inflate_predictions, score
 
 
+_EMERGENCY = 100
+"""Kind offset of the emergency copies of proposals."""
+
+
 @dataclass(frozen=True)
 class RulePlannerConfig:
     """Proposal grid, simulation horizon and scoring of the rule planner."""
@@ -26,7 +30,7 @@ class RulePlannerConfig:
     speed_factors: tuple[float, ...] = (1.0, 0.8, 0.6, 0.3, 0.0)
     """Desired speeds as fractions of the lane's speed limit (IDM v0)."""
     max_speed_mps: float = 30.0
-    max_lateral_accel_mps2: float = 8.0
+    max_lateral_accel_mps2: float = 4.0
     """Curve speed cap: desired speeds keep |v^2 * curvature| below this (braking at ``idm.decel_comfort``)."""
     consider_range_m: float = 150.0
     path_spacing_m: float = 2.0
@@ -35,6 +39,9 @@ class RulePlannerConfig:
     min_lane_change_length_m: float = 15.0
     max_lane_change_heading_change_rad: float = 0.15
     """No lane changes where the ego's lane turns more than this over the next 50 m (roundabouts, bends)."""
+    hysteresis: float = 0.02
+    """Score bonus of last tick's choice (same lane, same speed proposal), so near-ties do not flip
+    the plan tick to tick (each flip is a step in the acceleration reference)."""
     idm: IdmParams = field(default_factory=IdmParams)
     scoring: ScoringParams = field(default_factory=ScoringParams)
     controller: ControllerConfig = field(default_factory=ControllerConfig)
@@ -66,6 +73,7 @@ class RulePlanner:
         self._chains: dict[tuple[str, tuple[str, ...]], LaneChain] = {}
         self._chain_map_id: int | None = None
         self._preferred_lane: str | None = None
+        self._last_choice: tuple[str, int] | None = None
         self._predictor = TrackPredictor()
         self.last_debug: dict = {}
 
@@ -136,12 +144,16 @@ class RulePlanner:
         length = cfg.horizon_s * cfg.max_speed_mps + 30.0
         chain = self._chain(world, lane_id, length)
         xy, yaw, offset, _ = local_path(chain, ego.x_m, ego.y_m, length, cfg.path_spacing_m)
+        s = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(xy, axis=0), axis=1))])
+        # The lane's own bends cap the speed; a lane change's S adds at most 6 * width / T^2
+        # (3.8 m/s^2 for a 4 m lane over 2.5 s) whatever the speed, since its length grows with it.
+        v_curve = curve_speed_cap(yaw, s, cfg.max_lateral_accel_mps2, cfg.idm.decel_comfort_mps2)
         if not current:  # lane changes merge smoothly; the own lane is tracked directly
             blend = max(cfg.min_lane_change_length_m, cfg.lane_change_time_s * ego.speed_mps)
-            xy, yaw = blend_in(xy, yaw, offset, blend)
-        s = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(xy, axis=0), axis=1))])
+            slope = float(np.tan(np.clip(_wrap(ego.yaw_rad - yaw[0]), -0.5, 0.5)))
+            xy, yaw = blend_in(xy, yaw, offset, blend, slope)
+            s = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(xy, axis=0), axis=1))])
         gap, lead_v = self._leader(xy, s, tracks, ego.length_m, ego.width_m)
-        v_curve = curve_speed_cap(yaw, s, cfg.max_lateral_accel_mps2, cfg.idm.decel_comfort_mps2)
         stop_gap = self._stop_line_gap(world, lane_id) if current else float("inf")
         return _LaneOption(lane_id, chain, xy, yaw, s, gap, lead_v, v_curve, stop_gap)
 
@@ -182,26 +194,34 @@ class RulePlanner:
         return best_gap, best_v
 
     def _proposals(self, options: list[_LaneOption]) -> tuple[np.ndarray, ...]:
-        """Lane index, desired speed, leader gap and leader speed of every proposal (each (B,)).
+        """Lane index, desired speed, leader gap, leader speed, kind and emergency flag of every
+        proposal (each (B,)).
 
-        Every lane gets one proposal per speed factor; the current lane also gets a 'yield'
-        proposal that stops at the end of the lane when a junction follows.
+        Every lane gets one comfortable proposal per speed factor (kind = the factor's index); the
+        current lane also gets a 'yield' proposal (kind = the number of factors) that stops at the
+        end of the lane when a junction follows. The current lane's first and last factors and its
+        yield come again as emergency profiles (kind + 100: harder, faster braking), which win only
+        where every comfortable one collides or fails the TTC check.
         """
         cfg = self.config
         rows = []
         for i, o in enumerate(options):
             limit = min(o.chain.speed_limit_mps, cfg.max_speed_mps, o.curve_speed_mps)
-            rows += [(i, f * limit, o.lead_gap_m, o.lead_speed_mps) for f in cfg.speed_factors]
+            rows += [(i, f * limit, o.lead_gap_m, o.lead_speed_mps, k) for k, f in enumerate(cfg.speed_factors)]
             if i == 0 and 0.0 < o.stop_line_gap_m < o.lead_gap_m:
-                rows.append((i, limit, o.stop_line_gap_m, 0.0))
-        lane_idx, v0, gaps, lead_v = (np.array(c) for c in zip(*rows))
-        return lane_idx.astype(int), v0.astype(float), gaps.astype(float), lead_v.astype(float)
+                rows.append((i, limit, o.stop_line_gap_m, 0.0, len(cfg.speed_factors)))
+        last = len(cfg.speed_factors) - 1
+        rows += [(*row[:4], row[4] + _EMERGENCY) for row in rows if row[0] == 0 and row[4] in (0, last, last + 1)]
+        lane_idx, v0, gaps, lead_v, kind = (np.array(c) for c in zip(*rows))
+        return (lane_idx.astype(int), v0.astype(float), gaps.astype(float), lead_v.astype(float), kind.astype(int),
+                kind >= _EMERGENCY)
 
     def _choose(self, world: WorldModel, options: list[_LaneOption], tracks: np.ndarray,
                 lane_ids: list[str | None], speed_std: np.ndarray) -> Trajectory:
         cfg, ego = self.config, world.ego
-        lane_idx, v0, gaps, lead_v = self._proposals(options)
-        s_ref, v_ref = idm_rollout(ego.speed_mps, v0, gaps, lead_v, cfg.horizon_s, cfg.dt_s, cfg.idm)
+        lane_idx, v0, gaps, lead_v, kind, emergency = self._proposals(options)
+        s_ref, v_ref = idm_rollout(ego.speed_mps, v0, gaps, lead_v, cfg.horizon_s, cfg.dt_s, cfg.idm, ego.accel_mps2,
+                                   emergency)
         xy_ref = np.stack([interpolate(options[i].xy, options[i].s, s_ref[b])[0] for b, i in enumerate(lane_idx)])
         rollouts = self._simulate(world, options, lane_idx, xy_ref, v_ref)
         times = np.arange(s_ref.shape[1]) * cfg.dt_s
@@ -210,8 +230,10 @@ class RulePlanner:
         preferred = self._preferred_lane or options[0].lane_id
         prefer = np.array([options[i].lane_id == preferred for i in lane_idx], dtype=float)
         total, terms = score(rollouts, pred, ego.length_m, ego.width_m, prefer, cfg.scoring)
+        keys = [(options[i].lane_id, int(k)) for i, k in zip(lane_idx, kind)]
+        total = total + cfg.hysteresis * ((total > 0.0) & np.array([key == self._last_choice for key in keys]))
         best = int(np.argmax(total)) if total.max() > 0.0 else _least_bad(terms, v0)
-        self._preferred_lane = options[lane_idx[best]].lane_id
+        self._preferred_lane, self._last_choice = options[lane_idx[best]].lane_id, keys[best]
         self.last_debug = {"scores": total, "terms": terms, "lanes": [options[i].lane_id for i in lane_idx],
                            "v0": v0, "best": best, "rollouts": rollouts}
         return self._trajectory(world, options[lane_idx[best]], s_ref[best], v_ref[best])
@@ -276,6 +298,10 @@ def _speed_std(world: WorldModel, keep: np.ndarray) -> np.ndarray:
     """Std [m/s] of each kept track's speed estimate (its velocity covariance's larger axis)."""
     cov = np.array([t.covariance[2:4, 2:4] for t, k in zip(world.tracks, keep) if k]).reshape(-1, 2, 2)
     return np.sqrt(np.linalg.eigvalsh(cov)[:, -1])
+
+
+def _wrap(angle: float) -> float:
+    return float((angle + np.pi) % (2.0 * np.pi) - np.pi)
 
 
 def _lateral_offset(points: np.ndarray, paths: np.ndarray) -> np.ndarray:

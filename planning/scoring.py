@@ -29,6 +29,9 @@ class ScoringParams:
     offroad_margin_m: float = 0.6
     comfort_max_accel_mps2: float = 2.4
     comfort_min_accel_mps2: float = -4.05
+    comfort_max_jerk_mps3: float = 4.13
+    comfort_max_lat_accel_mps2: float = 4.89
+    """Comfort bounds of a rollout (nuPlan's thresholds), checked on its simulated accelerations."""
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,18 @@ def ttc_violations(r: Rollouts, pred: np.ndarray, ego_len: float, ego_wid: float
     return collisions(fake, later, ego_len, ego_wid, 0.0)
 
 
+def comfortable(r: Rollouts, p: ScoringParams) -> np.ndarray:
+    """(B,) True where a rollout keeps acceleration, jerk and lateral acceleration within the bounds."""
+    lon = (r.accel <= p.comfort_max_accel_mps2 + 1e-6) & (r.accel >= p.comfort_min_accel_mps2 - 1e-6)
+    jerk = np.abs(np.diff(r.accel, axis=1)) <= p.comfort_max_jerk_mps3 * r.dt_s + 1e-6
+    # Yaw rate over two steps: the coarse-step pure pursuit weaves a little from step to step, which
+    # the real controller at its finer period does not; a lane change's turn spans many steps.
+    yaw = np.unwrap(r.states[..., 2], axis=1)
+    yaw_rate = (yaw[:, 2:] - yaw[:, :-2]) / (2.0 * r.dt_s)
+    lat = np.abs(r.states[:, 1:-1, 3] * yaw_rate) <= p.comfort_max_lat_accel_mps2
+    return lon.all(axis=1) & jerk.all(axis=1) & lat.all(axis=1)
+
+
 def score(r: Rollouts, pred: np.ndarray, ego_len: float, ego_wid: float, prefer_lane: np.ndarray,
           p: ScoringParams) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Scores (B,) in [0, 1]: gates (no collision, on road) times a weighted average of terms."""
@@ -119,7 +134,7 @@ def score(r: Rollouts, pred: np.ndarray, ego_len: float, ego_wid: float, prefer_
     progress = np.linalg.norm(r.states[:, -1, :2] - r.states[:, 0, :2], axis=1)
     best = progress.max()
     progress_score = progress / best if best > 5.0 else np.ones_like(progress)
-    comfort = ((r.accel <= p.comfort_max_accel_mps2 + 1e-6) & (r.accel >= p.comfort_min_accel_mps2 - 1e-6)).all(axis=1)
+    comfort = comfortable(r, p)
     weights = p.w_ttc + p.w_progress + p.w_comfort + p.w_lane_keep + p.w_route
     avg = (p.w_ttc * ttc_ok + p.w_progress * progress_score + p.w_comfort * comfort
            + p.w_lane_keep * prefer_lane + p.w_route * r.on_route) / weights

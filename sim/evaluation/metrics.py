@@ -6,10 +6,11 @@ The composite follows nuPlan's public closed-loop score definition:
     score = at_fault_gate * drivable_gate * progress_gate
             * (5 * ttc_score + 5 * progress_score + 4 * speed_limit_score + 2 * comfort_score) / 16
 
-Comfort signals (longitudinal acceleration and jerk, lateral acceleration, yaw rate) are finite
-differences of the speed and unwrapped yaw after a short centred moving average (5 ticks by default,
-0.5 s at 10 Hz), so that a single-tick numerical spike does not decide the comfort score; nuPlan
-filters its comfort signals too. The reported maxima use the same smoothed signals as the score.
+Comfort signals (longitudinal acceleration and jerk, lateral acceleration, yaw rate) are
+Savitzky-Golay derivatives (quadratic fits over 5 ticks by default, 0.5 s at 10 Hz) of the speed
+and unwrapped yaw, as nuPlan's comfort metrics use, so that a single-tick numerical spike does not
+decide the comfort score; the episode's ends use the derivative of the end window's fit. The
+reported maxima use the same signals as the score.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
+from scipy.signal import savgol_filter
 
 from sim.loop.episode import EpisodeLog
 
@@ -38,7 +40,7 @@ class ScoreThresholds:
     max_abs_lon_jerk_mps3: float = 4.13
     max_abs_yaw_rate_radps: float = 0.95
     smoothing_window_ticks: int = 5
-    """Width of the centred moving average applied before differencing (odd; 1 disables it)."""
+    """Width of the Savitzky-Golay window of the comfort derivatives (odd; 1 disables smoothing)."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,7 @@ class AggregateMetrics:
 
 @dataclass(frozen=True)
 class _ComfortSignals:
-    """Smoothed comfort signals: accel and yaw rate (T-1,), jerk (T-2,)."""
+    """Smoothed comfort signals, one value per tick (finite differences when smoothing is off)."""
 
     lon_accel_mps2: np.ndarray
     lon_jerk_mps3: np.ndarray
@@ -105,22 +107,30 @@ class _ComfortSignals:
     yaw_rate_radps: np.ndarray
 
 
-def _centered_moving_average(x: np.ndarray, window: int) -> np.ndarray:
-    """Centred moving average whose window shrinks symmetrically at the ends (keeps ramps exact)."""
-    n = len(x)
-    idx = np.arange(n)
-    half = np.minimum(np.minimum(idx, n - 1 - idx), max(window, 1) // 2)
-    csum = np.concatenate([[0.0], np.cumsum(x, dtype=float)])
-    return (csum[idx + half + 1] - csum[idx - half]) / (2 * half + 1)
+def _savgol(x: np.ndarray, window: int, deriv: int, dt_s: float) -> np.ndarray:
+    """Savitzky-Golay estimate (quadratic fit over ``window`` samples) of ``x`` or its derivative.
+
+    The first and last samples take the derivative of the first and last full window's fit
+    (``mode='interp'``), so the episode's ends are no noisier than its middle: a shrinking window
+    there would difference single noisy samples. Windows shorter than 3 samples (or a window of 1)
+    fall back to plain finite differences.
+    """
+    window = min(window, len(x) - (1 - len(x) % 2))
+    if window < 3:
+        return np.diff(x, n=deriv) / dt_s ** deriv if deriv else x
+    return savgol_filter(x, window, polyorder=2, deriv=deriv, delta=dt_s, mode="interp")
 
 
 def _comfort_signals(log: EpisodeLog, window: int) -> _ComfortSignals:
-    speed = _centered_moving_average(np.asarray(log.speed_mps, dtype=float), window)
-    yaw = _centered_moving_average(np.unwrap(np.asarray(log.yaw_rad, dtype=float)), window)
-    accel = np.diff(speed) / log.dt_s
-    yaw_rate = np.diff(yaw) / log.dt_s
-    mid_speed = 0.5 * (speed[:-1] + speed[1:])
-    return _ComfortSignals(accel, np.diff(accel) / log.dt_s, mid_speed * yaw_rate, yaw_rate)
+    dt = log.dt_s
+    speed = np.asarray(log.speed_mps, dtype=float)
+    yaw = np.unwrap(np.asarray(log.yaw_rad, dtype=float))
+    accel = _savgol(speed, window, 1, dt)
+    yaw_rate = _savgol(yaw, window, 1, dt)
+    jerk = _savgol(accel, window, 1, dt)
+    smooth_speed = _savgol(speed, window, 0, dt)
+    lat = smooth_speed[: len(yaw_rate)] * yaw_rate if len(yaw_rate) < len(speed) else smooth_speed * yaw_rate
+    return _ComfortSignals(accel, jerk, lat, yaw_rate)
 
 
 def _abs_max(x: np.ndarray) -> float:

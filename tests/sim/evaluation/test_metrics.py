@@ -119,6 +119,15 @@ def test_smoothing_absorbs_a_single_tick_speed_spike():
     assert unsmoothed.max_abs_lon_jerk_mps3 == pytest.approx(10.0)  # +5 then -10 then +5
 
 
+def test_jerk_at_the_episode_start_is_not_amplified_by_the_window_edge():
+    # A jerk-limited start: acceleration ramps 0 -> 2 m/s^2 at 4 m/s^3, then holds; true jerk <= 4.
+    t = DT_S * np.arange(101)
+    accel = np.minimum(4.0 * t, 2.0)
+    speed = 20.0 + np.concatenate([[0.0], np.cumsum(accel[:-1]) * DT_S]) + 0.001 * (-1) ** np.arange(101)
+    m = compute_episode_metrics(make_log(speed, limit_mps=40.0))
+    assert 3.0 < m.max_abs_lon_jerk_mps3 <= 4.13
+
+
 def test_circle_gives_lateral_accel_and_yaw_rate_across_the_yaw_wrap():
     # 10 m/s on a circle at 0.2 rad/s, starting just below +pi so the heading wraps to -pi.
     yaw = np.angle(np.exp(1j * (math.pi - 0.5 + 0.2 * DT_S * np.arange(101))))
@@ -160,7 +169,8 @@ def test_very_short_episodes_give_finite_metrics(n):
     m = compute_episode_metrics(make_log(constant(10.0, n=n), duration_s=10.0))
     values = [v for v in dataclasses.astuple(m) if isinstance(v, float) and v != m.min_ttc_s]
     assert all(math.isfinite(v) for v in values)
-    assert m.max_abs_lon_jerk_mps3 == 0.0 and m.max_abs_lon_accel_mps2 == 0.0
+    assert m.max_abs_lon_jerk_mps3 == pytest.approx(0.0, abs=1e-9)
+    assert m.max_abs_lon_accel_mps2 == pytest.approx(0.0, abs=1e-9)
 
 
 def episodes_for_aggregation() -> list[EpisodeMetrics]:
