@@ -54,6 +54,19 @@ def build_chain(lane_map: LaneMap, lane_id: str, route_nodes: tuple[str, ...], m
     return LaneChain(tuple(ids), points, arc_length(points), first.width_m, first.speed_limit_mps, on_route)
 
 
+def on_cycle(lane_map: LaneMap, lane_id: str, max_steps: int = 24) -> bool:
+    """Whether following successors from ``lane_id`` can lead back to it (a roundabout's ring)."""
+    frontier, seen = {lane_id}, set()
+    for _ in range(max_steps):
+        frontier = {succ for lid in frontier for succ in lane_map.lanes[lid].successor_ids} - seen
+        if lane_id in frontier:
+            return True
+        seen |= frontier
+        if not frontier:
+            return False
+    return False
+
+
 def local_path(chain: LaneChain, x_m: float, y_m: float, length_m: float, spacing_m: float = 2.0
                ) -> tuple[np.ndarray, np.ndarray, float, float]:
     """Path window starting at the point's projection onto the chain.

@@ -22,6 +22,14 @@ def _is_straight(chain: LaneChain, tol_m: float = 0.2) -> bool:
     return bool(np.abs((pts - pts[0]) @ n).max() < tol_m)
 
 
+def constant_velocity(tracks: np.ndarray, times_s: np.ndarray) -> np.ndarray:
+    """(N, K, 7) track states extrapolated at constant velocity to ``times_s`` (K,)."""
+    out = np.repeat(tracks[:, None, :], len(times_s), axis=1)
+    out[..., 0] += tracks[:, None, 2] * times_s[None]
+    out[..., 1] += tracks[:, None, 3] * times_s[None]
+    return out
+
+
 class TrackPredictor:
     """Predicts (N, K, 7) track states [x, y, vx, vy, yaw, length, width] at given times."""
 
@@ -33,9 +41,7 @@ class TrackPredictor:
                 times_s: np.ndarray) -> np.ndarray:
         if self._map_id != id(lane_map):
             self._chains, self._map_id = {}, id(lane_map)
-        out = np.repeat(tracks[:, None, :], len(times_s), axis=1)
-        out[..., 0] += tracks[:, None, 2] * times_s[None]
-        out[..., 1] += tracks[:, None, 3] * times_s[None]
+        out = constant_velocity(tracks, times_s)
         for i, lane_id in enumerate(lane_ids):
             if lane_id is None or lane_id not in lane_map.lanes:
                 continue

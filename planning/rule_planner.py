@@ -12,8 +12,8 @@ from control.vehicle_model import bicycle_step
 from fusion.lanes import interpolate, locate, project
 from fusion.types import WorldModel
 from planning.idm import IdmParams, idm_rollout
-from planning.paths import LaneChain, blend_in, build_chain, local_path
-from planning.prediction import TrackPredictor
+from planning.paths import LaneChain, blend_in, build_chain, local_path, on_cycle
+from planning.prediction import TrackPredictor, constant_velocity
 from planning.scoring import Rollouts, ScoringParams, inflate_predictions, score
 
 
@@ -164,9 +164,10 @@ class RulePlanner:
 
     @staticmethod
     def _stop_line_gap(world: WorldModel, lane_id: str) -> float:
-        """Bumper distance to the end of the ego's lane if it enters a junction, else inf."""
+        """Bumper distance to the end of the ego's lane if it enters a junction, else inf (also on a
+        ring: the ego never waits inside a roundabout)."""
         lane = world.lane_map.lanes[lane_id]
-        if not lane.successor_ids or lane.length_m > 1000.0:
+        if not lane.successor_ids or lane.length_m > 1000.0 or on_cycle(world.lane_map, lane_id):
             return float("inf")
         s_ego, _ = project(lane.centerline_m, lane.s_m, np.array([[world.ego.x_m, world.ego.y_m]]))
         return float(lane.length_m - s_ego[0] - world.ego.length_m / 2.0)
@@ -227,9 +228,12 @@ class RulePlanner:
         times = np.arange(s_ref.shape[1]) * cfg.dt_s
         pred = self._predictor.predict(tracks, lane_ids, world.lane_map, times)
         pred = inflate_predictions(pred, times, cfg.scoring, speed_std)
+        pred_cv = inflate_predictions(constant_velocity(tracks, times), times, cfg.scoring, speed_std)
         preferred = self._preferred_lane or options[0].lane_id
         prefer = np.array([options[i].lane_id == preferred for i in lane_idx], dtype=float)
-        total, terms = score(rollouts, pred, ego.length_m, ego.width_m, prefer, cfg.scoring)
+        crossing = self._crossing(options[0], tracks)
+        waiting = kind % _EMERGENCY == len(cfg.speed_factors)
+        total, terms = score(rollouts, pred, ego.length_m, ego.width_m, prefer, cfg.scoring, pred_cv, crossing, waiting)
         keys = [(options[i].lane_id, int(k)) for i, k in zip(lane_idx, kind)]
         total = total + cfg.hysteresis * ((total > 0.0) & np.array([key == self._last_choice for key in keys]))
         best = int(np.argmax(total)) if total.max() > 0.0 else _least_bad(terms, v0)
@@ -237,6 +241,17 @@ class RulePlanner:
         self.last_debug = {"scores": total, "terms": terms, "lanes": [options[i].lane_id for i in lane_idx],
                            "v0": v0, "best": best, "rollouts": rollouts}
         return self._trajectory(world, options[lane_idx[best]], s_ref[best], v_ref[best])
+
+    def _crossing(self, own: _LaneOption, tracks: np.ndarray) -> np.ndarray:
+        """(N,) moving tracks whose heading differs from the ego path's at their nearest point by more
+        than ``crossing_heading_rad``: ring traffic at an entry, cross traffic at a junction."""
+        if len(tracks) == 0:
+            return np.zeros(0, dtype=bool)
+        s_t, _ = project(own.xy, own.s, tracks[:, :2])
+        _, path_yaw = interpolate(own.xy, own.s, s_t)
+        diff = np.abs((np.arctan2(tracks[:, 3], tracks[:, 2]) - path_yaw + np.pi) % (2.0 * np.pi) - np.pi)
+        moving = np.hypot(tracks[:, 2], tracks[:, 3]) > 0.5
+        return moving & (diff > self.config.scoring.crossing_heading_rad)
 
     def _simulate(self, world: WorldModel, options: list[_LaneOption], lane_idx: np.ndarray,
                   xy_ref: np.ndarray, v_ref: np.ndarray) -> Rollouts:

@@ -8,6 +8,11 @@ import numpy as np
 from planning.geometry import box_corners, boxes_overlap
 
 
+_WAITING_MPS = 0.5
+"""Below this speed a yield proposal stands at its stop line: crossing traffic reaching it there is
+not its doing."""
+
+
 @dataclass(frozen=True)
 class ScoringParams:
     """Weights of the weighted average and the gates' thresholds (nuPlan/PDM-style)."""
@@ -26,6 +31,14 @@ class ScoringParams:
     speed_std_growth: float = 1.0
     """... or, when larger, by this many standard deviations of the track's speed estimate (from the
     world model's covariance: a young or poorly seen track's velocity is a guess) [m/s per m/s]."""
+    conflict_margin_s: float = 0.5
+    """Crossing tracks' predicted boxes are stretched along their heading by this many seconds of
+    their speed, front and back: the ego clears a conflict point this long before they arrive and
+    enters it this long after they left (a time-to-conflict margin for both)."""
+    crossing_accel_mps2: float = 1.0
+    """... and grown forward by what they would gain accelerating at this rate [m/s^2]."""
+    crossing_heading_rad: float = 0.5
+    """A track is crossing when its heading differs from the ego path's nearest heading by more."""
     offroad_margin_m: float = 0.6
     comfort_max_accel_mps2: float = 2.4
     comfort_min_accel_mps2: float = -4.05
@@ -51,6 +64,19 @@ class Rollouts:
     dt_s: float
 
 
+def stretch_crossing(pred: np.ndarray, crossing: np.ndarray, times_s: np.ndarray, p: ScoringParams) -> np.ndarray:
+    """Lengthen crossing tracks' predicted boxes (N, K, 7): by their speed times the conflict margin,
+    front and back, and forward by the extra distance ``0.5 * a * t^2`` they would cover if they
+    sped up at ``crossing_accel_mps2`` (a car creeping into a junction may go)."""
+    out = pred.copy()
+    speed = np.hypot(pred[..., 2], pred[..., 3])
+    ahead = 0.5 * p.crossing_accel_mps2 * times_s[None] ** 2 * crossing[:, None]
+    out[..., 5] += np.where(crossing[:, None], 2.0 * p.conflict_margin_s * speed, 0.0) + ahead
+    out[..., 0] += 0.5 * ahead * np.cos(pred[..., 4])
+    out[..., 1] += 0.5 * ahead * np.sin(pred[..., 4])
+    return out
+
+
 def inflate_predictions(pred: np.ndarray, times_s: np.ndarray, p: ScoringParams,
                         speed_std_mps: np.ndarray | None = None) -> np.ndarray:
     """Grow predicted boxes (N, K, 7) with prediction time: later positions are less certain, the more
@@ -63,12 +89,15 @@ def inflate_predictions(pred: np.ndarray, times_s: np.ndarray, p: ScoringParams,
     return out
 
 
-def first_collision_step(r: Rollouts, pred: np.ndarray, ego_len: float, ego_wid: float, margin: float) -> np.ndarray:
+def first_collision_step(r: Rollouts, pred: np.ndarray, ego_len: float, ego_wid: float, margin: float,
+                         crossing: np.ndarray | None = None, waiting: np.ndarray | None = None) -> np.ndarray:
     """(B,) index of the first step where a rollout overlaps a predicted track the ego is
     responsible for; K (the number of steps) where it never does.
 
-    A track overlapping from behind counts only when the proposal changes lane (a cut-in). Pairs
-    farther apart than their bounding circles are discarded before the exact box test.
+    A track overlapping from behind counts only when the proposal changes lane (a cut-in), or when
+    the track is ``crossing`` (N,) the ego's path (ring or cross traffic, which may not yield: the
+    ego must not be in its way), except while a ``waiting`` (B,) proposal stands at its stop line.
+    Pairs farther apart than their bounding circles are discarded before the exact box test.
     """
     b, k_steps = r.states.shape[:2]
     never = np.full(b, k_steps)
@@ -88,6 +117,9 @@ def first_collision_step(r: Rollouts, pred: np.ndarray, ego_len: float, ego_wid:
     d = rel[bi, ni, ki]
     ahead = d[:, 0] * np.cos(st[:, 2]) + d[:, 1] * np.sin(st[:, 2]) > 0
     at_fault = hit & (ahead | r.changes_lane[bi])
+    if crossing is not None:
+        waits = np.zeros(b, dtype=bool) if waiting is None else waiting
+        at_fault |= hit & crossing[ni] & ~(waits[bi] & (st[:, 3] < _WAITING_MPS))
     np.minimum.at(never, bi[at_fault], ki[at_fault])
     return never
 
@@ -98,18 +130,26 @@ def collisions(r: Rollouts, pred: np.ndarray, ego_len: float, ego_wid: float, ma
 
 
 def ttc_violations(r: Rollouts, pred: np.ndarray, ego_len: float, ego_wid: float, p: ScoringParams) -> np.ndarray:
-    """(B,) True where the ego, extrapolated at constant velocity for ``ttc_horizon_s``, would hit a track."""
-    k_ahead = max(1, int(round(p.ttc_horizon_s / r.dt_s)))
-    st = r.states[:, :-k_ahead].copy()
-    if st.shape[1] == 0 or pred.shape[0] == 0:
-        return np.zeros(r.states.shape[0], dtype=bool)
-    st = st[:, ::2]
-    dist = st[..., 3] * p.ttc_horizon_s
-    st[..., 0] += dist * np.cos(st[..., 2])
-    st[..., 1] += dist * np.sin(st[..., 2])
-    later = pred[:, k_ahead:][:, ::2]
-    fake = Rollouts(st, r.accel, r.offroad_m, r.changes_lane, r.on_route, r.dt_s)
-    return collisions(fake, later, ego_len, ego_wid, 0.0)
+    """(B,) True where the ego, extrapolated at constant velocity from a rollout state, would hit a
+    track within ``ttc_horizon_s`` (checked at every step of the horizon, from every state).
+
+    ``pred`` should be constant-velocity predictions, as nuPlan's time-to-collision assumes: a ring
+    car predicted along its curved lane never meets the ego's straight extrapolation.
+    """
+    b = r.states.shape[0]
+    out = np.zeros(b, dtype=bool)
+    k_full = max(1, int(round(p.ttc_horizon_s / r.dt_s)))
+    for k_ahead in range(1, k_full + 1):
+        st = r.states[:, :-k_ahead].copy()
+        if st.shape[1] == 0 or pred.shape[0] == 0:
+            continue
+        dist = st[..., 3] * k_ahead * r.dt_s
+        st[..., 0] += dist * np.cos(st[..., 2])
+        st[..., 1] += dist * np.sin(st[..., 2])
+        later = pred[:, k_ahead:]
+        fake = Rollouts(st, r.accel, r.offroad_m, r.changes_lane, r.on_route, r.dt_s)
+        out |= collisions(fake, later, ego_len, ego_wid, 0.0)
+    return out
 
 
 def comfortable(r: Rollouts, p: ScoringParams) -> np.ndarray:
@@ -125,12 +165,23 @@ def comfortable(r: Rollouts, p: ScoringParams) -> np.ndarray:
 
 
 def score(r: Rollouts, pred: np.ndarray, ego_len: float, ego_wid: float, prefer_lane: np.ndarray,
-          p: ScoringParams) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Scores (B,) in [0, 1]: gates (no collision, on road) times a weighted average of terms."""
-    first_hit = first_collision_step(r, pred, ego_len, ego_wid, p.collision_margin_m)
+          p: ScoringParams, pred_cv: np.ndarray | None = None, crossing: np.ndarray | None = None,
+          waiting: np.ndarray | None = None, times_s: np.ndarray | None = None
+          ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Scores (B,) in [0, 1]: gates (no collision, on road) times a weighted average of terms.
+
+    ``pred`` (N, K+1, 7) are the tracks' predictions for the collision gate; ``pred_cv`` their
+    constant-velocity extrapolations for the TTC term (``pred`` when not given); ``crossing`` (N,)
+    flags tracks crossing the ego's path (their boxes stretched by the conflict margin, overlaps
+    counted from any side unless the proposal is one of the ``waiting`` (B,) yields, stopped).
+    """
+    if crossing is not None and crossing.any():
+        times = np.arange(pred.shape[1]) * r.dt_s if times_s is None else times_s
+        pred = stretch_crossing(pred, crossing, times, p)
+    first_hit = first_collision_step(r, pred, ego_len, ego_wid, p.collision_margin_m, crossing, waiting)
     collide = first_hit < r.states.shape[1]
     offroad = (r.offroad_m > p.offroad_margin_m).any(axis=1)
-    ttc_ok = ~ttc_violations(r, pred, ego_len, ego_wid, p)
+    ttc_ok = ~ttc_violations(r, pred if pred_cv is None else pred_cv, ego_len, ego_wid, p)
     progress = np.linalg.norm(r.states[:, -1, :2] - r.states[:, 0, :2], axis=1)
     best = progress.max()
     progress_score = progress / best if best > 5.0 else np.ones_like(progress)
