@@ -54,17 +54,20 @@ def build_chain(lane_map: LaneMap, lane_id: str, route_nodes: tuple[str, ...], m
     return LaneChain(tuple(ids), points, arc_length(points), first.width_m, first.speed_limit_mps, on_route)
 
 
-def on_cycle(lane_map: LaneMap, lane_id: str, max_steps: int = 24) -> bool:
-    """Whether following successors from ``lane_id`` can lead back to it (a roundabout's ring)."""
+def reachable(lane_map: LaneMap, lane_id: str, max_steps: int) -> set[str]:
+    """Lanes reached from ``lane_id`` by following successors at most ``max_steps`` times."""
     frontier, seen = {lane_id}, set()
     for _ in range(max_steps):
         frontier = {succ for lid in frontier for succ in lane_map.lanes[lid].successor_ids} - seen
-        if lane_id in frontier:
-            return True
-        seen |= frontier
         if not frontier:
-            return False
-    return False
+            break
+        seen |= frontier
+    return seen
+
+
+def on_cycle(lane_map: LaneMap, lane_id: str, max_steps: int = 24) -> bool:
+    """Whether following successors from ``lane_id`` can lead back to it (a roundabout's ring)."""
+    return lane_id in reachable(lane_map, lane_id, max_steps)
 
 
 def local_path(chain: LaneChain, x_m: float, y_m: float, length_m: float, spacing_m: float = 2.0

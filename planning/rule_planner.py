@@ -12,7 +12,7 @@ from control.vehicle_model import bicycle_step
 from fusion.lanes import interpolate, locate, project
 from fusion.types import WorldModel
 from planning.idm import IdmParams, idm_rollout
-from planning.paths import LaneChain, blend_in, build_chain, local_path, on_cycle
+from planning.paths import LaneChain, blend_in, build_chain, local_path, on_cycle, reachable
 from planning.prediction import TrackPredictor, constant_velocity
 from planning.scoring import Rollouts, ScoringParams, inflate_predictions, score
 
@@ -72,6 +72,7 @@ class RulePlanner:
     def reset(self) -> None:
         self._chains: dict[tuple[str, tuple[str, ...]], LaneChain] = {}
         self._chain_map_id: int | None = None
+        self._merge_cache: dict[tuple[str, tuple[str, ...]], bool] = {}
         self._preferred_lane: str | None = None
         self._last_choice: tuple[str, int] | None = None
         self._predictor = TrackPredictor()
@@ -79,7 +80,7 @@ class RulePlanner:
 
     def plan(self, world: WorldModel) -> Trajectory:
         if self._chain_map_id != id(world.lane_map):
-            self._chains, self._chain_map_id = {}, id(world.lane_map)
+            self._chains, self._chain_map_id, self._merge_cache = {}, id(world.lane_map), {}
         keep = self._nearby(world)
         tracks, lane_ids = self._nearby_tracks(world, keep)
         options = self._lane_options(world, tracks)
@@ -231,7 +232,7 @@ class RulePlanner:
         pred_cv = inflate_predictions(constant_velocity(tracks, times), times, cfg.scoring, speed_std)
         preferred = self._preferred_lane or options[0].lane_id
         prefer = np.array([options[i].lane_id == preferred for i in lane_idx], dtype=float)
-        crossing = self._crossing(options[0], tracks)
+        crossing = self._crossing(options[0], tracks) | self._merging(world, options[0], lane_ids)
         waiting = kind % _EMERGENCY == len(cfg.speed_factors)
         total, terms = score(rollouts, pred, ego.length_m, ego.width_m, prefer, cfg.scoring, pred_cv, crossing, waiting)
         keys = [(options[i].lane_id, int(k)) for i, k in zip(lane_idx, kind)]
@@ -252,6 +253,24 @@ class RulePlanner:
         diff = np.abs((np.arctan2(tracks[:, 3], tracks[:, 2]) - path_yaw + np.pi) % (2.0 * np.pi) - np.pi)
         moving = np.hypot(tracks[:, 2], tracks[:, 3]) > 0.5
         return moving & (diff > self.config.scoring.crossing_heading_rad)
+
+    def _merging(self, world: WorldModel, own: _LaneOption, lane_ids: list[str | None]) -> np.ndarray:
+        """(N,) tracks on lanes that lead, within three successors, into the lane the ego enters next
+        but not into the ego's own lane: traffic about to join the road the ego is entering (a
+        roundabout's ring), not traffic following the ego."""
+        ids = own.chain.lane_ids
+        out = np.zeros(len(lane_ids), dtype=bool)
+        if len(ids) < 2:
+            return out
+        for i, lane_id in enumerate(lane_ids):
+            if lane_id is None or lane_id in ids[:2] or lane_id not in world.lane_map.lanes:
+                continue
+            key = (lane_id, ids[:2])
+            if key not in self._merge_cache:
+                reach = reachable(world.lane_map, lane_id, 3)
+                self._merge_cache[key] = ids[1] in reach and ids[0] not in reach
+            out[i] = self._merge_cache[key]
+        return out
 
     def _simulate(self, world: WorldModel, options: list[_LaneOption], lane_idx: np.ndarray,
                   xy_ref: np.ndarray, v_ref: np.ndarray) -> Rollouts:
