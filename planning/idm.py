@@ -13,7 +13,7 @@ class IdmParams:
     """IDM parameters: max accel a [m/s^2], comfortable decel b [m/s^2], jam gap s0 [m],
     time headway T [s], exponent delta, and the hard braking floor [m/s^2]."""
 
-    accel_max_mps2: float = 2.0
+    accel_max_mps2: float = 2.3
     decel_comfort_mps2: float = 3.0
     min_gap_m: float = 3.0
     headway_s: float = 1.0

@@ -234,7 +234,10 @@ class RulePlanner:
         prefer = np.array([options[i].lane_id == preferred for i in lane_idx], dtype=float)
         crossing = self._crossing(options[0], tracks) | self._merging(world, options[0], lane_ids)
         waiting = kind % _EMERGENCY == len(cfg.speed_factors)
-        total, terms = score(rollouts, pred, ego.length_m, ego.width_m, prefer, cfg.scoring, pred_cv, crossing, waiting)
+        limits = np.array([world.lane_map.lanes[lid].speed_limit_mps if lid in world.lane_map.lanes else np.inf
+                           for lid in lane_ids])
+        total, terms = score(rollouts, pred, ego.length_m, ego.width_m, prefer, cfg.scoring, pred_cv, crossing, waiting,
+                             times, limits)
         keys = [(options[i].lane_id, int(k)) for i, k in zip(lane_idx, kind)]
         total = total + cfg.hysteresis * ((total > 0.0) & np.array([key == self._last_choice for key in keys]))
         best = int(np.argmax(total)) if total.max() > 0.0 else _least_bad(terms, v0)

@@ -64,13 +64,20 @@ class Rollouts:
     dt_s: float
 
 
-def stretch_crossing(pred: np.ndarray, crossing: np.ndarray, times_s: np.ndarray, p: ScoringParams) -> np.ndarray:
+def stretch_crossing(pred: np.ndarray, crossing: np.ndarray, times_s: np.ndarray, p: ScoringParams,
+                     speed_limit_mps: np.ndarray | None = None) -> np.ndarray:
     """Lengthen crossing tracks' predicted boxes (N, K, 7): by their speed times the conflict margin,
-    front and back, and forward by the extra distance ``0.5 * a * t^2`` they would cover if they
-    sped up at ``crossing_accel_mps2`` (a car creeping into a junction may go)."""
+    front and back, and forward by the extra distance they would cover speeding up at
+    ``crossing_accel_mps2`` up to their lane's ``speed_limit_mps`` (N,) (a car creeping into a
+    junction may go; one already at the limit will not go faster)."""
     out = pred.copy()
     speed = np.hypot(pred[..., 2], pred[..., 3])
-    ahead = 0.5 * p.crossing_accel_mps2 * times_s[None] ** 2 * crossing[:, None]
+    limit = np.full(len(pred), np.inf) if speed_limit_mps is None else np.asarray(speed_limit_mps, float)
+    a = max(p.crossing_accel_mps2, 1e-9)
+    t_up = np.clip(limit - speed[:, 0], 0.0, None)[:, None] / a          # time to reach the limit
+    t = times_s[None]
+    ahead = np.where(t < t_up, 0.5 * a * t ** 2, 0.5 * a * t_up ** 2 + a * t_up * (t - t_up))
+    ahead = ahead * crossing[:, None]
     out[..., 5] += np.where(crossing[:, None], 2.0 * p.conflict_margin_s * speed, 0.0) + ahead
     out[..., 0] += 0.5 * ahead * np.cos(pred[..., 4])
     out[..., 1] += 0.5 * ahead * np.sin(pred[..., 4])
@@ -166,8 +173,8 @@ def comfortable(r: Rollouts, p: ScoringParams) -> np.ndarray:
 
 def score(r: Rollouts, pred: np.ndarray, ego_len: float, ego_wid: float, prefer_lane: np.ndarray,
           p: ScoringParams, pred_cv: np.ndarray | None = None, crossing: np.ndarray | None = None,
-          waiting: np.ndarray | None = None, times_s: np.ndarray | None = None
-          ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+          waiting: np.ndarray | None = None, times_s: np.ndarray | None = None,
+          speed_limit_mps: np.ndarray | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Scores (B,) in [0, 1]: gates (no collision, on road) times a weighted average of terms.
 
     ``pred`` (N, K+1, 7) are the tracks' predictions for the collision gate; ``pred_cv`` their
@@ -177,7 +184,7 @@ def score(r: Rollouts, pred: np.ndarray, ego_len: float, ego_wid: float, prefer_
     """
     if crossing is not None and crossing.any():
         times = np.arange(pred.shape[1]) * r.dt_s if times_s is None else times_s
-        pred = stretch_crossing(pred, crossing, times, p)
+        pred = stretch_crossing(pred, crossing, times, p, speed_limit_mps)
     first_hit = first_collision_step(r, pred, ego_len, ego_wid, p.collision_margin_m, crossing, waiting)
     collide = first_hit < r.states.shape[1]
     offroad = (r.offroad_m > p.offroad_margin_m).any(axis=1)
