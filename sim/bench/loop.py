@@ -7,11 +7,15 @@ from sim.loop.setup import RunSetup
 
 
 def stack_step(setup: RunSetup, seed: int) -> tuple[float, dict[str, float], int]:
-    """Mean closed-loop tick [ms], per-phase ms per tick, and ticks, over one episode."""
+    """Mean closed-loop tick [ms], per-phase ms per tick (plus the planning call's median and p99),
+    and ticks, over one episode."""
     timings = Timings()
     run_episode(setup, seed, timings=timings)
     per = timings.per_tick_ms()
-    return sum(v for k, v in per.items() if "." not in k), per, timings.ticks  # "a.b" entries are parts of "a"
+    total = sum(v for k, v in per.items() if "." not in k)  # "a.b" entries are parts of "a"
+    calls = {"plan_call_p50_ms": timings.percentile_ms("plan_and_control", 50),
+             "plan_call_p99_ms": timings.percentile_ms("plan_and_control", 99)}
+    return total, {**per, **calls}, timings.ticks
 
 
 def run_bench(setup: RunSetup, repeats: int, seed: int = 0) -> dict:
@@ -29,7 +33,8 @@ def run_bench(setup: RunSetup, repeats: int, seed: int = 0) -> dict:
 
 def format_bench(result: dict) -> str:
     m = result["median"]
-    top = [k for k in m if k not in ("ticks", "bare_ms", "stack_ms", "ratio") and "." not in k]
+    top = [k for k in m if k not in ("ticks", "bare_ms", "stack_ms", "ratio") and "." not in k
+           and not k.startswith("plan_call")]
     phases = [p for k in top for p in [k, *(c for c in m if c.startswith(k + "."))]]
     lines = [f"closed-loop benchmark: {result['scenario']} / {result['planner']} / {result['world_model']}, "
              f"median of {result['repeats']} episodes ({result['machine']})",
@@ -37,6 +42,8 @@ def format_bench(result: dict) -> str:
              f"  closed-loop tick (total)   {m['stack_ms']:8.2f} ms   = {m['ratio']:.2f} x bare step",
              *[f"    {k:<24} {m[k]:8.2f} ms" if "." not in k else f"      {k.split('.', 1)[1]:<22} {m[k]:8.2f} ms"
                for k in phases],
+             f"  planning call (plan_and_control) per tick: median {m['plan_call_p50_ms']:.2f} ms, "
+             f"p99 {m['plan_call_p99_ms']:.2f} ms",
              f"  stack overhead on top of the bare step: {100 * (m['ratio'] - 1):.0f}%  "
              f"({1000.0 / m['stack_ms']:.1f} closed-loop steps/s vs {1000.0 / m['bare_ms']:.1f} bare steps/s)"]
     return "\n".join(lines)

@@ -121,16 +121,22 @@ def _savgol(x: np.ndarray, window: int, deriv: int, dt_s: float) -> np.ndarray:
     return savgol_filter(x, window, polyorder=2, deriv=deriv, delta=dt_s, mode="interp")
 
 
-def _comfort_signals(log: EpisodeLog, window: int) -> _ComfortSignals:
-    dt = log.dt_s
-    speed = np.asarray(log.speed_mps, dtype=float)
-    yaw = np.unwrap(np.asarray(log.yaw_rad, dtype=float))
-    accel = _savgol(speed, window, 1, dt)
-    yaw_rate = _savgol(yaw, window, 1, dt)
-    jerk = _savgol(accel, window, 1, dt)
-    smooth_speed = _savgol(speed, window, 0, dt)
+def comfort_signals(speed_mps: np.ndarray, yaw_rad: np.ndarray, dt_s: float, window: int
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Longitudinal acceleration, longitudinal jerk, lateral acceleration and yaw rate of a speed and
+    heading series sampled every ``dt_s``, as the comfort score sees them."""
+    speed = np.asarray(speed_mps, dtype=float)
+    yaw = np.unwrap(np.asarray(yaw_rad, dtype=float))
+    accel = _savgol(speed, window, 1, dt_s)
+    yaw_rate = _savgol(yaw, window, 1, dt_s)
+    jerk = _savgol(accel, window, 1, dt_s)
+    smooth_speed = _savgol(speed, window, 0, dt_s)
     lat = smooth_speed[: len(yaw_rate)] * yaw_rate if len(yaw_rate) < len(speed) else smooth_speed * yaw_rate
-    return _ComfortSignals(accel, jerk, lat, yaw_rate)
+    return accel, jerk, lat, yaw_rate
+
+
+def _comfort_signals(log: EpisodeLog, window: int) -> _ComfortSignals:
+    return _ComfortSignals(*comfort_signals(log.speed_mps, log.yaw_rad, log.dt_s, window))
 
 
 def _abs_max(x: np.ndarray) -> float:

@@ -22,14 +22,25 @@ TickSink = Callable[[TickRecord], None]
 class Timings:
     """Accumulated wall time per stage of the loop [s] and the number of ticks."""
 
+    SAMPLED = ("plan_and_control",)
+    """Stages whose every tick is kept, for percentiles (the planning call's median and p99)."""
+
     def __init__(self) -> None:
         self.total_s: dict[str, float] = defaultdict(float)
+        self.samples_s: dict[str, list[float]] = defaultdict(list)
         self.ticks = 0
 
     def add(self, timings_s: dict[str, float]) -> None:
         for key, seconds in timings_s.items():
             self.total_s[key] += seconds
+            if key in self.SAMPLED:
+                self.samples_s[key].append(seconds)
         self.ticks += 1
+
+    def percentile_ms(self, key: str, q: float) -> float:
+        """The q-th percentile [ms] of one sampled stage's per-tick times (nan when never timed)."""
+        values = self.samples_s.get(key)
+        return 1000.0 * float(np.percentile(values, q)) if values else float("nan")
 
     def per_tick_ms(self) -> dict[str, float]:
         return {k: 1000.0 * v / max(self.ticks, 1) for k, v in self.total_s.items()}

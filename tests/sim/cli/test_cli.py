@@ -86,6 +86,9 @@ def test_benchmarks_print_their_ratio_to_the_bare_step(args, tmp_path):
     assert "x bare step" in res.stdout
     median = json.loads((tmp_path / "b.json").read_text())["median"]
     assert all(v > 0 for v in median.values())
+    if args[0] == "bench":  # the planning call's percentiles, from every tick
+        assert "planning call" in res.stdout
+        assert 0 < median["plan_call_p50_ms"] <= median["plan_call_p99_ms"]
 
 
 def test_datagen_rejects_unknown_scenarios(tmp_path):
