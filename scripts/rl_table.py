@@ -20,7 +20,9 @@ def episodes(spec: str) -> list[EpisodeMetrics]:
 
 
 def _number(value):
-    """The JSON writer spells non-finite floats as strings."""
+    """An infinite TTC is null in the JSON (older files spelled non-finite floats as strings)."""
+    if value is None:
+        return float("inf")
     return float(value) if isinstance(value, str) and value.lstrip("-") in ("inf", "nan", "Infinity") else value
 
 

@@ -71,7 +71,7 @@ def simulate(args: argparse.Namespace) -> int:
         seeds = seeds[1:]
     if seeds:
         episodes += run_jobs([Job(setup, s) for s in seeds], args.workers or default_workers(), "simulate")
-    return report(episodes, args.json, {"setup": to_dict(setup), "seeds": [args.seed, args.seed + args.episodes]})
+    return report(episodes, args.json, {"setup": to_dict(setup), "seeds": list(range(args.seed, args.seed + args.episodes))})
 
 
 def _first_episode(args: argparse.Namespace, setup, seed: int):
@@ -109,17 +109,18 @@ def evaluate(args: argparse.Namespace) -> int:
     if args.scenarios:
         scenarios = {s: scenarios.get(s, args.episodes or 1) for s in names(args.scenarios)}
     planners = names(args.planners) if args.planners else list(suite.planners)
-    jobs = []
+    jobs, seeds = [], {}
     for scen, n in scenarios.items():
         # idm drives highway-env's own vehicle model, blind to any world model: run it once, on ground truth
         setups = [build_setup(scen, p, wm, args.overrides, args.policy) for wm in suite.world_models for p in planners
                   if p != "idm"]
         if "idm" in planners:
             setups.append(build_setup(scen, "idm", "ground_truth", args.overrides))
-        jobs += suite_jobs(setups, _suite_seeds(args, suite.seed_start, n))
+        seeds[scen] = _suite_seeds(args, suite.seed_start, n)
+        jobs += suite_jobs(setups, seeds[scen])
     episodes = run_jobs(jobs, args.workers or default_workers(), "evaluate")
     return report(episodes, args.json, {"suite": args.suite, "planners": planners, "scenarios": scenarios,
-                                        "seeds": _suite_seeds(args, suite.seed_start, 0) or None})
+                                        "seeds": seeds})
 
 
 def _suite_seeds(args: argparse.Namespace, seed_start: int, n: int) -> list[int]:

@@ -49,7 +49,7 @@ def evaluate_tracking(args: argparse.Namespace) -> int:
     text = format_tracking(results, len(jobs), args.scenario) + ("" if window is None else
                                                                     f"\n(frames in {window[0]:g}-{window[1]:g} s only)")
     return print_result(text + "\n\n" + format_nis(nis), args.json,
-                        {"scenario": args.scenario, "seeds": [args.seed, args.seed + args.episodes], "window_s": window,
+                        {"scenario": args.scenario, "seeds": list(range(args.seed, args.seed + args.episodes)), "window_s": window,
                          "results": results, "nis": nis})
 
 

@@ -288,7 +288,8 @@ def format_table(rows: Sequence[AggregateMetrics]) -> str:
 
 
 def jsonable(value: Any) -> Any:
-    """Python scalars for numpy values; 'inf' / '-inf' for infinities and None for NaN (strict JSON).
+    """Python scalars for numpy values; None (JSON null) for infinities and NaN, so the file is strict
+    JSON with numbers only (a null ``min_ttc_s`` is an infinite TTC: never on a collision course).
     Mappings and sequences are converted recursively."""
     if isinstance(value, dict):
         return {k: jsonable(v) for k, v in value.items()}
@@ -300,7 +301,7 @@ def jsonable(value: Any) -> Any:
         return int(value)
     if isinstance(value, (float, np.floating)):
         v = float(value)
-        return None if np.isnan(v) else ("inf" if v == np.inf else "-inf" if v == -np.inf else v)
+        return v if np.isfinite(v) else None
     return value
 
 

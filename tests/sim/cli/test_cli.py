@@ -62,7 +62,8 @@ def test_evaluate_runs_the_suite_on_other_seeds(tmp_path):
                "--set", "scenario.duration_s=1", "--json", str(out))
     assert res.returncode == 0, res.stderr
     report = json.loads(out.read_text())
-    assert sorted(e["seed"] for e in report["episodes"]) == [900, 901] and report["meta"]["seeds"] == [900, 901]
+    assert sorted(e["seed"] for e in report["episodes"]) == [900, 901]
+    assert report["meta"]["seeds"] == {"highway": [900, 901]}  # explicit seed lists, per scenario
 
 
 def test_render_sensors_writes_pictures_and_point_clouds(tmp_path):

@@ -215,7 +215,7 @@ def test_json_export_is_strict_json_and_round_trips(tmp_path):
     data = to_json(episodes, aggregate(episodes))
     text = json.dumps(data, allow_nan=False)
     back = json.loads(text)
-    assert back["episodes"][3]["min_ttc_s"] == "inf"
+    assert back["episodes"][3]["min_ttc_s"] is None  # infinite TTC: null, never a string
     assert back["episodes"][0]["min_ttc_s"] == 2.0
     assert back["episodes"][1]["collided"] is True
     assert back["aggregates"][0]["collision_rate"] == 0.25
