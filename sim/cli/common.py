@@ -21,15 +21,60 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescript
         return super()._get_help_string(action)
 
 
+MAX_SEED = 2**31 - 1
+"""Seeds are non-negative and fit numpy's and gymnasium's seeding."""
+
+
+def output_file(*suffixes: str) -> Callable[[str], Path]:
+    """argparse type: a file path to write, checked before any work starts: one of ``suffixes``, not a
+    directory, and under a directory that exists or can be created (no file in the way)."""
+    def check(text: str) -> Path:
+        path = Path(text)
+        if path.suffix.lower() not in suffixes:
+            raise argparse.ArgumentTypeError(f"'{text}' must end in {' or '.join(suffixes)}")
+        if path.is_dir():
+            raise argparse.ArgumentTypeError(f"'{text}' is a directory, not a file")
+        parent = next((p for p in [path.parent, *path.parent.parents] if p.exists()), Path("."))
+        if not parent.is_dir():
+            raise argparse.ArgumentTypeError(f"cannot write '{text}': '{parent}' is a file, not a directory")
+        if not os.access(parent, os.W_OK):
+            raise argparse.ArgumentTypeError(f"cannot write '{text}': '{parent}' is not writable")
+        return path
+    return check
+
+
+def output_dir(text: str) -> Path:
+    """argparse type: a directory to write into (existing or creatable; no file in the way)."""
+    path = Path(text)
+    existing = next((p for p in [path, *path.parents] if p.exists()), Path("."))
+    if not existing.is_dir():
+        raise argparse.ArgumentTypeError(f"cannot write into '{text}': '{existing}' is a file, not a directory")
+    if not os.access(existing, os.W_OK):
+        raise argparse.ArgumentTypeError(f"cannot write into '{text}': '{existing}' is not writable")
+    return path
+
+
+def seed_value(text: str) -> int:
+    """argparse type: a seed in [0, 2^31 - 1]."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not an integer seed") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"seed {value} is out of range [0, {MAX_SEED}]")
+    return value
+
+
 def json_parent(what: str = "the results") -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
-    p.add_argument("--json", type=Path, default=None, metavar="FILE.json", help=f"also write {what} as JSON")
+    p.add_argument("--json", type=output_file(".json"), default=None, metavar="FILE.json",
+                   help=f"also write {what} as JSON")
     return p
 
 
 def seed_parent(default: int = 0, what: str = "first episode seed; episodes use SEED, SEED+1, ...") -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
-    p.add_argument("--seed", type=int, default=default, help=what)
+    p.add_argument("--seed", type=seed_value, default=default, help=what)
     return p
 
 
@@ -41,6 +86,8 @@ def seed_range(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(f"'{text}' is not a seed range A:B (e.g. 1000:1020)") from None
     if b <= a:
         raise argparse.ArgumentTypeError(f"seed range '{text}' is empty: B must exceed A")
+    if a < 0 or b - 1 > MAX_SEED:
+        raise argparse.ArgumentTypeError(f"seed range '{text}' is out of range [0, {MAX_SEED}]")
     return a, b
 
 def set_parent(sections: str = "scenario, planner, controller, perception, sensors") -> argparse.ArgumentParser:

@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 
 from perception.registry import DETECTORS
-from sim.cli.common import add_command, choice, json_parent, names, positive, print_result, seed_parent, set_parent, valid
+from sim.cli.common import (add_command, choice, json_parent, names, output_dir, output_file, positive, print_result,
+                            seed_parent, set_parent, valid)
 from sim.highway.scenarios import SCENARIOS
 from sim.sensors.rig import RIGS
 
@@ -19,7 +20,7 @@ def add_arguments(sub) -> None:
                    help="scenario")
     r.add_argument("--ticks", type=int, default=30, help="closed-loop ticks to drive before rendering")
     r.add_argument("--rig", default="default", type=choice(RIGS), metavar=valid(RIGS), help="sensor rig")
-    r.add_argument("--out", type=Path, default=Path("out/sensors"), help="output directory")
+    r.add_argument("--out", type=output_dir, default=Path("out/sensors"), help="output directory")
     r.set_defaults(run=render_sensors)
     d = add_command(sub, "datagen", "generate labelled sensor frames (train/val/test split by episode seed)",
                     "drivestack datagen --frames 3000 --frames-per-episode 20 --seed 1000 --out data/ds1",
@@ -28,7 +29,7 @@ def add_arguments(sub) -> None:
     d.add_argument("--frames", type=int, default=1000, help="total number of frames")
     d.add_argument("--frames-per-episode", type=int, default=20, help="frames saved per episode")
     d.add_argument("--rig", default="default", type=choice(RIGS), metavar=valid(RIGS), help="sensor rig")
-    d.add_argument("--out", type=Path, required=True, help="output directory")
+    d.add_argument("--out", type=output_dir, required=True, help="output directory")
     d.add_argument("--workers", type=int, default=None, help="parallel worker processes (default: the CPU count)")
     d.set_defaults(run=datagen)
     e = add_command(sub, "evaluate-perception", "detection AP (centre distance) of a detector on a data set",
@@ -47,7 +48,7 @@ def add_arguments(sub) -> None:
     f.add_argument("--split", default="val", choices=["train", "val", "test"], help="data split to fit on")
     f.add_argument("--detectors", default="lidar,camera", help="comma-separated detectors")
     f.add_argument("--max-frames", type=int, default=None, help="use at most this many frames")
-    f.add_argument("--out", type=Path, default=None, help="output YAML (default: configs/surrogate.yaml)")
+    f.add_argument("--out", type=output_file(".yaml"), default=None, help="output YAML (default: configs/surrogate.yaml)")
     f.set_defaults(run=fit_surrogate)
 
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from sim.cli.common import add_command, json_parent, positive, print_result
+from sim.cli.common import add_command, json_parent, output_file, positive, print_result
 from sim.evaluation.metrics import write_json
 
 
@@ -35,7 +35,7 @@ def add_arguments(sub) -> None:
                    help="diff the replayed outputs with the recorded ones tick by tick; exit 1 past --tolerance")
     r.add_argument("--tolerance", type=float, default=1e-3,
                    help="largest allowed difference per tick (m, rad, score, m^2 alike)")
-    r.add_argument("--out", type=Path, default=None, metavar="NEW.mcap", help="write the replayed outputs as a log")
+    r.add_argument("--out", type=output_file(".mcap"), default=None, metavar="NEW.mcap", help="write the replayed outputs as a log")
     r.set_defaults(run=replay)
     lg = add_command(sub, "log", "inspect a recorded log", "drivestack log info out/run.mcap")
     lsub = lg.add_subparsers(dest="log_command", required=True, metavar="{info}", parser_class=sub._parser_class)

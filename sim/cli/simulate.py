@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from sim.cli.common import (add_command, choice, json_parent, names, positive, report, seed_parent, seed_range,
-                            set_parent, valid, workers_parent)
+from sim.cli.common import (add_command, choice, json_parent, names, output_file, positive, report, seed_parent,
+                            seed_range, seed_value, set_parent, valid, workers_parent)
 from sim.config import to_dict
 from sim.backends.local import default_workers
 from sim.evaluation.jobs import Job, run_jobs, suite_jobs
@@ -37,11 +36,11 @@ def add_arguments(sub) -> None:
                     [seed_parent(), json_parent("per-episode and aggregate metrics"), set_parent(), workers_parent()])
     add_setup_arguments(p)
     p.add_argument("--episodes", type=int, default=1, help="number of episodes (seeds SEED..SEED+N-1)")
-    p.add_argument("--video", type=Path, default=None, metavar="FILE.mp4", help="write an MP4 of the first episode")
+    p.add_argument("--video", type=output_file(".mp4"), default=None, metavar="FILE.mp4", help="write an MP4 of the first episode")
     p.add_argument("--camera-view", action=argparse.BooleanOptionalAction, default=True,
                    help="show the simulated front camera beside the top-down view in the video")
     p.add_argument("--rig", default="default", type=choice(RIGS), metavar=valid(RIGS), help="sensor rig (configs/sensors)")
-    p.add_argument("--record", type=Path, default=None, metavar="LOG.mcap",
+    p.add_argument("--record", type=output_file(".mcap"), default=None, metavar="LOG.mcap",
                    help="record every tick of the first episode to an MCAP log (sensors, ground truth, outputs)")
     p.set_defaults(run=simulate)
     e = add_command(sub, "evaluate", "run a suite (scenarios x planners x world models x seeds) and print one table",
@@ -52,7 +51,7 @@ def add_arguments(sub) -> None:
     e.add_argument("--scenarios", default=None, help="comma-separated subset of the suite's scenarios")
     e.add_argument("--planners", default=None, help="comma-separated planners (overrides the suite)")
     e.add_argument("--episodes", type=int, default=None, help="episodes per scenario (overrides the suite)")
-    e.add_argument("--seed", type=int, default=None,
+    e.add_argument("--seed", type=seed_value, default=None,
                    help="first seed (overrides the suite's seed_start): evaluate on seeds the suite was not tuned on")
     e.add_argument("--seeds", type=seed_range, default=None, metavar="A:B",
                    help="seeds A..B-1 for every scenario (overrides --seed and --episodes)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sim.cli.common import add_command, positive, seed_parent, set_parent
+from sim.cli.common import add_command, output_dir, positive, seed_parent, set_parent
 
 
 def add_arguments(sub) -> None:
@@ -14,7 +14,7 @@ def add_arguments(sub) -> None:
                      set_parent("policy: env (configs/rl/env.yaml), scenario, planner, perception, sensors")])
     t.add_argument("--model", default="lidar", choices=["lidar", "camera", "policy"], help="what to train")
     t.add_argument("--data", type=Path, default=None, help="datagen directory (detectors)")
-    t.add_argument("--out", type=Path, default=None, help="output directory (default: runs/MODEL)")
+    t.add_argument("--out", type=output_dir, default=None, help="output directory (default: runs/MODEL)")
     t.add_argument("--epochs", type=int, default=10, help="detectors: training epochs")
     t.add_argument("--batch-size", type=int, default=8, help="detectors: frames per batch")
     t.add_argument("--lr", type=float, default=None, help="detectors: learning rate (default: 3e-3 lidar, 1e-3 camera)")

@@ -9,6 +9,7 @@ from typing import Any, Mapping
 
 from perception.lookup import Registry
 from sim.config import CONFIG_DIR, apply_overrides, from_dict, load_yaml
+from sim.highway.env_schema import validate_env
 
 SCENARIO_DIR = CONFIG_DIR / "scenarios"
 
@@ -52,6 +53,9 @@ def load_scenario(name: str, overrides: list[str] | None = None) -> ScenarioConf
         raise ValueError("scenario.simulation_frequency_hz must be a positive multiple of policy_frequency_hz")
     if cfg.duration_s <= 0:
         raise ValueError(f"scenario.duration_s must be positive, got {cfg.duration_s}")
+    if cfg.seed < 0:
+        raise ValueError(f"scenario.seed must be >= 0, got {cfg.seed}")
+    validate_env(cfg.env)
     return cfg
 
 
