@@ -8,6 +8,9 @@ import numpy as np
 from planning.geometry import box_corners, boxes_overlap
 
 
+_NO_LIMIT_MPS = 100.0
+"""Speed limit assumed for a crossing track on no lane (finite, so its growth stays finite)."""
+
 _WAITING_MPS = 0.5
 """Below this speed a yield proposal stands at its stop line: crossing traffic reaching it there is
 not its doing."""
@@ -72,7 +75,8 @@ def stretch_crossing(pred: np.ndarray, crossing: np.ndarray, times_s: np.ndarray
     junction may go; one already at the limit will not go faster)."""
     out = pred.copy()
     speed = np.hypot(pred[..., 2], pred[..., 3])
-    limit = np.full(len(pred), np.inf) if speed_limit_mps is None else np.asarray(speed_limit_mps, float)
+    limit = np.full(len(pred), _NO_LIMIT_MPS) if speed_limit_mps is None else \
+        np.minimum(np.asarray(speed_limit_mps, float), _NO_LIMIT_MPS)  # off-lane tracks: no limit (finite)
     a = max(p.crossing_accel_mps2, 1e-9)
     t_up = np.clip(limit - speed[:, 0], 0.0, None)[:, None] / a          # time to reach the limit
     t = times_s[None]

@@ -148,3 +148,15 @@ def test_steady_following_does_not_flip_between_proposals():
     assert switches <= 2                                        # settled behind the leader: one plan kept
     assert np.abs(np.diff(cmds)).max() <= 4.0 * 0.1 + 1e-6      # jerk within the comfort bound
     assert abs(state[3] - 20.0) < 0.5                           # following at the leader's speed
+
+
+def test_crossing_boxes_grow_until_the_lane_speed_limit_only():
+    from planning.scoring import ScoringParams, stretch_crossing
+    times = np.arange(21) * 0.25
+    pred = np.zeros((3, 21, 7))
+    pred[..., 2], pred[..., 5], pred[..., 6] = 9.0, 5.0, 2.0           # 9 m/s along +x, 5 m x 2 m
+    p = ScoringParams(conflict_margin_s=0.0, crossing_accel_mps2=1.0)
+    out = stretch_crossing(pred, np.array([True, True, False]), times, p, np.array([10.0, np.inf, 10.0]))
+    assert out[0, -1, 5] == pytest.approx(5.0 + 0.5 + 1.0 * 4.0)       # 1 s to reach 10 m/s, then 1 m/s more
+    assert out[1, -1, 5] == pytest.approx(5.0 + 0.5 * 25.0)            # on no lane: no limit, but finite
+    assert out[2, -1, 5] == 5.0 and out[0, -1, 0] > 0.0                 # not crossing: unchanged; grown forward
