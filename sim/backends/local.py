@@ -17,14 +17,29 @@ def default_workers() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during ``run_parallel``: ``results`` holds the items that finished, in item order."""
+
+    def __init__(self, results: list) -> None:
+        super().__init__(f"interrupted after {len(results)} finished")
+        self.results = results
+
+
 def run_parallel(fn: Callable[[T], R], items: list[T], workers: int = 1, desc: str = "", unit: str = "it") -> list[R]:
-    """``[fn(x) for x in items]`` on a process pool with a progress bar; order is kept."""
+    """``[fn(x) for x in items]`` on a process pool with a progress bar; order is kept.
+
+    Ctrl-C stops the workers quietly (they ignore SIGINT; the pool is terminated) and raises
+    ``Interrupted`` with the results that finished, so the caller can keep them.
+    """
     bar = tqdm(total=len(items), desc=desc, unit=unit, dynamic_ncols=True)
     results: list = [None] * len(items)
+    done = [False] * len(items)
     try:
         for i, value in _iterate(fn, items, workers):
-            results[i] = value
+            results[i], done[i] = value, True
             bar.update(1)
+    except KeyboardInterrupt:
+        raise Interrupted([r for r, d in zip(results, done) if d]) from None
     finally:
         bar.close()
     return results
@@ -54,8 +69,13 @@ class _Indexed:
 
 
 def _worker_init() -> None:
-    """One torch thread per worker: the pool already uses every core."""
+    """One torch thread per worker: the pool already uses every core. Workers ignore Ctrl-C: the
+    parent handles it and terminates the pool (no traceback from every worker)."""
+    import signal
+
     import torch
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
     os.environ.setdefault("OMP_NUM_THREADS", "1")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -149,3 +150,19 @@ def print_result(text: str, path: Path | None, payload: dict) -> int:
 def report(episodes: list, json_path: Path | None, meta: dict) -> int:
     rows = aggregate(episodes)
     return print_result(format_table(rows), json_path, {**to_json(episodes, rows), "meta": meta})
+
+
+def report_episodes(run: Callable[[], list], json_path: Path | None, meta: dict) -> int:
+    """``report`` the episodes ``run()`` returns; on Ctrl-C, report the ones that finished (JSON
+    marked ``meta.partial``) and return 130."""
+    from sim.backends.local import Interrupted
+
+    try:
+        episodes = run()
+    except Interrupted as stop:
+        sys.stderr.write(f"drivestack: interrupted: {len(stop.results)} episodes finished"
+                         f"{f', written to {json_path}' if json_path and stop.results else ''}\n")
+        if stop.results:
+            report(stop.results, json_path, {**meta, "partial": True})
+        return 130
+    return report(episodes, json_path, meta)

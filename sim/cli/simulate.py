@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import argparse
 
-from sim.cli.common import (add_command, choice, json_parent, names, output_file, positive, report, seed_parent,
-                            seed_range, seed_value, set_parent, valid, workers_parent)
+from sim.cli.common import (add_command, choice, json_parent, names, output_file, positive, report_episodes,
+                            seed_parent, seed_range, seed_value, set_parent, valid, workers_parent)
 from sim.config import to_dict
-from sim.backends.local import default_workers
+from sim.backends.local import Interrupted, default_workers
 from sim.evaluation.jobs import Job, run_jobs, suite_jobs
 from sim.evaluation.metrics import compute_episode_metrics
 from sim.evaluation.suite import SUITES, load_suite
@@ -64,13 +64,19 @@ def simulate(args: argparse.Namespace) -> int:
     positive("--workers", args.workers)
     setup = build_setup(args.scenario, args.planner, args.world_model, args.overrides, args.policy, args.rig)
     seeds = list(range(args.seed, args.seed + args.episodes))
-    episodes = []
-    if args.video is not None or args.record is not None:
-        episodes.append(_first_episode(args, setup, seeds[0]))
-        seeds = seeds[1:]
-    if seeds:
-        episodes += run_jobs([Job(setup, s) for s in seeds], args.workers or default_workers(), "simulate")
-    return report(episodes, args.json, {"setup": to_dict(setup), "seeds": list(range(args.seed, args.seed + args.episodes))})
+
+    def run() -> list:
+        episodes, rest = [], seeds
+        if args.video is not None or args.record is not None:
+            episodes.append(_first_episode(args, setup, seeds[0]))
+            rest = seeds[1:]
+        try:
+            return episodes + (run_jobs([Job(setup, s) for s in rest], args.workers or default_workers(), "simulate")
+                               if rest else [])
+        except Interrupted as stop:
+            raise Interrupted(episodes + stop.results) from None
+
+    return report_episodes(run, args.json, {"setup": to_dict(setup), "seeds": seeds})
 
 
 def _first_episode(args: argparse.Namespace, setup, seed: int):
@@ -117,9 +123,8 @@ def evaluate(args: argparse.Namespace) -> int:
             setups.append(build_setup(scen, "idm", "ground_truth", args.overrides))
         seeds[scen] = _suite_seeds(args, suite.seed_start, n)
         jobs += suite_jobs(setups, seeds[scen])
-    episodes = run_jobs(jobs, args.workers or default_workers(), "evaluate")
-    return report(episodes, args.json, {"suite": args.suite, "planners": planners, "scenarios": scenarios,
-                                        "seeds": seeds})
+    return report_episodes(lambda: run_jobs(jobs, args.workers or default_workers(), "evaluate"), args.json,
+                           {"suite": args.suite, "planners": planners, "scenarios": scenarios, "seeds": seeds})
 
 
 def _suite_seeds(args: argparse.Namespace, seed_start: int, n: int) -> list[int]:
