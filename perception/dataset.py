@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -35,10 +36,12 @@ def load_frame(path: str | Path) -> SensorFrame:
     try:
         with np.load(path) as z:
             data = {k: z[k] for k in z.files}
-    except (OSError, ValueError, EOFError) as exc:
-        raise ValueError(f"cannot read sensor frame {path}: {exc}") from exc
-    stamp = float(data["stamp"])
-    return SensorFrame(stamp, _cameras(data, stamp), _lidars(data, stamp), _labels(data))
+        stamp = float(data["stamp"])
+        return SensorFrame(stamp, _cameras(data, stamp), _lidars(data, stamp), _labels(data))
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise ValueError(f"cannot read sensor frame {path}: {str(exc).splitlines()[0]}") from exc
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"sensor frame {path} is not a drivestack frame (missing or malformed {exc})") from exc
 
 
 def _names(data: dict, kind: str) -> list[str]:
@@ -81,4 +84,11 @@ def read_manifest(root: str | Path) -> dict:
     path = Path(root) / MANIFEST
     if not path.exists():
         raise ValueError(f"no {MANIFEST} in {root}: not a drivestack data set")
-    return json.loads(path.read_text())
+    try:
+        manifest = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path} is not valid JSON: {exc}") from None
+    frames = manifest.get("frames") if isinstance(manifest, dict) else None
+    if not isinstance(frames, list) or not all(isinstance(f, dict) and {"path", "split"} <= f.keys() for f in frames):
+        raise ValueError(f"{path} is not a drivestack manifest: it needs a 'frames' list of {{path, split, ...}}")
+    return manifest

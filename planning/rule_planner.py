@@ -25,21 +25,21 @@ _EMERGENCY = 100
 class RulePlannerConfig:
     """Proposal grid, simulation horizon and scoring of the rule planner."""
 
-    horizon_s: float = 5.0
-    dt_s: float = 0.25
-    speed_factors: tuple[float, ...] = (1.0, 0.8, 0.6, 0.3, 0.0)
+    horizon_s: float = field(default=5.0, metadata={"range": ((0.5,), 20.0)})
+    dt_s: float = field(default=0.25, metadata={"range": ((0.0,), 1.0)})
+    speed_factors: tuple[float, ...] = field(default=(1.0, 0.8, 0.6, 0.3, 0.0), metadata={"range": (0.0, 1.5), "nonempty": True})
     """Desired speeds as fractions of the lane's speed limit (IDM v0)."""
-    max_speed_mps: float = 30.0
-    max_lateral_accel_mps2: float = 4.0
+    max_speed_mps: float = field(default=30.0, metadata={"range": ((0.0,), 60.0)})
+    max_lateral_accel_mps2: float = field(default=4.0, metadata={"range": ((0.0,), 15.0)})
     """Curve speed cap: desired speeds keep |v^2 * curvature| below this (braking at ``idm.decel_comfort``)."""
-    consider_range_m: float = 150.0
-    path_spacing_m: float = 2.0
-    lane_change_time_s: float = 2.5
+    consider_range_m: float = field(default=150.0, metadata={"range": ((0.0,), None)})
+    path_spacing_m: float = field(default=2.0, metadata={"range": ((0.0,), 10.0)})
+    lane_change_time_s: float = field(default=2.5, metadata={"range": ((0.0,), 20.0)})
     """Paths merge from the ego's lateral offset onto a lane over this many seconds of travel."""
     min_lane_change_length_m: float = 15.0
     max_lane_change_heading_change_rad: float = 0.15
     """No lane changes where the ego's lane turns more than this over the next 50 m (roundabouts, bends)."""
-    hysteresis: float = 0.02
+    hysteresis: float = field(default=0.02, metadata={"range": (0.0, 1.0)})
     """Score bonus of last tick's choice (same lane, same speed proposal), so near-ties do not flip
     the plan tick to tick (each flip is a step in the acceleration reference)."""
     idm: IdmParams = field(default_factory=IdmParams)

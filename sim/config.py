@@ -57,8 +57,28 @@ def from_dict(cls: type, data: Mapping[str, Any], path: str = "") -> Any:
     for key in sorted(data):
         keys.check(f"{path}{key}")
     hints = typing.get_type_hints(cls)
-    kwargs = {k: _coerce(hints[k], v, f"{path}{k}") for k, v in data.items()}
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    kwargs = {k: _in_range(fields[k], _coerce(hints[k], v, f"{path}{k}"), f"{path}{k}") for k, v in data.items()}
     return cls(**kwargs)
+
+
+def _in_range(f: dataclasses.Field, value: Any, key: str) -> Any:
+    """Check a value against its field's ``metadata['range'] = (low, high)`` (None: unbounded; a low
+    of ``(x,)`` excludes x); lists are checked element by element, and must not be empty where
+    ``metadata['nonempty']`` is set."""
+    bounds = f.metadata.get("range")
+    if bounds is None:
+        return value
+    lo, hi = bounds
+    for v in (value if isinstance(value, tuple) else (value,)):
+        open_lo = isinstance(lo, tuple)
+        low = lo[0] if open_lo else lo
+        if (low is not None and (v <= low if open_lo else v < low)) or (hi is not None and v > hi):
+            text = f"{'(' if open_lo else '['}{'-inf' if low is None else low}, {'inf' if hi is None else hi}]"
+            raise ValueError(f"config key '{key}' must lie in {text}, got {value!r}")
+    if isinstance(value, tuple) and not value and f.metadata.get("nonempty"):
+        raise ValueError(f"config key '{key}' needs at least one value")
+    return value
 
 
 def _coerce(tp: Any, value: Any, key: str) -> Any:

@@ -5,7 +5,7 @@ import argparse
 from pathlib import Path
 
 from sim.cli.common import add_command, choice, json_parent, names, positive, print_result, seed_parent, set_parent, valid
-from sim.cli.simulate import add_setup_arguments
+from sim.cli.simulate import add_setup_arguments, check_policy_use
 from sim.loop.setup import build_setup
 from sim.sensors.rig import RIGS
 
@@ -67,6 +67,7 @@ def bench(args: argparse.Namespace) -> int:
     from sim.bench.loop import format_bench, run_bench
 
     positive("--repeats", args.repeats)
+    check_policy_use(args)
     setup = build_setup(args.scenario, args.planner, args.world_model, args.overrides, args.policy)
     result = run_bench(setup, args.repeats, args.seed)
     return print_result(format_bench(result), args.json, result)

@@ -59,7 +59,14 @@ def add_arguments(sub) -> None:
     e.set_defaults(run=evaluate)
 
 
+def check_policy_use(args: argparse.Namespace) -> None:
+    """--policy means nothing to a planner other than rl: refuse it rather than ignore it."""
+    if args.policy is not None and args.planner != "rl":
+        raise ValueError(f"--policy {args.policy} is only used by --planner rl")
+
+
 def simulate(args: argparse.Namespace) -> int:
+    check_policy_use(args)
     positive("--episodes", args.episodes)
     positive("--workers", args.workers)
     setup = build_setup(args.scenario, args.planner, args.world_model, args.overrides, args.policy, args.rig)
@@ -114,6 +121,8 @@ def evaluate(args: argparse.Namespace) -> int:
     if args.scenarios:
         scenarios = {s: scenarios.get(s, args.episodes or 1) for s in names(args.scenarios)}
     planners = names(args.planners) if args.planners else list(suite.planners)
+    if args.policy is not None and "rl" not in planners:
+        raise ValueError(f"--policy {args.policy} is only used by the rl planner, which this run does not include")
     jobs, seeds = [], {}
     for scen, n in scenarios.items():
         # idm drives highway-env's own vehicle model, blind to any world model: run it once, on ground truth

@@ -4,7 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sim.cli.common import add_command, output_dir, positive, seed_parent, set_parent
+from sim.cli.common import add_command, choice, output_dir, positive, seed_parent, set_parent, valid
+from sim.loop.world_sources import WORLD_SOURCES
 
 
 def add_arguments(sub) -> None:
@@ -26,7 +27,8 @@ def add_arguments(sub) -> None:
                    help="continue from OUT/last.pt (detectors) or the newest OUT/checkpoints (policy)")
     t.add_argument("--algo", default="dqn", choices=["dqn", "ppo"], help="policy: SB3 algorithm")
     t.add_argument("--env", default="drivestack/Highway-v0", help="policy: env id or scenario name")
-    t.add_argument("--world-model", default="surrogate", help="policy: ground_truth, surrogate or perception")
+    t.add_argument("--world-model", default="surrogate", type=choice(WORLD_SOURCES), metavar=valid(WORLD_SOURCES),
+                   help="policy: what the policy sees")
     t.add_argument("--timesteps", type=int, default=25_000, help="policy: decisions (env steps) to train for")
     t.add_argument("--n-envs", type=int, default=2, help="policy: parallel environments (SubprocVecEnv)")
     t.add_argument("--eval-freq", type=int, default=5_000, help="policy: evaluate and checkpoint every N steps")

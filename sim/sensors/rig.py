@@ -61,10 +61,17 @@ class FaultConfig:
     """Whole-sensor faults for robustness tests: blackout windows [start_s, end_s] per sensor
     kind, the probability that a frame is dropped, and delivery latency in ticks."""
 
-    camera_blackout_s: tuple[float, ...] = ()
-    lidar_blackout_s: tuple[float, ...] = ()
-    drop_probability: float = 0.0
-    latency_ticks: int = 0
+    camera_blackout_s: tuple[float, ...] = field(default=(), metadata={"range": (0.0, None)})
+    lidar_blackout_s: tuple[float, ...] = field(default=(), metadata={"range": (0.0, None)})
+    drop_probability: float = field(default=0.0, metadata={"range": (0.0, 1.0)})
+    latency_ticks: int = field(default=0, metadata={"range": (0, 100)})
+
+    def __post_init__(self) -> None:
+        for name in ("camera_blackout_s", "lidar_blackout_s"):
+            window = getattr(self, name)
+            if window and (len(window) != 2 or window[0] >= window[1]):
+                raise ValueError(f"config key 'sensors.faults.{name}' must be [start_s, end_s] with start < end, "
+                                 f"got {list(window)}")
 
 
 @dataclass(frozen=True)
