@@ -39,7 +39,7 @@ def load_frame(path: str | Path) -> SensorFrame:
         stamp = float(data["stamp"])
         return SensorFrame(stamp, _cameras(data, stamp), _lidars(data, stamp), _labels(data))
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise ValueError(f"cannot read sensor frame {path}: {str(exc).splitlines()[0]}") from exc
+        raise ValueError(f"cannot read sensor frame {path}: {(str(exc).splitlines() or [type(exc).__name__])[0]}") from exc
     except (KeyError, TypeError, AttributeError) as exc:
         raise ValueError(f"sensor frame {path} is not a drivestack frame (missing or malformed {exc})") from exc
 

@@ -43,7 +43,7 @@ def load_lidar_net(path: str | Path = DEFAULT_WEIGHTS, device: str = "auto") -> 
     except FileNotFoundError as exc:
         raise ValueError(f"lidar weights not found: {path}") from exc
     except (RuntimeError, KeyError, TypeError, EOFError, ValueError, pickle.UnpicklingError) as exc:
-        raise ValueError(f"cannot load lidar weights {path}: {str(exc).splitlines()[0]}") from exc
+        raise ValueError(f"cannot load lidar weights {path}: {(str(exc).splitlines() or [type(exc).__name__])[0]}") from exc
     return fuse_batchnorm(net).to(resolve_device(device), memory_format=torch.channels_last)
 
 

@@ -22,7 +22,7 @@ def load_yaml(path: Path) -> dict:
     except FileNotFoundError as exc:
         raise ValueError(f"config file not found: {path}") from exc
     except yaml.YAMLError as exc:
-        raise ValueError(f"malformed YAML in {path}: {str(exc).splitlines()[0]}") from exc
+        raise ValueError(f"malformed YAML in {path}: {(str(exc).splitlines() or [type(exc).__name__])[0]}") from exc
     if not isinstance(data, dict):
         raise ValueError(f"config file {path} must hold a mapping, got {type(data).__name__}")
     return data

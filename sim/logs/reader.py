@@ -238,5 +238,5 @@ def _framing_issue(pos: int, opcode: int, length: int, size: int) -> str:
 
 
 def _reason(exc: BaseException) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else ""
+    text = (str(exc).splitlines() or [type(exc).__name__])[0] if str(exc) else ""
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

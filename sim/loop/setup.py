@@ -49,6 +49,8 @@ def split_overrides(overrides: list[str]) -> dict[str, list[str]]:
         section, _, rest = item.partition(".")
         if section not in out or not rest:
             raise ValueError(f"override '{item}' must start with one of: {', '.join(SECTIONS)} (e.g. planner.horizon_s=6)")
+        if "=" not in rest:
+            raise ValueError(f"override '{item}' must look like section.key=value (e.g. planner.horizon_s=6)")
         out[section].append(rest)
     return out
 
