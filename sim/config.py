@@ -41,7 +41,11 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
             node = node.setdefault(part, {})
             if not isinstance(node, dict):
                 raise ValueError(f"override '{key}': '{part}' is not a section")
-        node[parts[-1]] = yaml.safe_load(raw)
+        try:
+            node[parts[-1]] = yaml.safe_load(raw)
+        except yaml.YAMLError as exc:
+            raise ValueError(f"override '{key}': cannot parse the value {raw!r} "
+                             f"({(str(exc).splitlines() or ['YAML error'])[0]})") from None
     return out
 
 

@@ -69,6 +69,8 @@ CLI_CASES = [
     (["simulate", "--set", "planner.hysteresis=2"], "planner.hysteresis"),
     (["simulate", "--set", "planner.idm.nope=1"], "planner.idm.nope"),
     (["simulate", "--set", "planner.horizon_s"], "planner.horizon_s"),
+    (["simulate", "--set", "planner.horizon_s=["], "horizon_s"),
+    (["simulate", "--set", "moon.horizon_s=3"], "moon.horizon_s"),
     (["simulate", "--set", "controller.bogus=1"], "controller.bogus"),
     (["simulate", "--set", "perception.score_threshold=abc"], "perception.score_threshold"),
     (["simulate", "--set", "scenario.env.vehicles_count=2.5"], "scenario.env.vehicles_count"),
