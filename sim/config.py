@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
+from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -11,7 +12,9 @@ import yaml
 
 from perception.lookup import Registry
 
-CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
+CONFIG_DIR = Path(str(resources.files("sim") / "configs"))
+"""The shipped YAML configs: package data of ``sim`` (found the same way from a wheel or a checkout;
+the checkout's top-level ``configs`` is a link to it)."""
 
 
 def load_yaml(path: Path) -> dict:

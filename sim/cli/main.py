@@ -2,13 +2,35 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import sys
+from pathlib import Path
 
-from sim.cli import bench, data, logs, simulate, tracking, train
+OWN_PACKAGES = ("perception", "fusion", "planning", "control")
+"""Top-level packages drivestack installs beside ``sim``; another project's would shadow ours."""
 
-GROUPS = (simulate, bench, data, train, tracking, logs)
-"""Command groups, each with ``add_arguments(subparsers)``; every subcommand sets ``run``."""
+
+def foreign_package() -> str | None:
+    """A one-line explanation if one of our top-level packages resolves outside this installation
+    (e.g. an installed python-control's ``control``), else None. Checked before anything imports them."""
+    root = Path(__file__).resolve().parents[2]
+    for name in OWN_PACKAGES:
+        spec = importlib.util.find_spec(name)
+        where = Path(spec.origin).resolve().parents[1] if spec is not None and spec.origin else None
+        if where != root:
+            found = spec.origin if spec is not None and spec.origin else "nowhere"
+            return (f"the package '{name}' found at {found} is not drivestack's (expected under {root}); another "
+                    f"project installs a top-level '{name}': uninstall it or use a separate virtual environment")
+    return None
+
+
+CLASH = foreign_package()
+if CLASH is None:  # with a foreign package in the way, importing the commands would fail deep inside
+    from sim.cli import bench, data, logs, simulate, tracking, train
+
+    GROUPS = (simulate, bench, data, train, tracking, logs)
+    """Command groups, each with ``add_arguments(subparsers)``; every subcommand sets ``run``."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -29,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if CLASH is not None:
+        sys.stderr.write(f"drivestack: error: {CLASH}\n")
+        return 2
     if os.environ.get("SDL_VIDEODRIVER", "dummy") == "dummy":
         os.environ["SDL_VIDEODRIVER"] = "offscreen"  # highway-env renders black frames under 'dummy'
     args = build_parser().parse_args(argv)

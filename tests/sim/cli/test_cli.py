@@ -143,3 +143,14 @@ def test_ctrl_c_keeps_the_finished_episodes_and_exits_130(workers, tmp_path):
         [f"drivestack: interrupted: {len(json.loads(out.read_text())['episodes'])} episodes finished, written to {out}"]
     report = json.loads(out.read_text())
     assert report["meta"]["partial"] is True and 0 < len(report["episodes"]) < 60
+
+
+def test_a_foreign_top_level_package_is_named_in_one_line(tmp_path):
+    # e.g. python-control installs a top-level 'control' that would shadow ours
+    (tmp_path / "control").mkdir()
+    (tmp_path / "control" / "__init__.py").write_text("")
+    res = subprocess.run([sys.executable, "-m", "sim.cli.main", "simulate"], capture_output=True, text=True,
+                         timeout=300, cwd=tmp_path)  # the working directory comes first on sys.path
+    assert res.returncode == 2
+    assert res.stderr.strip().splitlines() == [res.stderr.strip()] and "'control'" in res.stderr
+    assert str(tmp_path / "control") in res.stderr and "Traceback" not in res.stderr
