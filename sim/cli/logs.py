@@ -39,7 +39,8 @@ def add_arguments(sub) -> None:
     r.set_defaults(run=replay)
     lg = add_command(sub, "log", "inspect a recorded log", "drivestack log info out/run.mcap")
     lsub = lg.add_subparsers(dest="log_command", required=True, metavar="{info}", parser_class=sub._parser_class)
-    li = add_command(lsub, "info", "topics, schemas, message counts, duration, metadata and damage",
+    li = add_command(lsub, "info", "topics, schemas, message counts, duration, metadata and damage "
+                     "(exit 1 when the log is damaged or was not finished)",
                      "drivestack log info out/run.mcap", [json_parent("everything (metadata whole)")])
     li.add_argument("log", type=Path, help="MCAP log")
     li.set_defaults(run=log_info)
@@ -82,4 +83,5 @@ def log_info(args: argparse.Namespace) -> int:
     from sim.logs.info import format_info, info_json, log_index
 
     index = log_index(args.log)
-    return print_result(format_info(index), args.json, info_json(index))
+    code = print_result(format_info(index), args.json, info_json(index))
+    return code if code else (1 if index.issues or not index.finished else 0)
