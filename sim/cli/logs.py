@@ -40,7 +40,7 @@ def add_arguments(sub) -> None:
     lg = add_command(sub, "log", "inspect a recorded log", "drivestack log info out/run.mcap")
     lsub = lg.add_subparsers(dest="log_command", required=True, metavar="{info}", parser_class=sub._parser_class)
     li = add_command(lsub, "info", "topics, schemas, message counts, duration, metadata and damage "
-                     "(exit 1 when the log is damaged or was not finished)",
+                     "(exit 1 when the log is damaged, unfinished or from an interrupted run)",
                      "drivestack log info out/run.mcap", [json_parent("everything (metadata whole)")])
     li.add_argument("log", type=Path, help="MCAP log")
     li.set_defaults(run=log_info)
@@ -80,8 +80,10 @@ def replay(args: argparse.Namespace) -> int:
 
 
 def log_info(args: argparse.Namespace) -> int:
+    from sim.logs import schemas as S
     from sim.logs.info import format_info, info_json, log_index
 
     index = log_index(args.log)
     code = print_result(format_info(index), args.json, info_json(index))
-    return code if code else (1 if index.issues or not index.finished else 0)
+    interrupted = index.metadata.get(S.END_METADATA, {}).get("interrupted") == "true"
+    return code if code else (1 if index.issues or not index.finished or interrupted else 0)

@@ -92,19 +92,26 @@ def _first_episode(args: argparse.Namespace, setup, seed: int):
 
     ticks = int(round(setup.scenario.duration_s * setup.scenario.policy_frequency_hz))
     camera = args.video is not None and args.camera_view and setup.rig.cameras
-    sinks = []
+    video = recorder = None
     if args.video is not None:
         aspect = setup.rig.cameras[0].width_px / setup.rig.cameras[0].height_px if camera else None
-        sinks.append(VideoRecorder(args.video, camera_aspect=aspect, total_frames=ticks))
+        video = VideoRecorder(args.video, camera_aspect=aspect, total_frames=ticks)
     if args.record is not None:
         from sim.logs.record import LogRecorder
-        sinks.append(LogRecorder(args.record, setup, seed, total_ticks=ticks))
+        recorder = LogRecorder(args.record, setup, seed, total_ticks=ticks)
+    sinks = [s for s in (video, recorder) if s is not None]
+    interrupted = False
     try:
         episode = run_episode(setup, seed, sinks, sensors=bool(camera) or args.record is not None,
                               render=args.video is not None)
+    except KeyboardInterrupt:
+        interrupted = True
+        raise Interrupted([]) from None
     finally:
-        for sink in sinks:
-            sink.close()
+        if video is not None:
+            video.close()
+        if recorder is not None:
+            recorder.close(interrupted)  # an interrupted log is marked so in its metadata
     for sink in sinks:
         if isinstance(sink, VideoRecorder):
             print(f"video: {args.video} ({sink.frames} frames, seed {seed})")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from sim.logs import schemas as S
 from sim.logs.index import LogIndex, scan
 from sim.logs.reader import McapLog
 
@@ -18,6 +19,8 @@ def log_index(path: str | Path) -> LogIndex:
 
 def format_info(index: LogIndex) -> str:
     state = "finished" if index.finished else "not finished (no index at the end)"
+    if index.metadata.get(S.END_METADATA, {}).get("interrupted") == "true":
+        state += ", interrupted"
     lines = [f"log: {index.path} ({_size(index.size_bytes)}, {state}; written by {index.library or 'unknown'})"]
     if index.start_ns is None:
         lines.append("messages: none readable")

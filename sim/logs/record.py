@@ -57,10 +57,10 @@ class LogRecorder:
         self.ticks += 1
         self._bar.update(1)
 
-    def close(self) -> None:
+    def close(self, interrupted: bool = False) -> None:
         self._bar.close()
         if self._writer is not None:
-            self._writer.close()
+            self._writer.close(interrupted)
 
     def _open(self, world) -> None:
         topics = topic_schemas([c.name for c in self.rig.cameras], [l.name for l in self.rig.lidars])

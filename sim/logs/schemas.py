@@ -30,6 +30,8 @@ MARKERS_PLAN = "/markers/plan"
 MARKERS_LANES = "/markers/lanes"
 LANE_MAP_ATTACHMENT = "lane_map.json"
 RUN_METADATA = "drivestack.run"
+END_METADATA = "drivestack.end"
+"""Metadata record of a run that did not end normally (``interrupted: true``, ``ticks``)."""
 CHANNEL_METADATA = "drivestack.channels"
 
 

@@ -74,11 +74,14 @@ class LogWriter:
         self._fh.flush()
         self.ticks += 1
 
-    def close(self) -> None:
-        """Write the summary (index, statistics) and close the file."""
+    def close(self, interrupted: bool = False) -> None:
+        """Write the summary (index, statistics) and close the file; an ``interrupted`` run is marked
+        in a ``drivestack.end`` metadata record (``log info`` reports it)."""
         if self._closed:
             return
         self._closed = True
+        if interrupted:
+            self._mcap.add_metadata(S.END_METADATA, {"interrupted": "true", "ticks": str(self.ticks)})
         try:
             self._mcap.finish()
         finally:

@@ -175,3 +175,22 @@ def test_sensor_rotations_become_the_same_quaternion(yaw, pitch, optical):
     R = mount_transform((1.0, 0.0, 1.4), yaw, pitch, optical)[:3, :3]
     q = quaternion_from_matrix(R)
     assert np.allclose(Rotation.from_quat([q.x, q.y, q.z, q.w]).as_matrix(), R, atol=1e-12)
+
+
+def test_an_interrupted_recording_is_closed_and_marked(tmp_path, capsys):
+    from sim.cli.main import main
+
+    setup = build_setup("highway", "rule", "ground_truth", ["scenario.duration_s=3"])
+    path = tmp_path / "cut.mcap"
+    recorder = LogRecorder(path, setup, seed=2)
+
+    def ctrl_c_at_tick_5(record):
+        if record.index == 5:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_episode(setup, 2, [recorder, ctrl_c_at_tick_5], sensors=True)
+    recorder.close(interrupted=True)
+    assert main(["log", "info", str(path)]) == 1                    # readable, but not a whole run
+    out = capsys.readouterr().out
+    assert "finished, interrupted" in out and "drivestack.end" in out and "6 ticks" in out
