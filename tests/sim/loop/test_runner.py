@@ -42,5 +42,5 @@ def test_same_seed_same_episode():
     setup = build_setup("merge", "rule", "ground_truth", SHORT)
     a, b = run_episode(setup, seed=4), run_episode(setup, seed=4)
     assert np.array_equal(a.x_m, b.x_m) and np.array_equal(a.speed_mps, b.speed_mps)
-    c = run_episode(setup, seed=5)
-    assert not np.array_equal(a.x_m, c.x_m)
+    c = run_episode(setup, seed=5)  # other traffic: the ego's first 3 s may match, the scene around it does not
+    assert not np.array_equal(a.min_ttc_s, c.min_ttc_s)
