@@ -76,3 +76,28 @@ def test_never_commands_reverse_when_stopping():
 def test_trajectory_rejects_mismatched_shapes():
     with pytest.raises(ValueError):
         Trajectory(np.zeros(3), np.zeros((4, 2)), np.zeros(3), np.zeros(3))
+
+
+def test_acceleration_rate_is_limited_comfortably_and_for_emergencies():
+    # A step up in the speed reference: the command ramps at the comfort jerk (4 m/s^3); a step down
+    # to a stop asks for hard braking: then the vehicle's own limit (15 m/s^3) applies, no faster.
+    cfg = ControllerConfig()
+    path = np.stack([np.linspace(0.0, 400.0, 201), np.zeros(201)], axis=1)
+
+    def commands(v_ref, v0, steps=30):
+        ctrl, state, out = TrackingController(cfg), np.array([0.0, 0.0, 0.0, v0]), []
+        for k in range(steps):
+            t = k * cfg.dt_s
+            traj = Trajectory(t_s=t + np.linspace(0.0, 5.0, 201), xy_m=path, yaw_rad=np.zeros(201),
+                              speed_mps=np.full(201, v_ref))
+            cmd = ctrl.command(traj, _ego(state, t))
+            state = bicycle_step(state[None], np.array([cmd.accel_mps2]), np.array([cmd.steering_rad]), cfg.dt_s,
+                                 cfg.vehicle)[0]
+            out.append(cmd.accel_mps2)
+        return np.diff(np.concatenate([[0.0], out])) / cfg.dt_s
+
+    up = commands(30.0, 20.0)
+    assert np.abs(up).max() == pytest.approx(cfg.comfort_jerk_mps3)        # ramps at exactly the comfort rate
+    down = commands(0.0, 20.0)
+    assert np.abs(down).max() == pytest.approx(cfg.vehicle.max_jerk_mps3)  # emergency: the vehicle's rate
+    assert (np.abs(down) <= cfg.vehicle.max_jerk_mps3 + 1e-9).all()

@@ -468,3 +468,32 @@ def test_weak_detections_carry_a_confirmed_car_as_it_disappears_behind_another()
         tracker.update([detections(t, ego, [[30.0 + 12.0 * t, 0.0]], score=1.0 if k < 10 else 0.3)], ego)
         shown.append(len(tracker.tracks()))
     assert shown[5:] == [1] * 25
+
+
+def test_a_car_in_the_next_lane_does_not_join_a_settled_track():
+    # A parked ego watches a parked car until its track is settled; then a detection arrives 3.6 m
+    # beside it (a car in the next lane: outside the gate, d^2 about 60 against 13.8, but inside ten
+    # gates). It must start its own track and leave the settled one where it was.
+    tracker = MultiObjectTracker(INSTANT)
+    ego = EgoState(0.0, 0.0, 0.0, 0.0, 0.0)
+    car = np.array([30.0, 0.0])
+    for k in range(30):
+        tracker.update([detections(k * DT, EgoState(k * DT, 0.0, 0.0, 0.0, 0.0), car)], ego)
+    settled = only_track(tracker)
+    t = 30 * DT
+    coarse = np.eye(2) * 1.0  # a coarse return (1 m std as reported; the sensor model weighs it in)
+    tracker.update([detections(t, EgoState(t, 0.0, 0.0, 0.0, 0.0), car + [0.0, 3.6], cov_ego=coarse)], ego)
+    tracks = tracker.tracks()
+    assert len(tracks) == 2
+    kept = min(tracks, key=lambda tr: abs(tr.y_m))
+    assert kept.track_id == settled.track_id and abs(kept.y_m - settled.y_m) < 0.01
+
+
+def test_global_assignment_solves_a_cyclic_and_a_non_square_case():
+    cyclic = np.array([[5.0, 1.0, 9.0], [9.0, 5.0, 1.0], [1.0, 9.0, 5.0]])   # greedy row order would fail
+    pairs, unmatched = gated_assignment(cyclic, np.ones((3, 3), bool))
+    assert sorted(pairs) == [(0, 1), (1, 2), (2, 0)] and unmatched == []
+    wide = np.array([[4.0, 1.0, 2.0], [1.0, 3.0, 9.0]])                      # 2 tracks, 3 detections
+    feasible = np.array([[True, True, True], [True, True, False]])
+    pairs, unmatched = gated_assignment(wide, feasible)
+    assert sorted(pairs) == [(0, 1), (1, 0)] and unmatched == [2]

@@ -102,3 +102,13 @@ def test_predicted_boxes_grow_with_the_tracks_speed_uncertainty():
     # at 2 s: 2 x 0.5 m/s x 2 s for the well-known track (the floor), 2 x 3 m/s x 2 s for the other
     assert out[0, 2, 5] == pytest.approx(7.0) and out[1, 2, 5] == pytest.approx(17.0)
     assert np.allclose(out[:, 2, 6], 2.4) and np.allclose(out[:, 0, 5:], [5.0, 2.0])
+
+
+def test_from_the_rightmost_lane_it_overtakes_on_the_left():
+    lanes = straight_lane_map(3)                        # lane 2 (y = -8) is the rightmost
+    leader = make_track(1, 40.0, -8.0, 10.0, "a>b>2")
+    hist, _ = _closed_loop(lanes, (0.0, -8.0, 25.0), [leader], seconds=10.0)
+    assert hist[-1, 0] > 40.0 + 10.0 * 10.0 + 10.0      # ended well ahead of the slow car
+    assert -4.5 < hist[:, 1].max() < -3.0               # by moving one lane left, not past that lane
+    assert hist[:, 1].min() > -8.5                      # and never right of its own
+    assert hist[:, 3].min() > 24.0                      # a clean change: no braking behind the slow car
