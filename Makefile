@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export SDL_VIDEODRIVER := offscreen
 
-.PHONY: install demo test test-all evaluate bench clean
+.PHONY: install demo test test-all mutation evaluate bench clean
 
 install: $(STAMP)
 
@@ -23,6 +23,10 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest -q
+
+mutation: install  # mutation testing of the core modules (not part of test: hours on 2 cores)
+	$(BIN)/python -m pip install --quiet "mutmut>=3.3"
+	$(BIN)/python scripts/mutation.py
 
 test-all: install
 	$(BIN)/python -m pytest -q -m "slow or not slow"
