@@ -109,7 +109,10 @@ def test_datagen_then_evaluate_perception(tmp_path):
     assert res.returncode == 0, res.stderr
     assert "AP@2m" in res.stdout and "0-20 m" in res.stdout
     report = json.loads((tmp_path / "ap.json").read_text())
-    assert 0.0 <= report["ap"]["4.0"] <= 1.0 and report["frames"] >= 2
+    ap = report["ap"]
+    assert report["frames"] >= 2
+    assert ap["0.5"] <= ap["1.0"] <= ap["2.0"] <= ap["4.0"]   # a looser match threshold never loses a match
+    assert ap["4.0"] > 0.5                                    # the classical detector finds most cars within 4 m
     bad = _cli("evaluate-perception", "--model", "classical", "--data", str(tmp_path))
     assert bad.returncode == 2 and "not a drivestack data set" in bad.stderr
 

@@ -18,7 +18,7 @@ def test_all_five_scenarios_are_configured():
 def test_rule_planner_runs_each_scenario(scenario):
     log = run_episode(build_setup(scenario, "rule", "ground_truth", SHORT), seed=1)
     assert len(log.t_s) >= 2 and np.all(np.isfinite(log.x_m)) and np.all(np.isfinite(log.speed_mps))
-    assert log.end_reason in {"duration", "arrived", "collision"}
+    assert not log.collided and log.end_reason == "duration" and len(log.t_s) == 31  # 3 s, every tick, no crash
     metrics = compute_episode_metrics(log)
     assert metrics.progress_m > 5.0  # it drives
 
