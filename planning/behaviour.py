@@ -113,10 +113,6 @@ class BehaviourPlanner(RulePlanner):
                                    emergency=np.array([True]))  # IDM is the policy's only brake: full authority
         return self._trajectory(world, option, s_ref[0], v_ref[0])
 
-    def _sync_map(self, world: WorldModel) -> None:
-        if self._chain_map_id != id(world.lane_map):
-            self._chains, self._chain_map_id = {}, id(world.lane_map)
-
     def _valid_state(self, world: WorldModel, current: str | None, curved: bool = False) -> BehaviourState:
         """The held state, with the target lane reset to the ego's lane when it is no longer a neighbour
         (the change finished, the road segment changed) or the road bends."""

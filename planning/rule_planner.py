@@ -9,7 +9,8 @@ import numpy as np
 from control.controller import ControllerConfig, TrackingController
 from control.types import Trajectory
 from control.vehicle_model import bicycle_step
-from fusion.lanes import interpolate, locate, project
+from fusion.lanes import arc_length, interpolate, locate, project
+from fusion.tracker import wrap_angle
 from fusion.types import WorldModel
 from planning.idm import IdmParams, idm_rollout
 from planning.paths import LaneChain, blend_in, build_chain, local_path, on_cycle, reachable
@@ -73,20 +74,26 @@ class RulePlanner:
         self._chains: dict[tuple[str, tuple[str, ...]], LaneChain] = {}
         self._chain_map_id: int | None = None
         self._merge_cache: dict[tuple[str, tuple[str, ...]], bool] = {}
+        self._ring_cache: dict[str, bool] = {}
         self._preferred_lane: str | None = None
         self._last_choice: tuple[str, int] | None = None
         self._predictor = TrackPredictor()
         self.last_debug: dict = {}
 
     def plan(self, world: WorldModel) -> Trajectory:
-        if self._chain_map_id != id(world.lane_map):
-            self._chains, self._chain_map_id, self._merge_cache = {}, id(world.lane_map), {}
+        self._sync_map(world)
         keep = self._nearby(world)
         tracks, lane_ids = self._nearby_tracks(world, keep)
         options = self._lane_options(world, tracks)
         if not options:
             return self._stop_trajectory(world)
         return self._choose(world, options, tracks, lane_ids, _speed_std(world, keep))
+
+    def _sync_map(self, world: WorldModel) -> None:
+        """Forget what was derived from another lane map (chains, merge and ring look-ups)."""
+        if self._chain_map_id != id(world.lane_map):
+            self._chains, self._chain_map_id = {}, id(world.lane_map)
+            self._merge_cache, self._ring_cache = {}, {}
 
     def _nearby(self, world: WorldModel) -> np.ndarray:
         arr = world.tracks_array()
@@ -145,15 +152,15 @@ class RulePlanner:
         length = cfg.horizon_s * cfg.max_speed_mps + 30.0
         chain = self._chain(world, lane_id, length)
         xy, yaw, offset, _ = local_path(chain, ego.x_m, ego.y_m, length, cfg.path_spacing_m)
-        s = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(xy, axis=0), axis=1))])
+        s = arc_length(xy)
         # The lane's own bends cap the speed; a lane change's S adds at most 6 * width / T^2
         # (3.8 m/s^2 for a 4 m lane over 2.5 s) whatever the speed, since its length grows with it.
         v_curve = curve_speed_cap(yaw, s, cfg.max_lateral_accel_mps2, cfg.idm.decel_comfort_mps2)
         if not current:  # lane changes merge smoothly; the own lane is tracked directly
             blend = max(cfg.min_lane_change_length_m, cfg.lane_change_time_s * ego.speed_mps)
-            slope = float(np.tan(np.clip(_wrap(ego.yaw_rad - yaw[0]), -0.5, 0.5)))
+            slope = float(np.tan(np.clip(wrap_angle(ego.yaw_rad - yaw[0]), -0.5, 0.5)))
             xy, yaw = blend_in(xy, yaw, offset, blend, slope)
-            s = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(xy, axis=0), axis=1))])
+            s = arc_length(xy)
         gap, lead_v = self._leader(xy, s, tracks, ego.length_m, ego.width_m)
         stop_gap = self._stop_line_gap(world, lane_id) if current else float("inf")
         return _LaneOption(lane_id, chain, xy, yaw, s, gap, lead_v, v_curve, stop_gap)
@@ -163,12 +170,13 @@ class RulePlanner:
         ahead = np.unwrap(yaw[: int(50.0 / self.config.path_spacing_m) + 1])
         return bool(np.ptp(ahead) > self.config.max_lane_change_heading_change_rad)
 
-    @staticmethod
-    def _stop_line_gap(world: WorldModel, lane_id: str) -> float:
+    def _stop_line_gap(self, world: WorldModel, lane_id: str) -> float:
         """Bumper distance to the end of the ego's lane if it enters a junction, else inf (also on a
         ring: the ego never waits inside a roundabout)."""
         lane = world.lane_map.lanes[lane_id]
-        if not lane.successor_ids or lane.length_m > 1000.0 or on_cycle(world.lane_map, lane_id):
+        if lane_id not in self._ring_cache:  # the lane graph is fixed per map: search it once per lane
+            self._ring_cache[lane_id] = on_cycle(world.lane_map, lane_id)
+        if not lane.successor_ids or lane.length_m > 1000.0 or self._ring_cache[lane_id]:
             return float("inf")
         s_ego, _ = project(lane.centerline_m, lane.s_m, np.array([[world.ego.x_m, world.ego.y_m]]))
         return float(lane.length_m - s_ego[0] - world.ego.length_m / 2.0)
@@ -253,7 +261,7 @@ class RulePlanner:
             return np.zeros(0, dtype=bool)
         s_t, _ = project(own.xy, own.s, tracks[:, :2])
         _, path_yaw = interpolate(own.xy, own.s, s_t)
-        diff = np.abs((np.arctan2(tracks[:, 3], tracks[:, 2]) - path_yaw + np.pi) % (2.0 * np.pi) - np.pi)
+        diff = np.abs(wrap_angle(np.arctan2(tracks[:, 3], tracks[:, 2]) - path_yaw))
         moving = np.hypot(tracks[:, 2], tracks[:, 3]) > 0.5
         return moving & (diff > self.config.scoring.crossing_heading_rad)
 
@@ -335,10 +343,6 @@ def _speed_std(world: WorldModel, keep: np.ndarray) -> np.ndarray:
     """Std [m/s] of each kept track's speed estimate (its velocity covariance's larger axis)."""
     cov = np.array([t.covariance[2:4, 2:4] for t, k in zip(world.tracks, keep) if k]).reshape(-1, 2, 2)
     return np.sqrt(np.linalg.eigvalsh(cov)[:, -1])
-
-
-def _wrap(angle: float) -> float:
-    return float((angle + np.pi) % (2.0 * np.pi) - np.pi)
 
 
 def _lateral_offset(points: np.ndarray, paths: np.ndarray) -> np.ndarray:

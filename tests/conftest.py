@@ -39,6 +39,21 @@ def make_world(lane_map: LaneMap, ego_xy_v: tuple[float, float, float], tracks: 
     return WorldModel(stamp, EgoState(stamp, x, y, yaw, v), tuple(tracks), lane_map, ego_lane)
 
 
+def record_log(path, world_model: str, seconds: float, seed: int):
+    """Record one highway episode (rule planner, every tick's sensor frame) to the MCAP log ``path``."""
+    from sim.logs.record import LogRecorder
+    from sim.loop.runner import run_episode
+    from sim.loop.setup import build_setup
+
+    setup = build_setup("highway", "rule", world_model, [f"scenario.duration_s={seconds}"])
+    recorder = LogRecorder(path, setup, seed=seed)
+    try:
+        run_episode(setup, seed, [recorder], sensors=True)
+    finally:
+        recorder.close()
+    return path
+
+
 @pytest.fixture(scope="session")
 def tiny_data(tmp_path_factory):
     """A tiny data set for the training smoke tests (one val frame, the rest train)."""

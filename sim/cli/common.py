@@ -35,11 +35,7 @@ def output_file(*suffixes: str) -> Callable[[str], Path]:
             raise argparse.ArgumentTypeError(f"'{text}' must end in {' or '.join(suffixes)}")
         if path.is_dir():
             raise argparse.ArgumentTypeError(f"'{text}' is a directory, not a file")
-        parent = next((p for p in [path.parent, *path.parent.parents] if p.exists()), Path("."))
-        if not parent.is_dir():
-            raise argparse.ArgumentTypeError(f"cannot write '{text}': '{parent}' is a file, not a directory")
-        if not os.access(parent, os.W_OK):
-            raise argparse.ArgumentTypeError(f"cannot write '{text}': '{parent}' is not writable")
+        _check_writable(path.parent, f"cannot write '{text}'")
         return path
     return check
 
@@ -47,12 +43,17 @@ def output_file(*suffixes: str) -> Callable[[str], Path]:
 def output_dir(text: str) -> Path:
     """argparse type: a directory to write into (existing or creatable; no file in the way)."""
     path = Path(text)
-    existing = next((p for p in [path, *path.parents] if p.exists()), Path("."))
-    if not existing.is_dir():
-        raise argparse.ArgumentTypeError(f"cannot write into '{text}': '{existing}' is a file, not a directory")
-    if not os.access(existing, os.W_OK):
-        raise argparse.ArgumentTypeError(f"cannot write into '{text}': '{existing}' is not writable")
+    _check_writable(path, f"cannot write into '{text}'")
     return path
+
+
+def _check_writable(directory: Path, what: str) -> None:
+    """The nearest existing ancestor of ``directory`` (itself included) must be a writable directory."""
+    existing = next((p for p in [directory, *directory.parents] if p.exists()), Path("."))
+    if not existing.is_dir():
+        raise argparse.ArgumentTypeError(f"{what}: '{existing}' is a file, not a directory")
+    if not os.access(existing, os.W_OK):
+        raise argparse.ArgumentTypeError(f"{what}: '{existing}' is not writable")
 
 
 def seed_value(text: str) -> int:

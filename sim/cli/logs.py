@@ -80,10 +80,8 @@ def replay(args: argparse.Namespace) -> int:
 
 
 def log_info(args: argparse.Namespace) -> int:
-    from sim.logs import schemas as S
-    from sim.logs.info import format_info, info_json, log_index
+    from sim.logs.info import format_info, info_json, log_index, whole
 
     index = log_index(args.log)
     code = print_result(format_info(index), args.json, info_json(index))
-    interrupted = index.metadata.get(S.END_METADATA, {}).get("interrupted") == "true"
-    return code if code else (1 if index.issues or not index.finished or interrupted else 0)
+    return code if code else (0 if whole(index) else 1)

@@ -131,8 +131,7 @@ def comfort_signals(speed_mps: np.ndarray, yaw_rad: np.ndarray, dt_s: float, win
     yaw_rate = _savgol(yaw, window, 1, dt_s)
     jerk = _savgol(accel, window, 1, dt_s)
     smooth_speed = _savgol(speed, window, 0, dt_s)
-    lat = smooth_speed[: len(yaw_rate)] * yaw_rate if len(yaw_rate) < len(speed) else smooth_speed * yaw_rate
-    return accel, jerk, lat, yaw_rate
+    return accel, jerk, smooth_speed[: len(yaw_rate)] * yaw_rate, yaw_rate
 
 
 def _comfort_signals(log: EpisodeLog, window: int) -> _ComfortSignals:

@@ -17,9 +17,19 @@ def log_index(path: str | Path) -> LogIndex:
         return scan(log)
 
 
+def interrupted(index: LogIndex) -> bool:
+    """Whether the run behind the log was interrupted (the recorder's ``drivestack.end`` record)."""
+    return index.metadata.get(S.END_METADATA, {}).get("interrupted") == "true"
+
+
+def whole(index: LogIndex) -> bool:
+    """A finished, undamaged log of a run that was not interrupted (``log info`` exits 0 only then)."""
+    return index.finished and not index.issues and not interrupted(index)
+
+
 def format_info(index: LogIndex) -> str:
     state = "finished" if index.finished else "not finished (no index at the end)"
-    if index.metadata.get(S.END_METADATA, {}).get("interrupted") == "true":
+    if interrupted(index):
         state += ", interrupted"
     lines = [f"log: {index.path} ({_size(index.size_bytes)}, {state}; written by {index.library or 'unknown'})"]
     if index.start_ns is None:

@@ -4,6 +4,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import record_log
+
 from sim.loop.setup import load_controller_config, load_planner_config, split_overrides
 
 KEYS = ["planner.horizon_s", "planner.dt_s", "planner.speed_factors", "planner.idm.min_gap_m", "planner.scoring.w_ttc",
@@ -27,18 +29,7 @@ def test_random_overrides_give_a_config_or_a_value_error(items):
 
 @pytest.fixture(scope="module")
 def small_log(tmp_path_factory):
-    from sim.logs.record import LogRecorder
-    from sim.loop.runner import run_episode
-    from sim.loop.setup import build_setup
-
-    setup = build_setup("highway", "rule", "ground_truth", ["scenario.duration_s=1"])
-    path = tmp_path_factory.mktemp("prop") / "run.mcap"
-    recorder = LogRecorder(path, setup, seed=3)
-    try:
-        run_episode(setup, 3, [recorder], sensors=True)
-    finally:
-        recorder.close()
-    return path.read_bytes()
+    return record_log(tmp_path_factory.mktemp("prop") / "run.mcap", "ground_truth", 1, seed=3).read_bytes()
 
 
 DAMAGE = st.lists(st.tuples(st.sampled_from(["flip", "cut", "insert", "zero"]), st.floats(0.0, 1.0),

@@ -1,16 +1,14 @@
 """Bad logs: truncated, a corrupt chunk, not MCAP, a missing sensor topic, empty. Each gives a clear
 message, what is intact is read and replayed, and nothing raises past the CLI."""
 import pytest
+from conftest import record_log
 
 from sim.cli.main import main
 from sim.logs.index import scan
 from sim.logs.reader import McapLog
-from sim.logs.record import LogRecorder
 from sim.logs.replay import replay_log
 from sim.logs.replay_config import ReplayOptions
 from sim.logs.writer import LogWriter
-from sim.loop.runner import run_episode
-from sim.loop.setup import build_setup
 
 TICKS = 20
 QUIET = ReplayOptions(progress=False)
@@ -18,14 +16,7 @@ QUIET = ReplayOptions(progress=False)
 
 @pytest.fixture(scope="module")
 def log_path(tmp_path_factory):
-    setup = build_setup("highway", "rule", "perception", [f"scenario.duration_s={TICKS / 10}"])
-    path = tmp_path_factory.mktemp("damage") / "run.mcap"
-    recorder = LogRecorder(path, setup, seed=1)
-    try:
-        run_episode(setup, 1, [recorder], sensors=True)
-    finally:
-        recorder.close()
-    return path
+    return record_log(tmp_path_factory.mktemp("damage") / "run.mcap", "perception", TICKS / 10, seed=1)
 
 
 def _chunks(path):

@@ -2,6 +2,7 @@
 show up as metric differences and fail ``--compare``, and replays are deterministic."""
 import pytest
 import torch
+from conftest import record_log
 
 from sim.cli.main import main
 from sim.bench.replay import format_replay_bench, run_replay_bench
@@ -16,14 +17,7 @@ QUIET = ReplayOptions(progress=False)
 
 @pytest.fixture(scope="module")
 def log_path(tmp_path_factory):
-    setup = build_setup("highway", "rule", "perception", ["scenario.duration_s=2"])
-    path = tmp_path_factory.mktemp("replay") / "run.mcap"
-    recorder = LogRecorder(path, setup, seed=7)
-    try:
-        run_episode(setup, 7, [recorder], sensors=True)
-    finally:
-        recorder.close()
-    return path
+    return record_log(tmp_path_factory.mktemp("replay") / "run.mcap", "perception", 2, seed=7)
 
 
 @pytest.fixture(scope="module")
