@@ -21,6 +21,8 @@ from perception.camera_targets import CameraInput, decode_image
 from perception.detections import Detections, ray_covariance
 from perception.frames import BoxLabels, SensorFrame, has_signal
 from perception.lidar_detector import resolve_device
+from perception.onnx_runtime import onnx_network
+from perception.registry import check_runtime
 
 DEFAULT_WEIGHTS = Path(__file__).parent / "weights" / "camera.pt"
 
@@ -111,11 +113,21 @@ class CameraNetDetector:
     name = "camera"
 
     def __init__(self, weights: str | Path = DEFAULT_WEIGHTS, device: str = "auto", threshold: float = 0.1,
-                 bf16: bool | None = None) -> None:
+                 bf16: bool | None = None, runtime: str = "torch", precision: str = "fp32") -> None:
         (self.net, self.cov, self.depth_gain), self.threshold = load_camera_net(weights, device), threshold
         self.device = next(self.net.parameters()).device
         self.bf16 = (self.device.type == "cuda") if bf16 is None else bf16
         """bf16 autocast: on by default on GPU, off on CPU."""
+        self.runtime, self.precision = check_runtime(runtime, precision, self.device)
+        self.forward = self.net
+        """The network call: torch, or an ONNX Runtime session of the same weights."""
+        if self.runtime == "onnxruntime":
+            self.forward = onnx_network("camera", weights, *self.onnx_part(), self.precision, self.device.type)
+
+    def onnx_part(self) -> tuple[torch.nn.Module, torch.Tensor]:
+        """What runs on ONNX Runtime (the whole network) and an example input: a uint8 image crop."""
+        geo = self.net.geo
+        return self.net, torch.zeros((1, geo.crop_bottom_px - geo.crop_top_px, geo.width_px, 3), dtype=torch.uint8)
 
     def detect(self, frame: SensorFrame) -> Detections:
         return self.detect_batch([frame])[0]
@@ -134,7 +146,7 @@ class CameraNetDetector:
         if jobs:
             images = torch.from_numpy(np.stack([geo.crop(cam.rgb) for _, cam in jobs])).to(self.device)
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
-                heat, reg = self.net(images)
+                heat, reg = self.forward(images)
             for i, (b, cam) in enumerate(jobs):
                 per_frame[b].append(decode_output(heat[i, 0], reg[i], cam.calibration, geo, self.threshold,
                                                   self.depth_gain))

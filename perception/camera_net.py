@@ -50,7 +50,7 @@ class CameraCenterNet(nn.Module):
         c3 = self.layer3(c2)
         p2 = self.fuse2(self.lat2(c2) + F.interpolate(self.lat3(c3), size=c2.shape[-2:], mode="nearest"))
         p1 = self.lat1(c1) + F.interpolate(self.down2(p2), size=c1.shape[-2:], mode="nearest")
-        p1 = self.fuse1(torch.cat([p1, self.coords.expand(len(x), -1, -1, -1).to(p1.dtype)], dim=1))
+        p1 = self.fuse1(torch.cat([p1, self.coords.expand(x.shape[0], -1, -1, -1).to(p1.dtype)], dim=1))
         return self.heat(p1), self.reg(p1)
 
 

@@ -13,6 +13,8 @@ from perception.detections import Detections
 from perception.frames import SensorFrame, lidar_points_ego
 from perception.inference import fuse_batchnorm
 from perception.lidar_net import LidarCenterNet, batch_points
+from perception.onnx_runtime import LidarCore, onnx_network
+from perception.registry import check_runtime
 
 DEFAULT_WEIGHTS = Path(__file__).parent / "weights" / "lidar.pt"
 
@@ -51,11 +53,21 @@ class LidarNetDetector:
     name = "lidar"
 
     def __init__(self, weights: str | Path = DEFAULT_WEIGHTS, device: str = "auto", threshold: float = 0.1,
-                 bf16: bool | None = None) -> None:
+                 bf16: bool | None = None, runtime: str = "torch", precision: str = "fp32") -> None:
         self.net, self.threshold = load_lidar_net(weights, device), threshold
         self.device = next(self.net.parameters()).device
         self.bf16 = (self.device.type == "cuda") if bf16 is None else bf16
         """bf16 autocast: on by default on GPU, off on CPU (where it is slower on most processors)."""
+        self.runtime, self.precision = check_runtime(runtime, precision, self.device)
+        self.core = LidarCore(self.net)
+        """Backbone and heads (after the pillar encoder): torch, or an ONNX Runtime session of them."""
+        if self.runtime == "onnxruntime":
+            self.core = onnx_network("lidar", weights, *self.onnx_part(), self.precision, self.device.type)
+
+    def onnx_part(self) -> tuple[torch.nn.Module, torch.Tensor]:
+        """What runs on ONNX Runtime (backbone and heads) and an example input: a pseudo-image."""
+        g = self.net.grid
+        return LidarCore(self.net), torch.zeros((1, self.net.encoder.channels, g.size, g.size))
 
     def detect(self, frame: SensorFrame) -> Detections:
         return self.detect_batch([frame])[0]
@@ -65,7 +77,7 @@ class LidarNetDetector:
         """One forward pass for many frames (the GPU path); results in the frames' order."""
         clouds = [lidar_points_ego(f.lidars) for f in frames]
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
-            heat, reg = self.net(*batch_points(clouds, self.net.grid, self.device))
+            heat, reg = self.core(self.net.encoder(*batch_points(clouds, self.net.grid, self.device)))
         return [detections_from_output(heat[b, 0], reg[b], self.net.grid, f.stamp, self.threshold)
                 for b, f in enumerate(frames)]
 

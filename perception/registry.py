@@ -31,6 +31,26 @@ DETECTORS: Registry[Callable[..., Detector]] = Registry("detector", {
     "lidar": _lidar_net,
     "camera": _camera_net,
 })
+RUNTIMES = Registry("runtime", {"torch": "torch", "onnxruntime": "onnxruntime"})
+PRECISIONS = Registry("precision", {"fp32": "fp32", "int8": "int8"})
+
+
+def check_runtime(runtime: str, precision: str, device: str = "cpu") -> tuple[str, str]:
+    """Valid names; int8 only on ONNX Runtime, and ONNX Runtime on cuda only with its CUDA provider
+    (``device``: a name or a ``torch.device``)."""
+    device = str(getattr(device, "type", device))
+    runtime, precision = RUNTIMES[runtime], PRECISIONS[precision]
+    if precision == "int8" and runtime != "onnxruntime":
+        raise ValueError("precision 'int8' needs runtime 'onnxruntime'")
+    if runtime == "onnxruntime" and device == "cuda":
+        import onnxruntime
+
+        if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
+            raise ValueError("runtime 'onnxruntime' on device cuda needs onnxruntime-gpu (its CUDA provider); "
+                             "use --set perception.runtime=torch")
+    return runtime, precision
+
+
 VISIBILITY = {"classical": "lidar", "lidar": "lidar", "camera": "camera"}
 """Which ground truth each detector is scored against (what its sensor can see)."""
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sim.cli.common import add_command, choice, json_parent, names, positive, print_result, seed_parent, set_parent, valid
+from sim.cli.common import (add_command, add_runtime_options, choice, json_parent, names, positive, print_result,
+                            seed_parent, set_parent, valid)
 from sim.cli.simulate import add_setup_arguments, check_policy_use
 from sim.loop.setup import build_setup
 from sim.sensors.rig import RIGS
@@ -60,6 +61,7 @@ def add_arguments(sub) -> None:
     d.add_argument("--repeats", type=int, default=3, help="latency passes over the frames (median of their medians)")
     d.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=None,
                    help="bfloat16 autocast (default: on where the CPU/GPU supports it)")
+    add_runtime_options(d)
     d.set_defaults(run=bench_perception)
 
 
@@ -119,8 +121,9 @@ def bench_perception(args: argparse.Namespace) -> int:
     for name in ("--batch", "--frames", "--threads", "--repeats"):
         positive(name, getattr(args, name[2:]))
     r = bench_detector(args.model, args.data, args.weights, args.device, args.batch, args.frames, args.threads, args.bf16,
-                       args.repeats)
-    text = (f"{args.model} detector on {r['device']} ({r['threads']} threads, bf16 {r['bf16']}, {r['machine']}): "
+                       args.repeats, args.runtime, args.precision)
+    text = (f"{args.model} detector, {args.runtime} {args.precision}, on {r['device']} ({r['threads']} threads, "
+            f"bf16 {r['bf16']}, {r['machine']}): "
             f"median {r['latency_ms_median']:.1f} ms/frame at batch 1 over {r['frames']} frames "
             f"(passes: {', '.join(f'{v:.1f}' for v in r['latency_ms_runs'])} ms), "
             f"{r['frames_per_s']:.1f} frames/s at batch {r['batch']}")

@@ -105,6 +105,26 @@ def workers_parent() -> argparse.ArgumentParser:
     return p
 
 
+def add_runtime_options(parser: argparse.ArgumentParser) -> None:
+    """``--runtime`` and ``--precision`` of the detector networks (``perception.onnx_runtime``)."""
+    parser.add_argument("--runtime", default="torch", choices=["torch", "onnxruntime"], help="inference runtime")
+    parser.add_argument("--precision", default="fp32", choices=["fp32", "int8"],
+                        help="int8: the static QDQ model beside the weights (onnxruntime only)")
+
+
+def runtime_options(args: argparse.Namespace, networks: tuple[str, ...]) -> dict:
+    """Detector options from the flags; only the networks take them (the classical detector is refused)."""
+    options = {"runtime": args.runtime, "precision": args.precision}
+    if getattr(args, "weights", None) is not None:
+        options["weights"] = args.weights
+    if args.model not in networks:
+        if options != {"runtime": "torch", "precision": "fp32"}:
+            raise ValueError(f"--runtime/--precision/--weights apply to the networks ({', '.join(networks)}), "
+                             f"not '{args.model}'")
+        return {}
+    return options
+
+
 def add_command(sub, name: str, help_text: str, example: str, parents=()) -> argparse.ArgumentParser:
     """A subcommand whose help shows its defaults and one example line."""
     return sub.add_parser(name, help=help_text, description=f"{help_text}\n\nexample:\n  {example}",

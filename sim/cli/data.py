@@ -6,8 +6,8 @@ import argparse
 from pathlib import Path
 
 from perception.registry import DETECTORS
-from sim.cli.common import (add_command, choice, json_parent, names, output_dir, output_file, positive, print_result,
-                            seed_parent, set_parent, valid)
+from sim.cli.common import (add_command, add_runtime_options, choice, json_parent, names, output_dir, output_file,
+                            positive, print_result, runtime_options, seed_parent, set_parent, valid)
 from sim.highway.scenarios import SCENARIOS
 from sim.sensors.rig import RIGS
 
@@ -41,7 +41,18 @@ def add_arguments(sub) -> None:
     e.add_argument("--max-frames", type=int, default=None, help="evaluate at most this many frames")
     e.add_argument("--ground-truth", default="auto", choices=["auto", "lidar", "camera", "any"],
                    help="which vehicles count: seen by the model's sensor (auto), by lidar, camera or either")
+    add_runtime_options(e)
+    e.add_argument("--weights", type=Path, default=None, help="network weights (default: the shipped ones)")
     e.set_defaults(run=evaluate_perception)
+    x = add_command(sub, "export-onnx", "export a detector network to ONNX (fp32 into the cache; int8 beside the weights)",
+                    "drivestack export-onnx --model camera --int8 --data data/ds1 --split val --frames 64")
+    x.add_argument("--model", default="camera", choices=["lidar", "camera"], help="detector network")
+    x.add_argument("--weights", type=Path, default=None, help="network weights (default: the shipped ones)")
+    x.add_argument("--int8", action="store_true", help="also make the static int8 QDQ model, calibrated on --data")
+    x.add_argument("--data", type=Path, default=None, help="datagen directory with the calibration frames")
+    x.add_argument("--split", default="val", choices=["train", "val", "test"], help="calibration split")
+    x.add_argument("--frames", type=int, default=64, help="calibration frames")
+    x.set_defaults(run=export_onnx)
     f = add_command(sub, "fit-surrogate", "fit the surrogate world model's detector error models on a data set",
                     "drivestack fit-surrogate --data data/ds1 --split val")
     f.add_argument("--data", type=Path, required=True, help="directory written by datagen")
@@ -82,10 +93,23 @@ def evaluate_perception(args: argparse.Namespace) -> int:
     from perception.report import evaluate_model, format_report
 
     positive("--max-frames", args.max_frames)
-    result = evaluate_model(args.model, args.data, args.split, args.max_frames, args.ground_truth)
+    options = runtime_options(args, ("lidar", "camera"))
+    result = evaluate_model(args.model, args.data, args.split, args.max_frames, args.ground_truth, **options)
     payload = {**result, "ap": {str(k): v for k, v in result["ap"].items()},
                "ap_by_range": {b: {str(k): v for k, v in d.items()} for b, d in result["ap_by_range"].items()}}
     return print_result(format_report(result), args.json, payload)
+
+
+def export_onnx(args: argparse.Namespace) -> int:
+    from perception.camera_detector import DEFAULT_WEIGHTS as CAMERA
+    from perception.lidar_detector import DEFAULT_WEIGHTS as LIDAR
+    from perception.onnx_export import export_onnx as export
+
+    positive("--frames", args.frames)
+    weights = args.weights or {"camera": CAMERA, "lidar": LIDAR}[args.model]
+    for precision, path in export(args.model, weights, args.data, args.split, args.frames, args.int8).items():
+        print(f"{precision}: {path}")
+    return 0
 
 
 def fit_surrogate(args: argparse.Namespace) -> int:

@@ -22,6 +22,8 @@ def add_replay_options(p: argparse.ArgumentParser, threads: int | None = None) -
     p.add_argument("--policy", default=None, help="policy file for a log driven by --planner rl (default: the recorded one)")
     p.add_argument("--plan-horizon", type=float, default=3.0, metavar="S",
                    help="seconds of plan over which the divergence from the recorded plan is measured")
+    p.add_argument("--batch", type=int, default=16, metavar="TICKS",
+                   help="frames per detector call, run ahead of the tracker (1: tick by tick)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
                    help="sections perception, planner, controller; e.g. perception.detectors=[classical]")
 
@@ -50,12 +52,13 @@ def replay_options(args: argparse.Namespace, **extra):
     from sim.logs.replay_config import ReplayOptions
 
     positive("--threads", args.threads)
+    positive("--batch", args.batch)
     if not args.plan_horizon > 0:
         raise ValueError(f"--plan-horizon must be positive, got {args.plan_horizon}")
     weights = {name: str(path) for name, path in (("lidar", args.weights_lidar), ("camera", args.weights_camera))
                if path is not None}
     return ReplayOptions(tuple(args.overrides), weights, args.device, args.threads, args.plan_horizon,
-                         policy_file=args.policy, **extra)
+                         policy_file=args.policy, batch_ticks=args.batch, **extra)
 
 
 def replay(args: argparse.Namespace) -> int:

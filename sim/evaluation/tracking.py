@@ -13,7 +13,7 @@ from fusion.world import WorldBuilder
 from perception.registry import delivered_batches
 from sim.loop.setup import RunSetup, open_env
 from sim.loop.tick import Episode
-from sim.loop.world_sources import load_detector
+from sim.loop.world_sources import configured_detectors
 
 SENSOR_SETS = {"lidar+camera": ("lidar", "camera"), "lidar": ("lidar",), "camera": ("camera",)}
 
@@ -42,7 +42,7 @@ def track_episode(job: TrackingJob) -> EpisodeTracking:
     visible in the camera) is don't-care there."""
     setup, cfg = job.setup, job.setup.perception
     sets = {k: used for k, used in SENSOR_SETS.items() if set(used) <= set(cfg.detectors)}
-    nets = {n: load_detector(n, cfg.device) for n in cfg.detectors}
+    nets = configured_detectors(cfg)
     builders = {k: WorldBuilder(cfg.tracker_config, cfg.score_threshold) for k in sets}
     nis_log = builders[next(iter(sets))].tracker.nis_log = []
     accs = {k: MotAccumulator(2.0, job.max_range_m) for k in sets}

@@ -3,7 +3,7 @@
 compared with the recorded outputs tick by tick (``drivestack replay``).
 
 Deterministic: the log fixes every input (frames, ego odometry, lane map, stamps); the detectors run
-one frame at a time in eval mode, the tracker and planner draw no random numbers, and the
+in eval mode on batches of ``batch_ticks`` frames ahead of the tracker (replay is open loop), the tracker and planner draw no random numbers, and the
 classical detector's RANSAC is seeded. Bit-identical results need the same torch thread count
 (``--threads``) as the run being compared with.
 """
@@ -82,6 +82,17 @@ def replay_log(path: str | Path, options: ReplayOptions | None = None) -> Replay
         return engine.result(path, tuple(log.issues))
 
 
+def _chunks(items: Iterator, size: int) -> Iterator[list]:
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def empty_message(index: LogIndex) -> str:
     damage = f"; {index.issues[0]}" if index.issues else ""
     return f"{index.path} holds no readable messages: nothing to replay{damage}"
@@ -90,7 +101,7 @@ def empty_message(index: LogIndex) -> str:
 class _Engine:
     def __init__(self, index: LogIndex, cfg: ReplayConfig, options: ReplayOptions, lanes: bytes | None) -> None:
         self.index, self.cfg, self.options = index, cfg, options
-        self.detectors = build_detectors(cfg.detectors, options)
+        self.detectors = build_detectors(cfg.detectors, options, cfg.perception)
         self.builder = WorldBuilder(cfg.perception.tracker_config, cfg.perception.score_threshold)
         self.driver = make_driver(cfg.planner, cfg.planner_config, cfg.controller_config, cfg.policy_file)
         self.driver.reset()
@@ -113,10 +124,24 @@ class _Engine:
         bar = tqdm(total=self.index.ticks, desc="replay", unit="tick", dynamic_ncols=True,
                    disable=not self.options.progress)
         with bar:
-            for tick in self._timed(ticks):
-                self.step(tick)
-                bar.update(1)
+            for chunk in _chunks(self._timed(ticks), self.options.batch_ticks):
+                for tick, dets in zip(chunk, self._detect_chunk(chunk)):
+                    self.step(tick, dets)
+                    bar.update(1)
         self.wall_s = time.perf_counter() - t_start + self.timings["scan"]
+
+    def _detect_chunk(self, chunk: list[LoggedTick]) -> list[list | None]:
+        """Every detector once over the chunk's frames (open loop: nothing a detector sees depends on
+        what the stack did); None for a tick without an ego state (it is skipped)."""
+        frames = [tick.frame or SensorFrame(tick.stamp, (), ()) for tick in chunk if tick.ego is not None]
+        per_detector = []
+        for det in self.detectors:
+            t0 = time.perf_counter()
+            batch = getattr(det, "detect_batch", None)
+            per_detector.append(batch(frames) if batch is not None and frames else [det.detect(f) for f in frames])
+            self.timings[f"detector_{det.name}"] += time.perf_counter() - t0
+        per_frame = iter(list(zip(*per_detector)) if per_detector else [()] * len(frames))
+        return [list(next(per_frame)) if tick.ego is not None else None for tick in chunk]
 
     def _timed(self, ticks: Iterator[LoggedTick]) -> Iterator[LoggedTick]:
         while True:
@@ -127,7 +152,8 @@ class _Engine:
                 return
             yield tick
 
-    def step(self, tick: LoggedTick) -> None:
+    def step(self, tick: LoggedTick, dets: list | None) -> None:
+        """One tick with its detections, computed ahead (None for a tick without an ego state)."""
         complete = tick.frame is not None and not tick.missing
         self.intact = self.intact and complete and not self._gap_before(tick.stamp)
         if tick.ego is None:  # the tracker cannot place detections without the ego pose
@@ -137,7 +163,6 @@ class _Engine:
         self.ticks += 1
         self.incomplete += not complete
         frame = tick.frame or SensorFrame(tick.stamp, (), ())
-        dets = self._detect(frame)
         world = self._track(tick, frame, dets)
         command, trajectory = self._plan(world)
         self._score(tick, dets, world, trajectory, complete)
@@ -147,14 +172,6 @@ class _Engine:
                                            tuple(dets), world.tracks, "perception", trajectory, self.cfg.planner,
                                            command))
             self.timings["write"] += time.perf_counter() - t0
-
-    def _detect(self, frame: SensorFrame) -> list:
-        dets = []
-        for det in self.detectors:
-            t0 = time.perf_counter()
-            dets.append(det.detect(frame))
-            self.timings[f"detector_{det.name}"] += time.perf_counter() - t0
-        return dets
 
     def _track(self, tick: LoggedTick, frame: SensorFrame, dets: list) -> WorldModel:
         t0 = time.perf_counter()

@@ -39,6 +39,9 @@ class ReplayOptions:
     progress: bool = True
     policy_file: str | None = None
     """Policy of a log driven by ``--planner rl`` (None: the recorded file)."""
+    batch_ticks: int = 16
+    """Frames per detector call: the detectors run ahead of the tracker on this many ticks (1: tick
+    by tick, as the closed loop does)."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,8 @@ def resolve(index: LogIndex, lane_map_json: bytes | None, options: ReplayOptions
     if not recorded:
         notes.append("the log has no run configuration: replaying with the current default configuration")
     groups = _overrides(options.overrides)
+    if isinstance(recorded.get("perception"), dict) and "runtime" not in recorded["perception"]:
+        recorded["perception"] = {**recorded["perception"], "runtime": "torch"}  # logs from before the setting
     perception = _section(PerceptionConfig, recorded.get("perception"), groups["perception"], "perception.",
                           load_perception_config)
     controller = _section(ControllerConfig, recorded.get("controller_config"), groups["controller"], "controller.",

@@ -9,17 +9,17 @@ from sim.logs.index import LogIndex
 from sim.logs.messages import lane_markers, topic_schemas
 from sim.logs.provenance import git_commit, weights_info
 from sim.logs.replay_config import ReplayConfig, ReplayOptions, config_dict
+from sim.loop.world_sources import NETWORKS, PerceptionConfig, load_detector
 from sim.logs.types import LoggedTick
 from sim.logs.writer import LogWriter
 
-NETWORKS = ("lidar", "camera")
 
 
-def build_detectors(names: tuple[str, ...], options: ReplayOptions) -> list:
+def build_detectors(names: tuple[str, ...], options: ReplayOptions, cfg: PerceptionConfig) -> list:
     """Detectors by registry name: the shipped networks (loaded once per process) unless
-    ``options.weights`` names a file; torch's thread count pinned when ``options.threads`` is set."""
+    ``options.weights`` names a file, on ``cfg``'s runtime and precision; torch's thread count pinned
+    when ``options.threads`` is set (the ONNX Runtime sessions follow it)."""
     from perception.registry import make_detector
-    from sim.loop.world_sources import load_detector
 
     if any(n in NETWORKS for n in names):
         import torch
@@ -32,10 +32,11 @@ def build_detectors(names: tuple[str, ...], options: ReplayOptions) -> list:
         o3d.utility.random.seed(0)  # RANSAC draws random samples: seed them so replays repeat
     out = []
     for name in names:
+        run = {"runtime": cfg.runtime, "precision": cfg.precision} if name in NETWORKS else {}
         if name in options.weights:
-            out.append(make_detector(name, weights=options.weights[name], device=options.device))
+            out.append(make_detector(name, weights=options.weights[name], device=options.device, **run))
         else:
-            out.append(load_detector(name, options.device))
+            out.append(load_detector(name, options.device, **run))
     return out
 
 

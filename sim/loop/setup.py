@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from control.controller import ControllerConfig, TrackingController
 from fusion.tracker import TRACKER_PRESETS
 from perception.lookup import Registry
+from perception.registry import check_runtime
 from planning.rl_policy import SHIPPED_POLICY, load_policy
 from planning.rule_planner import RulePlannerConfig
 from sim.config import CONFIG_DIR, apply_overrides, from_dict, load_yaml
@@ -69,6 +70,7 @@ def load_controller_config(overrides: list[str]) -> ControllerConfig:
 def load_perception_config(overrides: list[str]) -> PerceptionConfig:
     cfg = from_dict(PerceptionConfig, apply_overrides(load_yaml(CONFIG_DIR / "perception.yaml"), overrides), "perception.")
     TRACKER_PRESETS.check(cfg.tracker_preset)
+    check_runtime(cfg.runtime, cfg.precision, cfg.device)
     return cfg
 
 

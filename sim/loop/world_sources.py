@@ -12,6 +12,7 @@ hands it in, so the video and the log recorder see the very frame the detectors 
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -34,6 +35,8 @@ from sim.sensors.rig import RigConfig, camera_calibration, load_rig
 from sim.sensors.simulator import scene_vehicles
 
 SURROGATE_FILE = CONFIG_DIR / "surrogate.yaml"
+NETWORKS = ("lidar", "camera")
+"""The detectors that are networks (they take a runtime and a precision)."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,12 @@ class PerceptionConfig:
     """Detections below this score are dropped before the tracker (whose sensor models set a floor per
     source on top: ``SensorModel.min_score``)."""
     device: str = "cpu"
+    runtime: str = "onnxruntime"
+    """Inference runtime of the networks: ``torch`` or ``onnxruntime`` (CPU; see perception.onnx_runtime)."""
+    precision: str = "fp32"
+    """``fp32``, or ``int8`` (onnxruntime only: the static QDQ model shipped beside the weights)."""
+    concurrent: bool = True
+    """Run the detectors of a tick at the same time, one thread each (the runtimes release the GIL)."""
     odometry: OdometryNoise = field(default_factory=OdometryNoise)
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
     tracker_preset: str = "ego_motion"
@@ -77,9 +86,16 @@ class WorldSource(Protocol):
 
 
 @lru_cache(maxsize=None)
-def load_detector(name: str, device: str):
+def load_detector(name: str, device: str, runtime: str = "torch", precision: str = "fp32"):
     """``perception.registry.make_detector``, once per process (networks are loaded only once)."""
+    if name in NETWORKS:
+        return make_detector(DETECTORS.check(name), device=device, runtime=runtime, precision=precision)
     return make_detector(DETECTORS.check(name), device=device)
+
+
+def configured_detectors(cfg: PerceptionConfig) -> dict:
+    """The configured detectors by name, on the configured device, runtime and precision."""
+    return {n: load_detector(n, cfg.device, cfg.runtime, cfg.precision) for n in cfg.detectors}
 
 
 def load_surrogate(path: str | Path) -> dict[str, SensorErrorModel]:
@@ -140,17 +156,25 @@ class PerceptionWorld(_TrackedWorld):
 
     def __init__(self, cfg: PerceptionConfig = PerceptionConfig(), rig: RigConfig | None = None) -> None:
         super().__init__(cfg, rig or load_rig())
-        self.detectors = [load_detector(n, cfg.device) for n in cfg.detectors]
+        self.detectors = list(configured_detectors(cfg).values())
+        self._pool: ThreadPoolExecutor | None = None
 
     def build(self, gt: GroundTruthFrame, frame: SensorFrame | None, route: tuple[str, ...]) -> WorldEstimate:
         if frame is None:
             raise ValueError("the perception world model needs the tick's sensor frame")
-        dets, timings = [], {}
-        for det in self.detectors:
-            t0 = time.perf_counter()
-            dets.append(det.detect(frame))
-            timings[f"detector_{det.name}"] = time.perf_counter() - t0
+        if self.cfg.concurrent and len(self.detectors) > 1:
+            self._pool = self._pool or ThreadPoolExecutor(len(self.detectors), thread_name_prefix="detector")
+            runs = list(self._pool.map(lambda det: _timed_detect(det, frame), self.detectors))
+        else:
+            runs = [_timed_detect(det, frame) for det in self.detectors]
+        dets = [d for d, _ in runs]
+        timings = {f"detector_{det.name}": s for det, (_, s) in zip(self.detectors, runs)}
         return self._fuse(gt, route, dets, timings, delivered_batches(dets, frame))
+
+
+def _timed_detect(det, frame: SensorFrame) -> tuple[Detections, float]:
+    t0 = time.perf_counter()
+    return det.detect(frame), time.perf_counter() - t0
 
 
 class SurrogateWorld(_TrackedWorld):
