@@ -118,7 +118,7 @@ class CameraNetDetector:
         self.device = next(self.net.parameters()).device
         self.bf16 = (self.device.type == "cuda") if bf16 is None else bf16
         """bf16 autocast: on by default on GPU, off on CPU."""
-        self.runtime, self.precision = check_runtime(runtime, precision, self.device)
+        self.runtime, self.precision = check_runtime(runtime, precision, self.device, weights)
         self.forward = self.net
         """The network call: torch, or an ONNX Runtime session of the same weights."""
         if self.runtime == "onnxruntime":

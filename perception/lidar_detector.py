@@ -58,7 +58,7 @@ class LidarNetDetector:
         self.device = next(self.net.parameters()).device
         self.bf16 = (self.device.type == "cuda") if bf16 is None else bf16
         """bf16 autocast: on by default on GPU, off on CPU (where it is slower on most processors)."""
-        self.runtime, self.precision = check_runtime(runtime, precision, self.device)
+        self.runtime, self.precision = check_runtime(runtime, precision, self.device, weights)
         self.core = LidarCore(self.net)
         """Backbone and heads (after the pillar encoder): torch, or an ONNX Runtime session of them."""
         if self.runtime == "onnxruntime":

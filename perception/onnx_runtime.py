@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from perception.registry import PRECISIONS
+from perception.registry import PRECISIONS, int8_path
 
 OPSET = 17
 
@@ -46,12 +46,6 @@ def cache_dir() -> Path:
 
 def weights_digest(weights: str | Path) -> str:
     return hashlib.sha256(Path(weights).read_bytes()).hexdigest()[:16]
-
-
-def int8_path(weights: str | Path) -> Path:
-    """Where the int8 model of a weights file lives: beside it, ``camera.pt`` -> ``camera.int8.onnx``."""
-    w = Path(weights)
-    return w.with_name(w.stem + ".int8.onnx")
 
 
 def export_fp32(module: nn.Module, example: torch.Tensor, path: Path) -> Path:

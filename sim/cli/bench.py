@@ -5,7 +5,7 @@ import argparse
 from pathlib import Path
 
 from sim.cli.common import (add_command, add_runtime_options, choice, json_parent, names, positive, print_result,
-                            seed_parent, set_parent, valid)
+                            runtime_options, seed_parent, set_parent, valid)
 from sim.cli.simulate import add_setup_arguments, check_policy_use
 from sim.loop.setup import build_setup
 from sim.sensors.rig import RIGS
@@ -120,9 +120,10 @@ def bench_perception(args: argparse.Namespace) -> int:
 
     for name in ("--batch", "--frames", "--threads", "--repeats"):
         positive(name, getattr(args, name[2:]))
+    run = runtime_options(args, ("lidar", "camera"))
     r = bench_detector(args.model, args.data, args.weights, args.device, args.batch, args.frames, args.threads, args.bf16,
-                       args.repeats, args.runtime, args.precision)
-    text = (f"{args.model} detector, {args.runtime} {args.precision}, on {r['device']} ({r['threads']} threads, "
+                       args.repeats, run["runtime"], run["precision"])
+    text = (f"{args.model} detector, {r['runtime']} {r['precision']}, on {r['device']} ({r['threads']} threads, "
             f"bf16 {r['bf16']}, {r['machine']}): "
             f"median {r['latency_ms_median']:.1f} ms/frame at batch 1 over {r['frames']} frames "
             f"(passes: {', '.join(f'{v:.1f}' for v in r['latency_ms_runs'])} ms), "

@@ -106,23 +106,23 @@ def workers_parent() -> argparse.ArgumentParser:
 
 
 def add_runtime_options(parser: argparse.ArgumentParser) -> None:
-    """``--runtime`` and ``--precision`` of the detector networks (``perception.onnx_runtime``)."""
-    parser.add_argument("--runtime", default="torch", choices=["torch", "onnxruntime"], help="inference runtime")
-    parser.add_argument("--precision", default="fp32", choices=["fp32", "int8"],
-                        help="int8: the static QDQ model beside the weights (onnxruntime only)")
+    """``--runtime`` and ``--precision`` of the detector networks (defaults: the closed loop's,
+    ``perception.runtime`` and ``perception.precision``)."""
+    parser.add_argument("--runtime", default=None, choices=["torch", "onnxruntime"],
+                        help="inference runtime (default: onnxruntime)")
+    parser.add_argument("--precision", default=None, choices=["auto", "fp32", "int8"],
+                        help="auto (default): int8 where the weights have their int8 model beside them, else fp32")
 
 
 def runtime_options(args: argparse.Namespace, networks: tuple[str, ...]) -> dict:
-    """Detector options from the flags; only the networks take them (the classical detector is refused)."""
-    options = {"runtime": args.runtime, "precision": args.precision}
-    if getattr(args, "weights", None) is not None:
-        options["weights"] = args.weights
+    """Detector options from the flags; only the networks take them (the classical detector refuses them)."""
+    given = {k: v for k, v in (("runtime", args.runtime), ("precision", args.precision),
+                               ("weights", getattr(args, "weights", None))) if v is not None}
     if args.model not in networks:
-        if options != {"runtime": "torch", "precision": "fp32"}:
-            raise ValueError(f"--runtime/--precision/--weights apply to the networks ({', '.join(networks)}), "
-                             f"not '{args.model}'")
+        if given:
+            raise ValueError(f"--{'/--'.join(given)} apply to the networks ({', '.join(networks)}), not '{args.model}'")
         return {}
-    return options
+    return {"runtime": "onnxruntime", "precision": "auto", **given}
 
 
 def add_command(sub, name: str, help_text: str, example: str, parents=()) -> argparse.ArgumentParser:

@@ -50,8 +50,9 @@ class PerceptionConfig:
     device: str = "cpu"
     runtime: str = "onnxruntime"
     """Inference runtime of the networks: ``torch`` or ``onnxruntime`` (CPU; see perception.onnx_runtime)."""
-    precision: str = "fp32"
-    """``fp32``, or ``int8`` (onnxruntime only: the static QDQ model shipped beside the weights)."""
+    precision: str = "auto"
+    """``auto``: int8 where the weights have their calibrated int8 model beside them (the shipped ones
+    do; onnxruntime on the CPU only), else fp32; or ``fp32``, or ``int8`` (onnxruntime only)."""
     concurrent: bool = True
     """Run the detectors of a tick at the same time, one thread each (the runtimes release the GIL)."""
     odometry: OdometryNoise = field(default_factory=OdometryNoise)
@@ -86,7 +87,7 @@ class WorldSource(Protocol):
 
 
 @lru_cache(maxsize=None)
-def load_detector(name: str, device: str, runtime: str = "torch", precision: str = "fp32"):
+def load_detector(name: str, device: str, runtime: str = "onnxruntime", precision: str = "auto"):
     """``perception.registry.make_detector``, once per process (networks are loaded only once)."""
     if name in NETWORKS:
         return make_detector(DETECTORS.check(name), device=device, runtime=runtime, precision=precision)

@@ -9,7 +9,7 @@ from perception import camera_detector, lidar_detector
 from perception.camera_detector import CameraNetDetector
 from perception.dataset import load_frame
 from perception.lidar_detector import LidarNetDetector
-from perception.onnx_runtime import int8_path
+from perception.registry import int8_path
 from sim.dataset.datagen import DatagenConfig, generate
 from sim.sensors.rig import load_rig
 
@@ -88,3 +88,12 @@ def test_mismatched_onnx_model_is_refused(tmp_path):
 def test_unknown_runtime_is_refused():
     with pytest.raises(ValueError, match="runtime"):
         LidarNetDetector(device="cpu", runtime="tensorrt")
+
+
+def test_auto_precision_is_int8_only_where_an_int8_model_sits_beside_the_weights(tmp_path):
+    shipped = LidarNetDetector(device="cpu", runtime="onnxruntime", precision="auto")
+    assert (shipped.runtime, shipped.precision) == ("onnxruntime", "int8")
+    assert LidarNetDetector(device="cpu", runtime="torch", precision="auto").precision == "fp32"
+    w = tmp_path / "lidar.pt"
+    shutil.copy(lidar_detector.DEFAULT_WEIGHTS, w)  # retrained weights, not yet quantized
+    assert LidarNetDetector(w, device="cpu", runtime="onnxruntime", precision="auto").precision == "fp32"

@@ -47,7 +47,7 @@ CLI_CASES = [
     (["evaluate-tracking", "--preset", "nope"], "'nope'"),
     (["evaluate-perception", "--model", "nope", "--data", "{tmp}"], "'nope'"),
     (["evaluate-perception", "--model", "classical", "--runtime", "onnxruntime", "--data", "{tmp}"], "'classical'"),
-    (["evaluate-perception", "--model", "lidar", "--precision", "int8", "--data", "{tmp}"], "int8"),
+    (["evaluate-perception", "--model", "lidar", "--runtime", "torch", "--precision", "int8", "--data", "{tmp}"], "int8"),
     (["export-onnx", "--model", "camera", "--int8"], "--data"),
     (["export-onnx", "--model", "camera", "--frames", "0"], "--frames"),
     (["export-onnx", "--model", "lidar", "--weights", "{file}"], "{file}"),
