@@ -111,6 +111,8 @@ class CameraNetDetector:
     wrong image shape is a ValueError naming the camera."""
 
     name = "camera"
+    max_batch = 32
+    """Frames per forward pass when callers batch (replay): images batch well on CPU and GPU."""
 
     def __init__(self, weights: str | Path = DEFAULT_WEIGHTS, device: str = "auto", threshold: float = 0.1,
                  bf16: bool | None = None, runtime: str = "torch", precision: str = "fp32") -> None:

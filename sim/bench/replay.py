@@ -41,4 +41,5 @@ def format_replay_bench(result: dict) -> str:
              f"({rate:g} Hz)",
              f"  per tick         {m['tick_ms']:8.2f} ms"]
     lines += [f"    {label:<22} {m[key]:8.2f} ms" for key, label in PHASES if key in m]
+    lines.append("  (the detectors run one batch of ticks ahead in a second thread: their time overlaps the rest)")
     return "\n".join(lines)

