@@ -22,7 +22,7 @@ from perception.detections import Detections, ray_covariance
 from perception.frames import BoxLabels, SensorFrame, has_signal
 from perception.lidar_detector import resolve_device
 from perception.onnx_runtime import onnx_network
-from perception.registry import check_runtime
+from perception.runtime import check_runtime
 
 DEFAULT_WEIGHTS = Path(__file__).parent / "weights" / "camera.pt"
 

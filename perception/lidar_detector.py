@@ -14,7 +14,7 @@ from perception.frames import SensorFrame, lidar_points_ego
 from perception.inference import fuse_batchnorm
 from perception.lidar_net import LidarCenterNet, batch_points
 from perception.onnx_runtime import LidarCore, onnx_network
-from perception.registry import check_runtime
+from perception.runtime import check_runtime
 
 DEFAULT_WEIGHTS = Path(__file__).parent / "weights" / "lidar.pt"
 

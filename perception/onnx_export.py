@@ -12,7 +12,7 @@ from perception.dataset import load_frame, read_manifest
 from perception.frames import SensorFrame, has_signal, lidar_points_ego
 from perception.lidar_net import batch_points
 from perception.onnx_runtime import cached_fp32, quantize_int8
-from perception.registry import int8_path
+from perception.runtime import int8_path
 from perception.registry import make_detector
 
 

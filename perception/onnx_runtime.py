@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from perception.registry import PRECISIONS, int8_path
+from perception.runtime import PRECISIONS, int8_path
 
 OPSET = 17
 

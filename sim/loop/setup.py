@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from control.controller import ControllerConfig, TrackingController
 from fusion.tracker import TRACKER_PRESETS
 from perception.lookup import Registry
-from perception.registry import check_runtime
+from perception.runtime import check_runtime
 from planning.rl_policy import SHIPPED_POLICY, load_policy
 from planning.rule_planner import RulePlannerConfig
 from sim.config import CONFIG_DIR, apply_overrides, from_dict, load_yaml

@@ -9,7 +9,7 @@ from perception import camera_detector, lidar_detector
 from perception.camera_detector import CameraNetDetector
 from perception.dataset import load_frame
 from perception.lidar_detector import LidarNetDetector
-from perception.registry import int8_path
+from perception.runtime import int8_path
 from sim.dataset.datagen import DatagenConfig, generate
 from sim.sensors.rig import load_rig
 
