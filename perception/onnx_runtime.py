@@ -67,7 +67,11 @@ def cached_fp32(kind: str, weights: str | Path, module: nn.Module, example: torc
     path = cache_dir() / f"{kind}-{weights_digest(weights)}.onnx"
     if not path.exists():
         print(f"drivestack: exporting the {kind} network ({weights}) to ONNX once, into {path}", file=sys.stderr)
-        export_fp32(module, example, path)
+        try:
+            export_fp32(module, example, path)
+        except OSError as exc:
+            raise ValueError(f"cannot write the ONNX cache {path.parent}: {exc.strerror or exc}; set DRIVESTACK_CACHE "
+                             "to a writable directory (or use --set perception.runtime=torch)") from exc
     return path
 
 

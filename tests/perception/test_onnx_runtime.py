@@ -97,3 +97,12 @@ def test_auto_precision_is_int8_only_where_an_int8_model_sits_beside_the_weights
     w = tmp_path / "lidar.pt"
     shutil.copy(lidar_detector.DEFAULT_WEIGHTS, w)  # retrained weights, not yet quantized
     assert LidarNetDetector(w, device="cpu", runtime="onnxruntime", precision="auto").precision == "fp32"
+
+
+def test_unwritable_cache_is_one_line_error_naming_the_setting(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the cache directory should go")
+    monkeypatch.setenv("DRIVESTACK_CACHE", str(blocker))
+    with pytest.raises(ValueError, match="cannot write the ONNX cache .*DRIVESTACK_CACHE") as err:
+        CameraNetDetector(device="cpu", runtime="onnxruntime", precision="fp32")
+    assert "\n" not in str(err.value)
