@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from perception.registry import DETECTORS
@@ -75,7 +76,7 @@ def render_sensors(args: argparse.Namespace) -> int:
 
 
 def datagen(args: argparse.Namespace) -> int:
-    from sim.backends.local import default_workers
+    from sim.backends.local import Interrupted, default_workers
     from sim.dataset.datagen import DatagenConfig, generate
     from sim.sensors.rig import load_rig
 
@@ -84,7 +85,13 @@ def datagen(args: argparse.Namespace) -> int:
     positive("--workers", args.workers)
     scenarios = SCENARIOS.check_all(names(args.scenarios))
     cfg = DatagenConfig(scenarios, args.frames, args.seed, args.frames_per_episode)
-    manifest = generate(cfg, load_rig(args.rig), args.out, args.workers or default_workers())
+    try:
+        manifest = generate(cfg, load_rig(args.rig), args.out, args.workers or default_workers())
+    except Interrupted as stop:
+        frames = sum(len(rows) for rows in stop.results)
+        kept = f", {frames} frames in {args.out / 'manifest.json'} (partial)" if stop.results else ""
+        sys.stderr.write(f"drivestack: interrupted: {len(stop.results)} episodes finished{kept}\n")
+        return 130
     print(f"{len(manifest['frames'])} frames in {args.out} ({', '.join(f'{k}: {v}' for k, v in manifest['counts'].items())})")
     return 0
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from perception.dataset import MANIFEST, SPLITS, frame_arrays
 from sim.config import to_dict
-from sim.backends.local import run_parallel
+from sim.backends.local import Interrupted, run_parallel
 from sim.loop.setup import build_setup, open_env
 from sim.loop.tick import Episode
 from sim.sensors.rig import NoiseConfig, RigConfig
@@ -109,10 +109,23 @@ def generate(cfg: DatagenConfig, rig: RigConfig, out: Path, workers: int) -> dic
     """Write all frames and ``manifest.json`` into ``out``; returns the manifest."""
     out.mkdir(parents=True, exist_ok=True)
     episodes = plan_episodes(cfg)
-    per_episode = run_parallel(_EpisodeWriter(cfg, rig, out), episodes, workers, "datagen", unit="ep")
+    try:
+        per_episode = run_parallel(_EpisodeWriter(cfg, rig, out), episodes, workers, "datagen", unit="ep")
+    except Interrupted as stop:  # keep what finished: a manifest of the whole episodes, marked partial
+        if stop.results:
+            _write_manifest(out, cfg, rig, episodes, stop.results, partial=True)
+        raise
+    return _write_manifest(out, cfg, rig, episodes, per_episode)
+
+
+def _write_manifest(out: Path, cfg: DatagenConfig, rig: RigConfig, episodes: list[EpisodePlan],
+                    per_episode: list[list[dict]], partial: bool = False) -> dict:
+    """``manifest.json`` of the finished episodes' frames (``partial``: after Ctrl-C; frames of an
+    episode cut short are left out, so every split stays whole episodes)."""
     frames = [row for rows in per_episode for row in rows]
+    seeds = {f["seed"] for f in frames}
     counts = {s: sum(1 for f in frames if f["split"] == s) for s in SPLITS}
     manifest = {"config": to_dict(cfg), "rig": to_dict(rig), "counts": counts, "frames": frames,
-                "episodes": [to_dict(e) for e in episodes]}
+                "episodes": [to_dict(e) for e in episodes if not partial or e.seed in seeds], "partial": partial}
     (out / MANIFEST).write_text(json.dumps(manifest, indent=1))
     return manifest

@@ -157,3 +157,28 @@ def test_a_foreign_top_level_package_is_named_in_one_line(tmp_path):
     assert res.returncode == 2
     assert res.stderr.strip().splitlines() == [res.stderr.strip()] and "'control'" in res.stderr
     assert str(tmp_path / "control") in res.stderr and "Traceback" not in res.stderr
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_ctrl_c_during_datagen_keeps_a_manifest_of_the_finished_episodes(workers, tmp_path):
+    import os
+    import signal
+    import time
+
+    out = tmp_path / "data"
+    proc = subprocess.Popen([sys.executable, "-m", "sim.cli.main", "datagen", "--scenarios", "highway", "--frames",
+                             "4000", "--frames-per-episode", "2", "--seed", "5", "--workers", workers, "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    time.sleep(15.0)                                   # start-up plus a few short episodes (2000 take many minutes)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    manifest = json.loads((out / "manifest.json").read_text())
+    lines = [l for l in err.replace("\r", "\n").splitlines() if l.startswith("drivestack:")]
+    n_eps = len({f["seed"] for f in manifest["frames"]})
+    assert lines == [f"drivestack: interrupted: {n_eps} episodes finished, {len(manifest['frames'])} frames in "
+                     f"{out / 'manifest.json'} (partial)"]
+    assert manifest["partial"] is True and 0 < len(manifest["frames"]) < 4000
+    assert all((out / f["path"]).exists() for f in manifest["frames"])
+    assert {e["seed"] for e in manifest["episodes"]} == {f["seed"] for f in manifest["frames"]}
