@@ -78,7 +78,12 @@ def replay(args: argparse.Namespace) -> int:
         write_json(args.json, {"log": str(args.log), "ticks": result.ticks, "scores": result.scores,
                                "divergence": result.divergence, "comparison": result.comparison,
                                "output_sha256": result.output_sha256, "weights": result.weights,
-                               "issues": list(result.issues), "notes": list(result.config.notes)})
+                               "issues": list(result.issues), "notes": list(result.config.notes),
+                               "partial": result.partial})
+    if result.partial:
+        where = f", written to {args.json}" if args.json is not None else ""
+        sys.stderr.write(f"drivestack: interrupted: {result.ticks} of {result.index.ticks} ticks replayed{where}\n")
+        return 130
     return 0 if result.comparison is None or result.comparison["passed"] else 1
 
 

@@ -3,6 +3,7 @@ per source), or on a KITTI tracking layout (sAMOTA / MOTA / IDSW / FRAG, KITTI/A
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from fusion.tracker import TRACKER_PRESETS
@@ -33,7 +34,7 @@ def add_arguments(sub) -> None:
 def evaluate_tracking(args: argparse.Namespace) -> int:
     if args.kitti is not None:
         return _kitti(args)
-    from sim.backends.local import default_workers, run_parallel
+    from sim.backends.local import Interrupted, default_workers, run_parallel
     from sim.evaluation.tracking import TrackingJob, combine, format_nis, format_tracking, nis_summary, track_episode
     from sim.loop.setup import build_setup
 
@@ -43,14 +44,26 @@ def evaluate_tracking(args: argparse.Namespace) -> int:
     setup = build_setup(args.scenario, "rule", "ground_truth", overrides)
     window = _window(args.window)
     jobs = [TrackingJob(setup, s, window_s=window) for s in range(args.seed, args.seed + args.episodes)]
-    runs = run_parallel(track_episode, jobs, args.workers or default_workers(), "evaluate-tracking", "episode")
+    try:
+        runs, partial = run_parallel(track_episode, jobs, args.workers or default_workers(), "evaluate-tracking",
+                                     "episode"), False
+    except Interrupted as stop:  # score the episodes that finished, mark the JSON partial, exit 130
+        runs, partial = stop.results, True
+    if partial and not runs:
+        sys.stderr.write("drivestack: interrupted: 0 episodes finished\n")
+        return 130
     results = {name: combine([r.accumulators[name].summary() for r in runs]) for name in runs[0].accumulators}
     nis = nis_summary([n for r in runs for n in r.nis])
-    text = format_tracking(results, len(jobs), args.scenario) + ("" if window is None else
+    text = format_tracking(results, len(runs), args.scenario) + ("" if window is None else
                                                                     f"\n(frames in {window[0]:g}-{window[1]:g} s only)")
-    return print_result(text + "\n\n" + format_nis(nis), args.json,
-                        {"scenario": args.scenario, "seeds": list(range(args.seed, args.seed + args.episodes)), "window_s": window,
-                         "results": results, "nis": nis})
+    code = print_result(text + "\n\n" + format_nis(nis), args.json,
+                        {"scenario": args.scenario, "seeds": [r.seed for r in runs], "window_s": window,
+                         "results": results, "nis": nis, "partial": partial})
+    if partial:
+        where = f", written to {args.json}" if args.json else ""
+        sys.stderr.write(f"drivestack: interrupted: {len(runs)} episodes finished{where}\n")
+        return 130
+    return code
 
 
 def _window(text: str | None) -> tuple[float, float] | None:

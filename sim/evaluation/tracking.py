@@ -34,6 +34,7 @@ class EpisodeTracking:
 
     accumulators: dict[str, MotAccumulator]
     nis: tuple[tuple[str, float, float], ...]
+    seed: int = -1
 
 
 def track_episode(job: TrackingJob) -> EpisodeTracking:
@@ -61,7 +62,7 @@ def track_episode(job: TrackingJob) -> EpisodeTracking:
                 break
     finally:
         env.close()
-    return EpisodeTracking(accs, tuple(nis_log))
+    return EpisodeTracking(accs, tuple(nis_log), job.seed)
 
 
 NIS_BINS_M = ((0.0, 20.0), (20.0, 40.0), (40.0, 80.0))

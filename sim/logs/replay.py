@@ -57,6 +57,8 @@ class ReplayResult:
     wall_s: float
     output_sha256: str
     issues: tuple[str, ...]
+    partial: bool = False
+    """Interrupted (Ctrl-C): the figures cover the ``ticks`` replayed before it."""
 
 
 def replay_log(path: str | Path, options: ReplayOptions | None = None) -> ReplayResult:
@@ -76,9 +78,13 @@ def replay_log(path: str | Path, options: ReplayOptions | None = None) -> Replay
         try:
             engine.timings["scan"] = scan_s
             engine.run(read_ticks(log))
+        except KeyboardInterrupt:
+            engine.partial = True  # Ctrl-C: the ticks replayed so far are scored and reported
         finally:
             engine.close()
         if engine.ticks == 0:
+            if engine.partial:
+                raise KeyboardInterrupt
             raise ValueError(f"{index.path} has no tick with an ego state: nothing could be replayed"
                              + (f"; {log.issues[0]}" if log.issues else ""))
         return engine.result(path, tuple(log.issues))
@@ -126,6 +132,7 @@ class _Engine:
         self._last_stamp: float | None = None
         self.intact = True
         """No tick lost or incomplete so far: tracker and planner state can match the recorded run's."""
+        self.partial = False
 
     def run(self, ticks: Iterator[LoggedTick]) -> None:
         from tqdm import tqdm
@@ -133,12 +140,14 @@ class _Engine:
         t_start = time.perf_counter()
         bar = tqdm(total=self.index.ticks, desc="replay", unit="tick", dynamic_ncols=True,
                    disable=not self.options.progress)
-        with bar, ThreadPoolExecutor(1, thread_name_prefix="replay-detect") as ahead:
-            for chunk, detections in self._detected(ticks, ahead):
-                for tick, dets in zip(chunk, detections):
-                    self.step(tick, dets)
-                    bar.update(1)
-        self.wall_s = time.perf_counter() - t_start + self.timings["scan"]
+        try:
+            with bar, ThreadPoolExecutor(1, thread_name_prefix="replay-detect") as ahead:
+                for chunk, detections in self._detected(ticks, ahead):
+                    for tick, dets in zip(chunk, detections):
+                        self.step(tick, dets)
+                        bar.update(1)
+        finally:
+            self.wall_s = time.perf_counter() - t_start + self.timings["scan"]
 
     def _detected(self, ticks: Iterator[LoggedTick], ahead: ThreadPoolExecutor) -> Iterator[tuple[list, list]]:
         """Chunks of ticks with their detections. On ONNX Runtime the detectors work on the next chunk
@@ -248,7 +257,7 @@ class _Engine:
         return ReplayResult(Path(path), self.index, self.cfg, replay_weights(self.cfg.detectors, self.options),
                             self.ticks, self.skipped, self.incomplete, self.scorer.summary(), self._divergence(),
                             self.comparison.summary() if self.comparison is not None else None, dict(self.timings),
-                            self.wall_s, self.digest.hexdigest(), issues)
+                            self.wall_s, self.digest.hexdigest(), issues, self.partial)
 
     def _divergence(self) -> dict:
         per_tick = [d for d in self.divergence if len(d)]

@@ -182,3 +182,49 @@ def test_ctrl_c_during_datagen_keeps_a_manifest_of_the_finished_episodes(workers
     assert manifest["partial"] is True and 0 < len(manifest["frames"]) < 4000
     assert all((out / f["path"]).exists() for f in manifest["frames"])
     assert {e["seed"] for e in manifest["episodes"]} == {f["seed"] for f in manifest["frames"]}
+
+
+def test_ctrl_c_during_evaluate_tracking_scores_the_finished_episodes(tmp_path):
+    import os
+    import signal
+    import time
+
+    out = tmp_path / "partial.json"
+    proc = subprocess.Popen([sys.executable, "-m", "sim.cli.main", "evaluate-tracking", "--episodes", "60", "--workers",
+                             "2", "--set", "scenario.duration_s=4", "--json", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    time.sleep(25.0)                                   # start-up plus a few 4 s episodes (60 take minutes)
+    os.killpg(proc.pid, signal.SIGINT)
+    stdout, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    report = json.loads(out.read_text())
+    assert [l for l in err.replace("\r", "\n").splitlines() if l.startswith("drivestack:")] == \
+        [f"drivestack: interrupted: {len(report['seeds'])} episodes finished, written to {out}"]
+    assert report["partial"] is True and 0 < len(report["seeds"]) < 60
+    assert report["seeds"] == sorted(report["seeds"]) and report["results"]["lidar"]["num_gt"] > 0
+    assert f"tracking on {len(report['seeds'])} highway episodes" in stdout
+
+
+def test_ctrl_c_during_replay_reports_the_ticks_replayed(tmp_path):
+    import os
+    import signal
+    import time
+
+    from conftest import record_log
+
+    log = record_log(tmp_path / "run.mcap", "perception", 40, seed=3)
+    out = tmp_path / "partial.json"
+    proc = subprocess.Popen([sys.executable, "-m", "sim.cli.main", "replay", str(log), "--batch", "1", "--threads", "1",
+                             "--set", "perception.runtime=torch", "--set", "perception.precision=fp32",
+                             "--json", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    time.sleep(12.0)                                   # start-up plus some of the 400 ticks
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    report = json.loads(out.read_text())
+    assert report["partial"] is True and 0 < report["ticks"] < 400
+    assert [l for l in err.replace("\r", "\n").splitlines() if l.startswith("drivestack: interrupted")] == \
+        [f"drivestack: interrupted: {report['ticks']} of 400 ticks replayed, written to {out}"]
