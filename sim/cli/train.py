@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from sim.cli.common import add_command, choice, output_dir, positive, seed_parent, set_parent, valid
@@ -53,7 +54,14 @@ def train(args: argparse.Namespace) -> int:
     cfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=lr, seed=args.seed, device=args.device,
                       max_train_frames=args.max_train_frames, patience=args.patience,
                       init_weights=args.init_weights)
-    result = {"lidar": train_lidar, "camera": train_camera}[args.model](args.data, out, cfg, resume=args.resume)
+    try:
+        result = {"lidar": train_lidar, "camera": train_camera}[args.model](args.data, out, cfg, resume=args.resume)
+    except KeyboardInterrupt:  # every finished epoch is in OUT/last.pt (and the best in OUT/best.pt)
+        last = out / "last.pt"
+        kept = f"; the last finished epoch is in {last}: continue with --resume" if last.exists() else \
+            "; no epoch had finished"
+        sys.stderr.write(f"drivestack: interrupted{kept}\n")
+        return 130
     print(f"best validation AP@2m {result['best_val_ap_2m']:.3f} after {result['epochs']} epochs, "
           f"{result['wall_s'] / 60:.1f} min; weights: {out / 'best.pt'}")
     return 0
