@@ -38,7 +38,8 @@ def bench_detector(model: str, data: Path, weights: Path | None, device: str, ba
         det.detect_batch(chunk)
     _sync(det.device)
     fps = sum(len(c) for c in chunks) / (time.perf_counter() - t0)
-    return {"model": model, "device": str(det.device), "bf16": det.bf16, "runtime": det.runtime, "precision": det.precision, "threads": threads, "frames": len(loaded),
+    return {"model": model, "device": str(det.device), "bf16": det.bf16, "runtime": det.runtime,
+            "precision": det.precision, "threads": threads, "frames": len(loaded),
             "latency_ms_median": statistics.median(runs), "latency_ms_runs": runs, "batch": batch, "frames_per_s": fps,
             "machine": f"{platform.machine()}, torch {torch.__version__}"}
 

@@ -78,9 +78,13 @@ class LidarNetDetector:
     @torch.inference_mode()
     def detect_batch(self, frames: list[SensorFrame]) -> list[Detections]:
         """One forward pass for many frames (the GPU path); results in the frames' order."""
-        clouds = [lidar_points_ego(f.lidars) for f in frames]
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
-            heat, reg = self.core(self.net.encoder(*batch_points(clouds, self.net.grid, self.device)))
+            heat, reg = self.core(self.pseudo_image(frames))
         return [detections_from_output(heat[b, 0], reg[b], self.net.grid, f.stamp, self.threshold)
                 for b, f in enumerate(frames)]
+
+    def pseudo_image(self, frames: list[SensorFrame]) -> torch.Tensor:
+        """The pillar encoder's (B, C, S, S) output for ``frames``: what ``core`` (torch or ONNX) takes."""
+        clouds = [lidar_points_ego(f.lidars) for f in frames]
+        return self.net.encoder(*batch_points(clouds, self.net.grid, self.device))
 

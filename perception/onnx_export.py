@@ -9,8 +9,7 @@ import torch
 from tqdm import tqdm
 
 from perception.dataset import load_frame, read_manifest
-from perception.frames import SensorFrame, has_signal, lidar_points_ego
-from perception.lidar_net import batch_points
+from perception.frames import SensorFrame, has_signal
 from perception.onnx_runtime import cached_fp32, quantize_int8
 from perception.runtime import int8_path
 from perception.registry import make_detector
@@ -22,9 +21,7 @@ def network_inputs(det, frame: SensorFrame) -> list[np.ndarray]:
     delivered image, or the lidar pseudo-image (1, C, S, S)."""
     if det.name == "camera":
         return [det.net.geo.crop(c.rgb)[None] for c in frame.cameras if has_signal(c.rgb)]
-    clouds = [lidar_points_ego(frame.lidars)]
-    bev = det.net.encoder(*batch_points(clouds, det.net.grid, "cpu"))
-    return [np.ascontiguousarray(bev.float().numpy())]
+    return [np.ascontiguousarray(det.pseudo_image([frame]).float().cpu().numpy())]
 
 
 def calibration_batches(det, data: Path, split: str, frames: int) -> list[np.ndarray]:

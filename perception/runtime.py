@@ -7,6 +7,8 @@ from pathlib import Path
 
 from perception.lookup import Registry
 
+NETWORKS = ("lidar", "camera")
+"""The detectors that are networks: they take a runtime and a precision (the classical one ignores them)."""
 RUNTIMES = Registry("runtime", {"torch": "torch", "onnxruntime": "onnxruntime"})
 PRECISIONS = Registry("precision", {"auto": "auto", "fp32": "fp32", "int8": "int8"})
 

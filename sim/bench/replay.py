@@ -29,6 +29,7 @@ def run_replay_bench(path: str | Path, options: ReplayOptions, repeats: int) -> 
     median = medians([{k: run.get(k, 0.0) for k in keys} for run in runs], skip=())
     return {"log": str(path), "ticks": r.ticks, "rate_hz": 1.0 / r.config.dt_s, "detectors": list(r.config.detectors),
             "planner": r.config.planner if r.config.lane_map is not None else None, "repeats": repeats,
+            "pipelined": r.config.perception.runtime != "torch",
             "torch_threads": torch.get_num_threads(), "machine": machine_info(), "median": median, "runs": runs}
 
 
@@ -41,5 +42,6 @@ def format_replay_bench(result: dict) -> str:
              f"({rate:g} Hz)",
              f"  per tick         {m['tick_ms']:8.2f} ms"]
     lines += [f"    {label:<22} {m[key]:8.2f} ms" for key, label in PHASES if key in m]
-    lines.append("  (the detectors run one batch of ticks ahead in a second thread: their time overlaps the rest)")
+    if result.get("pipelined"):
+        lines.append("  (the detectors run one batch of ticks ahead in a second thread: their time overlaps the rest)")
     return "\n".join(lines)

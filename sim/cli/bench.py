@@ -120,7 +120,7 @@ def bench_perception(args: argparse.Namespace) -> int:
 
     for name in ("--batch", "--frames", "--threads", "--repeats"):
         positive(name, getattr(args, name[2:]))
-    run = runtime_options(args, ("lidar", "camera"))
+    run = runtime_options(args)
     r = bench_detector(args.model, args.data, args.weights, args.device, args.batch, args.frames, args.threads, args.bf16,
                        args.repeats, run["runtime"], run["precision"])
     text = (f"{args.model} detector, {r['runtime']} {r['precision']}, on {r['device']} ({r['threads']} threads, "

@@ -114,15 +114,25 @@ def add_runtime_options(parser: argparse.ArgumentParser) -> None:
                         help="auto (default): int8 where the weights have their int8 model beside them, else fp32")
 
 
-def runtime_options(args: argparse.Namespace, networks: tuple[str, ...]) -> dict:
-    """Detector options from the flags; only the networks take them (the classical detector refuses them)."""
+def runtime_options(args: argparse.Namespace) -> dict:
+    """Detector options from the flags, the unset ones at ``PerceptionConfig``'s defaults; only the
+    networks take them (the classical detector refuses them)."""
+    from perception.runtime import NETWORKS
+    from sim.loop.world_sources import PerceptionConfig
+
     given = {k: v for k, v in (("runtime", args.runtime), ("precision", args.precision),
                                ("weights", getattr(args, "weights", None))) if v is not None}
-    if args.model not in networks:
+    if args.model not in NETWORKS:
         if given:
-            raise ValueError(f"--{'/--'.join(given)} apply to the networks ({', '.join(networks)}), not '{args.model}'")
+            raise ValueError(f"--{'/--'.join(given)} apply to the networks ({', '.join(NETWORKS)}), not '{args.model}'")
         return {}
-    return {"runtime": "onnxruntime", "precision": "auto", **given}
+    return {"runtime": PerceptionConfig.runtime, "precision": PerceptionConfig.precision, **given}
+
+
+def interrupted(what: str, json_path: Path | None = None) -> int:
+    """After Ctrl-C: one line saying what was kept (and where), and exit code 130."""
+    sys.stderr.write(f"drivestack: interrupted: {what}{f', written to {json_path}' if json_path else ''}\n")
+    return 130
 
 
 def add_command(sub, name: str, help_text: str, example: str, parents=()) -> argparse.ArgumentParser:
@@ -181,9 +191,7 @@ def report_episodes(run: Callable[[], list], json_path: Path | None, meta: dict)
     try:
         episodes = run()
     except Interrupted as stop:
-        sys.stderr.write(f"drivestack: interrupted: {len(stop.results)} episodes finished"
-                         f"{f', written to {json_path}' if json_path and stop.results else ''}\n")
         if stop.results:
             report(stop.results, json_path, {**meta, "partial": True})
-        return 130
+        return interrupted(f"{len(stop.results)} episodes finished", json_path if stop.results else None)
     return report(episodes, json_path, meta)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from perception.registry import DETECTORS
-from sim.cli.common import (add_command, add_runtime_options, choice, json_parent, names, output_dir, output_file,
-                            positive, print_result, runtime_options, seed_parent, set_parent, valid)
+from sim.cli.common import (add_command, add_runtime_options, choice, interrupted, json_parent, names, output_dir,
+                            output_file, positive, print_result, runtime_options, seed_parent, set_parent, valid)
 from sim.highway.scenarios import SCENARIOS
 from sim.sensors.rig import RIGS
 
@@ -90,8 +89,7 @@ def datagen(args: argparse.Namespace) -> int:
     except Interrupted as stop:
         frames = sum(len(rows) for rows in stop.results)
         kept = f", {frames} frames in {args.out / 'manifest.json'} (partial)" if stop.results else ""
-        sys.stderr.write(f"drivestack: interrupted: {len(stop.results)} episodes finished{kept}\n")
-        return 130
+        return interrupted(f"{len(stop.results)} episodes finished{kept}")
     print(f"{len(manifest['frames'])} frames in {args.out} ({', '.join(f'{k}: {v}' for k, v in manifest['counts'].items())})")
     return 0
 
@@ -100,7 +98,7 @@ def evaluate_perception(args: argparse.Namespace) -> int:
     from perception.report import evaluate_model, format_report
 
     positive("--max-frames", args.max_frames)
-    options = runtime_options(args, ("lidar", "camera"))
+    options = runtime_options(args)
     result = evaluate_model(args.model, args.data, args.split, args.max_frames, args.ground_truth, **options)
     payload = {**result, "ap": {str(k): v for k, v in result["ap"].items()},
                "ap_by_range": {b: {str(k): v for k, v in d.items()} for b, d in result["ap_by_range"].items()}}
@@ -108,12 +106,11 @@ def evaluate_perception(args: argparse.Namespace) -> int:
 
 
 def export_onnx(args: argparse.Namespace) -> int:
-    from perception.camera_detector import DEFAULT_WEIGHTS as CAMERA
-    from perception.lidar_detector import DEFAULT_WEIGHTS as LIDAR
     from perception.onnx_export import export_onnx as export
+    from sim.logs.provenance import SHIPPED_WEIGHTS
 
     positive("--frames", args.frames)
-    weights = args.weights or {"camera": CAMERA, "lidar": LIDAR}[args.model]
+    weights = args.weights or SHIPPED_WEIGHTS[args.model]
     for precision, path in export(args.model, weights, args.data, args.split, args.frames, args.int8).items():
         print(f"{precision}: {path}")
     return 0

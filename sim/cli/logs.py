@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from sim.cli.common import add_command, json_parent, output_file, positive, print_result
+from sim.cli.common import add_command, interrupted, json_parent, output_file, positive, print_result
 from sim.evaluation.metrics import write_json
 
 
@@ -81,9 +81,7 @@ def replay(args: argparse.Namespace) -> int:
                                "issues": list(result.issues), "notes": list(result.config.notes),
                                "partial": result.partial})
     if result.partial:
-        where = f", written to {args.json}" if args.json is not None else ""
-        sys.stderr.write(f"drivestack: interrupted: {result.ticks} of {result.index.ticks} ticks replayed{where}\n")
-        return 130
+        return interrupted(f"{result.ticks} of {result.index.ticks} ticks replayed", args.json)
     return 0 if result.comparison is None or result.comparison["passed"] else 1
 
 

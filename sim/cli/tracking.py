@@ -3,12 +3,11 @@ per source), or on a KITTI tracking layout (sAMOTA / MOTA / IDSW / FRAG, KITTI/A
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from fusion.tracker import TRACKER_PRESETS
-from sim.cli.common import (add_command, choice, json_parent, names, positive, print_result, seed_parent, set_parent,
-                            valid, workers_parent)
+from sim.cli.common import (add_command, choice, interrupted, json_parent, names, positive, print_result, seed_parent,
+                            set_parent, valid, workers_parent)
 
 
 def add_arguments(sub) -> None:
@@ -50,8 +49,7 @@ def evaluate_tracking(args: argparse.Namespace) -> int:
     except Interrupted as stop:  # score the episodes that finished, mark the JSON partial, exit 130
         runs, partial = stop.results, True
     if partial and not runs:
-        sys.stderr.write("drivestack: interrupted: 0 episodes finished\n")
-        return 130
+        return interrupted("0 episodes finished")
     results = {name: combine([r.accumulators[name].summary() for r in runs]) for name in runs[0].accumulators}
     nis = nis_summary([n for r in runs for n in r.nis])
     text = format_tracking(results, len(runs), args.scenario) + ("" if window is None else
@@ -59,11 +57,7 @@ def evaluate_tracking(args: argparse.Namespace) -> int:
     code = print_result(text + "\n\n" + format_nis(nis), args.json,
                         {"scenario": args.scenario, "seeds": [r.seed for r in runs], "window_s": window,
                          "results": results, "nis": nis, "partial": partial})
-    if partial:
-        where = f", written to {args.json}" if args.json else ""
-        sys.stderr.write(f"drivestack: interrupted: {len(runs)} episodes finished{where}\n")
-        return 130
-    return code
+    return interrupted(f"{len(runs)} episodes finished", args.json) if partial else code
 
 
 def _window(text: str | None) -> tuple[float, float] | None:

@@ -3,8 +3,8 @@
 compared with the recorded outputs tick by tick (``drivestack replay``).
 
 Deterministic: the log fixes every input (frames, ego odometry, lane map, stamps); the detectors run
-in eval mode on batches of ``batch_ticks`` frames, one batch ahead of the tracker in a second thread
-(replay is open loop), the tracker and planner draw no random numbers, and the
+in eval mode on batches of ``batch_ticks`` frames (on ONNX Runtime one batch ahead of the tracker, in
+a second thread: replay is open loop), the tracker and planner draw no random numbers, and the
 classical detector's RANSAC is seeded. Bit-identical results need the same torch thread count
 (``--threads``) as the run being compared with.
 """

@@ -9,7 +9,8 @@ from sim.logs.index import LogIndex
 from sim.logs.messages import lane_markers, topic_schemas
 from sim.logs.provenance import git_commit, weights_info
 from sim.logs.replay_config import ReplayConfig, ReplayOptions, config_dict
-from sim.loop.world_sources import NETWORKS, PerceptionConfig, load_detector
+from perception.runtime import NETWORKS
+from sim.loop.world_sources import PerceptionConfig, load_detector
 from sim.logs.types import LoggedTick
 from sim.logs.writer import LogWriter
 
@@ -32,7 +33,7 @@ def build_detectors(names: tuple[str, ...], options: ReplayOptions, cfg: Percept
         o3d.utility.random.seed(0)  # RANSAC draws random samples: seed them so replays repeat
     out = []
     for name in names:
-        run = {"runtime": cfg.runtime, "precision": cfg.precision} if name in NETWORKS else {}
+        run = {"runtime": cfg.runtime, "precision": cfg.precision}  # the classical detector ignores them
         if name in options.weights:
             out.append(make_detector(name, weights=options.weights[name], device=options.device, **run))
         else:

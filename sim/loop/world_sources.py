@@ -35,8 +35,6 @@ from sim.sensors.rig import RigConfig, camera_calibration, load_rig
 from sim.sensors.simulator import scene_vehicles
 
 SURROGATE_FILE = CONFIG_DIR / "surrogate.yaml"
-NETWORKS = ("lidar", "camera")
-"""The detectors that are networks (they take a runtime and a precision)."""
 
 
 @dataclass(frozen=True)
@@ -89,9 +87,7 @@ class WorldSource(Protocol):
 @lru_cache(maxsize=None)
 def load_detector(name: str, device: str, runtime: str = "onnxruntime", precision: str = "auto"):
     """``perception.registry.make_detector``, once per process (networks are loaded only once)."""
-    if name in NETWORKS:
-        return make_detector(DETECTORS.check(name), device=device, runtime=runtime, precision=precision)
-    return make_detector(DETECTORS.check(name), device=device)
+    return make_detector(DETECTORS.check(name), device=device, runtime=runtime, precision=precision)
 
 
 def configured_detectors(cfg: PerceptionConfig) -> dict:
