@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from sim.cli.common import add_command, choice, output_dir, positive, seed_parent, set_parent, valid
+from sim.cli.common import add_command, choice, interrupted, output_dir, positive, seed_parent, set_parent, valid
 from sim.loop.world_sources import WORLD_SOURCES
 
 
@@ -58,17 +57,15 @@ def train(args: argparse.Namespace) -> int:
         result = {"lidar": train_lidar, "camera": train_camera}[args.model](args.data, out, cfg, resume=args.resume)
     except KeyboardInterrupt:  # every finished epoch is in OUT/last.pt (and the best in OUT/best.pt)
         last = out / "last.pt"
-        kept = f"; the last finished epoch is in {last}: continue with --resume" if last.exists() else \
-            "; no epoch had finished"
-        sys.stderr.write(f"drivestack: interrupted{kept}\n")
-        return 130
+        return interrupted(f"the last finished epoch is in {last}: continue with --resume" if last.exists()
+                           else "no epoch had finished")
     print(f"best validation AP@2m {result['best_val_ap_2m']:.3f} after {result['epochs']} epochs, "
           f"{result['wall_s'] / 60:.1f} min; weights: {out / 'best.pt'}")
     return 0
 
 
 def _train_policy(args: argparse.Namespace) -> int:
-    from sim.rl.train import PolicyTrainSettings, scenario_of, train_policy
+    from sim.rl.train import PolicyTrainSettings, latest_checkpoint, scenario_of, train_policy
 
     positive("--timesteps", args.timesteps)
     positive("--n-envs", args.n_envs)
@@ -78,7 +75,12 @@ def _train_policy(args: argparse.Namespace) -> int:
     settings = PolicyTrainSettings(args.algo, args.env, args.world_model, args.timesteps, args.n_envs, args.seed, out,
                                    args.eval_freq, args.eval_episodes, args.eval_freq, args.resume,
                                    "cpu" if args.device == "auto" else args.device, tuple(args.overrides))
-    s = train_policy(settings)
+    try:
+        s = train_policy(settings)
+    except KeyboardInterrupt:  # SB3 checkpoints every --eval-freq steps into OUT/checkpoints
+        ckpt = latest_checkpoint(out)
+        return interrupted(f"the last checkpoint is {ckpt}: continue with --resume" if ckpt is not None
+                           else "no checkpoint had been written")
     best = s["best_eval"] or s["final_eval"]
     print(f"{s['timesteps']} steps in {s['wall_s'] / 60:.1f} min ({s['steps_per_s']:.1f} steps/s); best validation: "
           f"collisions {best['collision_rate']:.0%}, speed {best['mean_speed_mps']:.2f} m/s; "

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from sim.config import CONFIG_DIR, load_yaml
@@ -56,8 +58,19 @@ def _vec_env(s: PolicyTrainSettings, scenario: str):
 
     env_id = f"sim.rl:{SCENARIO_ENV_IDS[scenario]}"
     kwargs = {"world_model": s.world_model, "overrides": list(s.overrides)}
-    cls = SubprocVecEnv if s.n_envs > 1 else DummyVecEnv
-    return make_vec_env(env_id, n_envs=s.n_envs, seed=s.seed, vec_env_cls=cls, env_kwargs=kwargs)
+    if s.n_envs == 1:
+        return make_vec_env(env_id, n_envs=1, seed=s.seed, vec_env_cls=DummyVecEnv, env_kwargs=kwargs)
+    return make_vec_env(partial(_child_env, env_id), n_envs=s.n_envs, seed=s.seed, vec_env_cls=SubprocVecEnv,
+                        env_kwargs=kwargs)
+
+
+def _child_env(env_id: str, **kwargs):
+    """The env of a SubprocVecEnv child, which ignores Ctrl-C: the parent stops training and closes
+    the children (a child killed by it would break the parent's pipe mid-step, with a traceback)."""
+    import gymnasium as gym
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return gym.make(env_id, **kwargs)
 
 
 def latest_checkpoint(out: Path) -> Path | None:

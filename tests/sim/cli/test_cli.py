@@ -228,3 +228,27 @@ def test_ctrl_c_during_replay_reports_the_ticks_replayed(tmp_path):
     assert report["partial"] is True and 0 < report["ticks"] < 400
     assert [l for l in err.replace("\r", "\n").splitlines() if l.startswith("drivestack: interrupted")] == \
         [f"drivestack: interrupted: {report['ticks']} of 400 ticks replayed, written to {out}"]
+
+
+def test_ctrl_c_during_policy_training_names_the_last_checkpoint(tmp_path):
+    import os
+    import signal
+    import time
+
+    out = tmp_path / "policy"
+    proc = subprocess.Popen([sys.executable, "-m", "sim.cli.main", "train", "--model", "policy", "--algo", "dqn",
+                             "--world-model", "surrogate", "--timesteps", "5000", "--n-envs", "2", "--eval-freq", "40",
+                             "--eval-episodes", "1", "--set", "scenario.duration_s=4", "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 180
+    while not list((out / "checkpoints").glob("policy_*_steps.zip")) and time.monotonic() < deadline:
+        time.sleep(1.0)                                # SubprocVecEnv children are running by the first checkpoint
+    time.sleep(2.0)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "Error" not in err
+    steps = max(int(p.stem.split("_")[1]) for p in (out / "checkpoints").glob("policy_*_steps.zip"))
+    assert [l for l in err.replace("\r", "\n").splitlines() if l.startswith("drivestack:")] == \
+        [f"drivestack: interrupted: the last checkpoint is {out / 'checkpoints' / f'policy_{steps}_steps.zip'}: "
+         "continue with --resume"]
