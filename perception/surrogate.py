@@ -36,6 +36,13 @@ class SensorErrorModel:
     yaw_std_rad: float = 0.05
     frames: int = 0
     """How many validation frames the fit used."""
+    objects: tuple[int, ...] = ()
+    """Labelled boxes the sensor could see, per range bin, in those frames (what each bin's fit rests on)."""
+
+    def thin_bins(self, minimum: int = 30) -> list[str]:
+        """The range bins (e.g. ``'60-80 m'``) whose fit rests on fewer than ``minimum`` labelled boxes."""
+        e = self.range_edges_m
+        return [f"{e[i]:g}-{e[i + 1]:g} m" for i, n in enumerate(self.objects) if n < minimum]
 
     def bin_of(self, range_m: np.ndarray) -> np.ndarray:
         """Bin index per range; -1 outside the modelled ranges."""
@@ -143,4 +150,5 @@ def fit_sensor_model(pairs: list[tuple[Detections, BoxLabels]], source: str, cam
         along_std_m=tuple(rms(v, 1.0) for v in along), across_std_m=tuple(rms(v, 0.5) for v in across),
         fp_per_frame=tuple(float(n / frames) for n in n_fp),
         tp_score=tuple(mean(v, 0.5) for v in tp_s), fp_score=tuple(mean(v, score_threshold) for v in fp_s),
-        size_std_m=rms(np.ravel(size_e), 0.1), yaw_std_rad=rms(yaw_e, 0.05), frames=len(pairs))
+        size_std_m=rms(np.ravel(size_e), 0.1), yaw_std_rad=rms(yaw_e, 0.05), frames=len(pairs),
+        objects=tuple(int(g) for g in n_gt))

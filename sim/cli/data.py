@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from perception.registry import DETECTORS
@@ -132,6 +133,11 @@ def fit_surrogate(args: argparse.Namespace) -> int:
               f"--split {args.split} --detectors {args.detectors}\n# score threshold {threshold}; per range bin "
               f"(range_edges_m): detection probability, centre error std along/across the ray, clutter per frame\n")
     out.write_text(header + yaml.safe_dump({"sensors": {n: m.to_dict() for n, m in models.items()}}, sort_keys=False))
+    thin = [f"{name} {', '.join(m.thin_bins())}" for name, m in models.items() if m.thin_bins()]
+    if thin:
+        frames = next(iter(models.values())).frames
+        sys.stderr.write(f"drivestack: warning: fit-surrogate: fewer than 30 labelled boxes per range bin in {frames} "
+                         f"frames ({'; '.join(thin)}): those bins' fitted values are unreliable; use more frames\n")
     for name, m in models.items():
         print(f"{name}: p_detect {', '.join(f'{p:.2f}' for p in m.p_detect)}; along-ray std "
               f"{', '.join(f'{s:.2f}' for s in m.along_std_m)} m ({m.frames} frames)")

@@ -1,4 +1,6 @@
 """Surrogate detectors: simulated detections follow the model, and fitting recovers it."""
+import dataclasses
+
 import numpy as np
 
 from perception.calibration import CameraCalibration, intrinsics, mount_transform
@@ -33,6 +35,17 @@ def test_simulated_detections_follow_the_model_and_fitting_recovers_it():
     assert np.allclose(fitted.along_std_m, model.along_std_m, rtol=0.15)
     assert np.allclose(fitted.across_std_m, model.across_std_m, rtol=0.15)
     assert np.allclose(fitted.fp_per_frame, model.fp_per_frame, atol=0.05)
+    assert fitted.frames == 400 and sum(fitted.objects) == 400 * 12 and fitted.thin_bins() == []
+
+
+def test_a_fit_on_few_frames_names_its_thin_range_bins():
+    rng = np.random.default_rng(2)
+    labels = _labels(rng, n=40)
+    near = dataclasses.replace(labels, center_m=labels.center_m * np.array([0.3, 0.3, 1.0]))  # all within 18 m
+    fitted = fit_sensor_model([(simulate_detections(_model(), near, 0.0, rng), near)], "lidar", None,
+                              range_edges_m=EDGES)
+    assert fitted.objects == (40, 0, 0)
+    assert fitted.thin_bins() == ["20-40 m", "40-60 m"] and fitted.thin_bins(minimum=41) == ["0-20 m", "20-40 m", "40-60 m"]
 
 
 def test_camera_surrogate_sees_only_its_field_of_view_and_reports_ray_covariance():
