@@ -39,10 +39,10 @@ def format_info(index: LogIndex) -> str:
                      f"(duration {index.duration_s:.2f} s, {index.ticks} ticks)")
     lines.append(f"chunks: {index.chunks_ok} readable, {index.chunks_damaged} damaged")
     if index.topics:
-        width = max(len(t) for t in index.topics) + 2
-        swidth = max(len(s.schema) for s in index.topics.values()) + 2
-        lines.append(f"{'topic':<{width}}{'schema':<{swidth}}{'encoding':<10}{'messages':>9}")
-        lines += [f"{t:<{width}}{s.schema:<{swidth}}{s.encoding:<10}{s.count:>9}" for t, s in index.topics.items()]
+        rows = [("topic", "schema", "encoding", "messages")] + \
+            [(t, s.schema, s.encoding, str(s.count)) for t, s in index.topics.items()]
+        widths = [max(len(r[i]) for r in rows) + 2 for i in range(3)]  # foreign logs' names can be long
+        lines += [f"{a:<{widths[0]}}{b:<{widths[1]}}{c:<{widths[2]}}{n:>9}" for a, b, c, n in rows]
     for name, (media, size) in index.attachments.items():
         lines.append(f"attachment: {name} ({media}, {_size(size)})")
     for name, values in index.metadata.items():

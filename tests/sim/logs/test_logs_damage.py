@@ -184,3 +184,24 @@ def test_random_damage_never_raises(log_path, tmp_path):
         with McapLog(path) as log:
             ticks = list(read_ticks(log))
             assert log.issues or len(ticks) == TICKS       # damage found, or it hit bytes no reader needs
+
+
+def test_log_info_keeps_the_columns_of_a_foreign_log_apart(tmp_path, capsys):
+    from mcap.writer import Writer
+
+    path = tmp_path / "foreign.mcap"
+    with open(path, "wb") as fh:  # short topic names and schemaless channels: narrower than the headings
+        writer = Writer(fh)
+        writer.start(profile="", library="another-recorder")
+        channels = [writer.register_channel("/a", "json", 0),
+                    writer.register_channel("/b", "flatbuffer", writer.register_schema("x", "flatbuffer", b""))]
+        for i in range(3):
+            writer.add_message(channels[i % 2], log_time=i * 100_000_000, data=b"{}", publish_time=i * 100_000_000)
+        writer.finish()
+    code, out, _ = _cli(capsys, "log", "info", path)
+    lines = out.splitlines()
+    header = next(line for line in lines if line.startswith("topic"))
+    rows = [line for line in lines if line.startswith(("/a", "/b"))]
+    assert code == 0 and header.split() == ["topic", "schema", "encoding", "messages"]
+    assert [r.split() for r in rows] == [["/a", "json", "2"], ["/b", "x", "flatbuffer", "1"]]
+    assert rows[1].index("x") == header.index("schema") and rows[1].index("flatbuffer") == header.index("encoding")
