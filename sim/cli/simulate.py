@@ -39,7 +39,9 @@ def add_arguments(sub) -> None:
     p.add_argument("--video", type=output_file(".mp4"), default=None, metavar="FILE.mp4", help="write an MP4 of the first episode")
     p.add_argument("--camera-view", action=argparse.BooleanOptionalAction, default=True,
                    help="show the simulated front camera beside the top-down view in the video")
-    p.add_argument("--rig", default="default", type=choice(RIGS), metavar=valid(RIGS), help="sensor rig (configs/sensors)")
+    p.add_argument("--rig", default=None, type=choice(RIGS), metavar=valid(RIGS),
+                   help="sensor rig (configs/sensors; default: default), for the perception and surrogate world "
+                        "models, --record and the video's camera view")
     p.add_argument("--record", type=output_file(".mcap"), default=None, metavar="LOG.mcap",
                    help="record every tick of the first episode to an MCAP log (sensors, ground truth, outputs)")
     p.set_defaults(run=simulate)
@@ -65,11 +67,21 @@ def check_policy_use(args: argparse.Namespace) -> None:
         raise ValueError(f"--policy {args.policy} is only used by --planner rl")
 
 
+def check_rig_use(args: argparse.Namespace) -> None:
+    """--rig means nothing to a ground-truth run that neither records nor films the camera: refuse it."""
+    camera_video = args.video is not None and args.camera_view
+    if args.rig is not None and args.world_model == "ground_truth" and not camera_video and args.record is None:
+        raise ValueError(f"--rig {args.rig} is only used by the perception and surrogate world models, --record "
+                         "and --video's camera view; this run uses none of them")
+
+
 def simulate(args: argparse.Namespace) -> int:
     check_policy_use(args)
+    check_rig_use(args)
     positive("--episodes", args.episodes)
     positive("--workers", args.workers)
-    setup = build_setup(args.scenario, args.planner, args.world_model, args.overrides, args.policy, args.rig)
+    setup = build_setup(args.scenario, args.planner, args.world_model, args.overrides, args.policy,
+                        args.rig or "default")
     seeds = list(range(args.seed, args.seed + args.episodes))
 
     def run() -> list:

@@ -56,7 +56,29 @@ def load_scenario(name: str, overrides: list[str] | None = None) -> ScenarioConf
     if cfg.seed < 0:
         raise ValueError(f"scenario.seed must be >= 0, got {cfg.seed}")
     validate_env(cfg.env)
+    check_env_id(cfg.env_id)
     return cfg
+
+
+def _qualified(env_id: str) -> tuple[str, str]:
+    """(module that registers it, gymnasium id): ``module:id``, or a bare id of highway-env's own."""
+    module, _, name = env_id.rpartition(":")
+    return module or "highway_env", name
+
+
+def check_env_id(env_id: str) -> None:
+    """Refuse an environment id that no module registers, before any worker starts."""
+    import importlib
+
+    import gymnasium as gym
+
+    module, name = _qualified(env_id)
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        raise ValueError(f"scenario.env_id '{env_id}': there is no module '{module}' to register it") from None
+    if name not in gym.registry:
+        raise ValueError(f"scenario.env_id '{env_id}': '{module}' registers no environment '{name}'")
 
 
 def with_seed(cfg: ScenarioConfig, seed: int) -> ScenarioConfig:
@@ -94,6 +116,5 @@ def make_env(cfg: ScenarioConfig, accel_range: tuple[float, float], steer_max_ra
 
     use_offscreen_video()
     warnings.filterwarnings("ignore", message=".*is out of date.*")  # intersection-v0 keeps kinematics
-    env_id = cfg.env_id if ":" in cfg.env_id else f"highway_env:{cfg.env_id}"
-    return gym.make(env_id, config=highway_env_config(cfg, accel_range, steer_max_rad), disable_env_checker=True,
+    return gym.make(":".join(_qualified(cfg.env_id)), config=highway_env_config(cfg, accel_range, steer_max_rad), disable_env_checker=True,
                     render_mode="rgb_array" if render else None)

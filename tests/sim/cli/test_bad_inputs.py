@@ -25,6 +25,8 @@ CLI_CASES = [
     (["simulate", "--seed", "99999999999"], "99999999999"),
     (["simulate", "--rig", "nope"], "'nope'"),
     (["simulate", "--policy", "x.zip"], "--policy x.zip"),
+    (["simulate", "--rig", "default"], "--rig default"),  # the ground-truth world model renders no sensor
+    (["simulate", "--rig", "default", "--video", "{tmp}/v.mp4", "--no-camera-view"], "--rig default"),
     (["simulate", "--frobnicate"], "--frobnicate"),
     (["evaluate", "--suite", "nope"], "'nope'"),
     (["evaluate", "--seeds", "5:5"], "'5:5'"),
@@ -84,6 +86,9 @@ CLI_CASES = [
     (["simulate", "--set", "scenario.env.vehicles_count=2.5"], "scenario.env.vehicles_count"),
     (["simulate", "--set", "scenario.env.lanes_count=abc"], "scenario.env.lanes_count"),
     (["simulate", "--set", "scenario.env.nope=1"], "scenario.env.nope"),
+    (["simulate", "--set", "scenario.env_id=a:b:c"], "'a:b:c'"),
+    (["simulate", "--set", "scenario.env_id=moon-v0"], "'moon-v0'"),
+    (["simulate", "--set", "scenario.env_id=sim.highway.envs:moon-v0"], "'sim.highway.envs:moon-v0'"),
     (["simulate", "--set", "scenario.env.vehicles_count=-5"], "scenario.env.vehicles_count"),
     (["simulate", "--set", "scenario.env.lanes_count=0"], "scenario.env.lanes_count"),
     (["simulate", "--set", "scenario.env.duration=3"], "scenario.duration_s"),
