@@ -61,7 +61,7 @@ def tiny_data(tmp_path_factory):
     from sim.sensors.rig import load_rig
 
     out = tmp_path_factory.mktemp("tiny_data")
-    generate(DatagenConfig(("highway",), frames=4, seed=3, frames_per_episode=2), load_rig(), out, workers=1)
+    generate(DatagenConfig(("highway",), frames=4, seed=3, frames_per_episode=2), load_rig(), out, backend=1)
     m = json.loads((out / "manifest.json").read_text())
     for i, row in enumerate(m["frames"]):  # one val frame, the rest train, whatever the seed split said
         row["split"] = "val" if i == 0 else "train"

@@ -1,4 +1,5 @@
-"""Where work runs: the local process pool (``run_parallel``)."""
-from sim.backends.local import default_workers, run_parallel
+"""Where work runs: ``run_parallel`` on a ``Backend``, the local process pool (default) or Ray."""
+from sim.backends.local import Interrupted, run_parallel
+from sim.backends.spec import BACKENDS, Backend, as_backend, default_workers
 
-__all__ = ["default_workers", "run_parallel"]
+__all__ = ["BACKENDS", "Backend", "Interrupted", "as_backend", "default_workers", "run_parallel"]

@@ -1,5 +1,6 @@
-"""The local execution backend: ``[fn(x) for x in items]`` sequentially or on a process pool of this
-machine, with a progress bar; results keep the items' order whatever the completion order."""
+"""``run_parallel``: ``[fn(x) for x in items]`` on a backend (sequentially or on a process pool of this
+machine, or as Ray tasks), with a progress bar; results keep the items' order whatever the completion
+order."""
 from __future__ import annotations
 
 import multiprocessing as mp
@@ -8,13 +9,10 @@ from typing import Callable, Iterator, TypeVar
 
 from tqdm import tqdm
 
+from sim.backends.spec import Backend, as_backend
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-def default_workers() -> int:
-    return max(1, min(os.cpu_count() or 1, 8))
 
 
 class Interrupted(KeyboardInterrupt):
@@ -25,17 +23,20 @@ class Interrupted(KeyboardInterrupt):
         self.results = results
 
 
-def run_parallel(fn: Callable[[T], R], items: list[T], workers: int = 1, desc: str = "", unit: str = "it") -> list[R]:
-    """``[fn(x) for x in items]`` on a process pool with a progress bar; order is kept.
+def run_parallel(fn: Callable[[T], R], items: list[T], backend: Backend | int = 1, desc: str = "",
+                 unit: str = "it") -> list[R]:
+    """``[fn(x) for x in items]`` on ``backend`` (a bare int: the local pool's size) with a progress
+    bar; order is kept.
 
-    Ctrl-C stops the workers quietly (they ignore SIGINT; the pool is terminated) and raises
-    ``Interrupted`` with the results that finished, so the caller can keep them.
+    Ctrl-C stops the workers quietly (they ignore SIGINT; the pool is terminated, Ray tasks are
+    cancelled) and raises ``Interrupted`` with the results that finished, so the caller can keep them.
     """
+    backend = as_backend(backend)
     bar = tqdm(total=len(items), desc=desc, unit=unit, dynamic_ncols=True)
     results: list = [None] * len(items)
     done = [False] * len(items)
     try:
-        for i, value in _iterate(fn, items, workers):
+        for i, value in _iterate(fn, items, backend):
             results[i], done[i] = value, True
             bar.update(1)
     except KeyboardInterrupt:
@@ -45,7 +46,13 @@ def run_parallel(fn: Callable[[T], R], items: list[T], workers: int = 1, desc: s
     return results
 
 
-def _iterate(fn: Callable, items: list, workers: int) -> Iterator[tuple[int, object]]:
+def _iterate(fn: Callable, items: list, backend: Backend) -> Iterator[tuple[int, object]]:
+    if backend.kind == "ray":
+        from sim.backends.ray_backend import iterate_ray
+
+        yield from iterate_ray(fn, items, backend)
+        return
+    workers = backend.pool_size
     if workers <= 1 or len(items) <= 1:
         for i, item in enumerate(items):
             yield i, fn(item)
@@ -54,7 +61,7 @@ def _iterate(fn: Callable, items: list, workers: int) -> Iterator[tuple[int, obj
     # torch (a loaded policy, a first episode with the networks): the children inherit a thread
     # pool that no longer exists and hang on their first parallel op.
     ctx = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
-    with ctx.Pool(processes=workers, initializer=_worker_init) as pool:
+    with ctx.Pool(processes=workers, initializer=prepare_worker) as pool:
         yield from pool.imap_unordered(_Indexed(fn), list(enumerate(items)), chunksize=1)
 
 
@@ -68,9 +75,9 @@ class _Indexed:
         return item[0], self.fn(item[1])
 
 
-def _worker_init() -> None:
-    """One torch thread per worker: the pool already uses every core. Workers ignore Ctrl-C: the
-    parent handles it and terminates the pool (no traceback from every worker)."""
+def prepare_worker() -> None:
+    """One torch thread per worker: the workers already use every core. Workers ignore Ctrl-C: the
+    parent handles it and stops them (no traceback from every worker)."""
     import signal
 
     import torch

@@ -101,8 +101,21 @@ def set_parent(sections: str = "scenario, planner, controller, perception, senso
 
 def workers_parent() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
-    p.add_argument("--workers", type=int, default=None, help="parallel worker processes (default: the CPU count)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="parallel worker processes (default: the CPU count, up to 8); with an embedded Ray, its CPUs")
+    p.add_argument("--backend", default="local", choices=["local", "ray"],
+                   help="where the tasks run: this machine's process pool, or Ray (embedded, or --address)")
+    p.add_argument("--address", default=None, metavar="HOST:PORT",
+                   help="--backend ray: join the cluster started with `ray start --head` (default: $RAY_ADDRESS, "
+                        "else an embedded local Ray)")
     return p
+
+
+def backend_of(args: argparse.Namespace):
+    """The ``Backend`` of --backend, --workers and --address (checked: clear errors)."""
+    from sim.backends import Backend
+
+    return Backend(args.backend, args.workers, args.address)
 
 
 def add_runtime_options(parser: argparse.ArgumentParser) -> None:

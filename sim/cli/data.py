@@ -7,8 +7,9 @@ import sys
 from pathlib import Path
 
 from perception.registry import DETECTORS
-from sim.cli.common import (add_command, add_runtime_options, choice, interrupted, json_parent, names, output_dir,
-                            output_file, positive, print_result, runtime_options, seed_parent, set_parent, valid)
+from sim.cli.common import (add_command, backend_of, add_runtime_options, choice, interrupted, json_parent, names, output_dir,
+                            output_file, positive, print_result, runtime_options, seed_parent, set_parent, valid,
+                            workers_parent)
 from sim.highway.scenarios import SCENARIOS
 from sim.sensors.rig import RIGS
 
@@ -25,13 +26,12 @@ def add_arguments(sub) -> None:
     r.set_defaults(run=render_sensors)
     d = add_command(sub, "datagen", "generate labelled sensor frames (train/val/test split by episode seed)",
                     "drivestack datagen --frames 3000 --frames-per-episode 20 --seed 1000 --out data/ds1",
-                    [seed_parent(what="first episode seed; episodes use SEED, SEED+1, ...")])
+                    [seed_parent(what="first episode seed; episodes use SEED, SEED+1, ..."), workers_parent()])
     d.add_argument("--scenarios", default=",".join(SCENARIOS.names()), help="comma-separated scenarios to mix")
     d.add_argument("--frames", type=int, default=1000, help="total number of frames")
     d.add_argument("--frames-per-episode", type=int, default=20, help="frames saved per episode")
     d.add_argument("--rig", default="default", type=choice(RIGS), metavar=valid(RIGS), help="sensor rig")
     d.add_argument("--out", type=output_dir, required=True, help="output directory")
-    d.add_argument("--workers", type=int, default=None, help="parallel worker processes (default: the CPU count)")
     d.set_defaults(run=datagen)
     e = add_command(sub, "evaluate-perception", "detection AP (centre distance) of a detector on a data set",
                     "drivestack evaluate-perception --model lidar --data data/ds1 --split test",
@@ -76,17 +76,17 @@ def render_sensors(args: argparse.Namespace) -> int:
 
 
 def datagen(args: argparse.Namespace) -> int:
-    from sim.backends.local import Interrupted, default_workers
+    from sim.backends import Interrupted
     from sim.dataset.datagen import DatagenConfig, generate
     from sim.sensors.rig import load_rig
 
     positive("--frames", args.frames)
     positive("--frames-per-episode", args.frames_per_episode)
-    positive("--workers", args.workers)
+    backend = backend_of(args)
     scenarios = SCENARIOS.check_all(names(args.scenarios))
     cfg = DatagenConfig(scenarios, args.frames, args.seed, args.frames_per_episode)
     try:
-        manifest = generate(cfg, load_rig(args.rig), args.out, args.workers or default_workers())
+        manifest = generate(cfg, load_rig(args.rig), args.out, backend)
     except Interrupted as stop:
         frames = sum(len(rows) for rows in stop.results)
         kept = f", {frames} frames in {args.out / 'manifest.json'} (partial)" if stop.results else ""

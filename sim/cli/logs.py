@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from sim.cli.common import add_command, interrupted, json_parent, output_file, positive, print_result
+from sim.cli.common import (add_command, backend_of, interrupted, json_parent, output_file, positive, print_result,
+                            workers_parent)
 from sim.evaluation.metrics import write_json
 
 
@@ -29,9 +30,12 @@ def add_replay_options(p: argparse.ArgumentParser, threads: int | None = None) -
 
 
 def add_arguments(sub) -> None:
-    r = add_command(sub, "replay", "re-run perception, fusion and the planner on a recorded log; score, compare",
-                    "drivestack replay out/run.mcap --compare", [json_parent("scores, divergence and comparison")])
-    r.add_argument("log", type=Path, help="MCAP log written by simulate --record")
+    r = add_command(sub, "replay", "re-run perception, fusion and the planner on a recorded log, or on every log of a "
+                    "directory or glob (one task per log, one table); score, compare",
+                    "drivestack replay out/run.mcap --compare", [json_parent("scores, divergence and comparison"),
+                                                                workers_parent()])
+    r.add_argument("log", type=Path, help="MCAP log written by simulate --record; or a directory or quoted glob of "
+                   "logs, replayed on --backend with --workers")
     add_replay_options(r)
     r.add_argument("--compare", action="store_true",
                    help="diff the replayed outputs with the recorded ones tick by tick; exit 1 past --tolerance")
@@ -63,11 +67,17 @@ def replay_options(args: argparse.Namespace, **extra):
 
 def replay(args: argparse.Namespace) -> int:
     """Exit 0, or 1 when ``--compare`` finds a difference above ``--tolerance``."""
+    from sim.logs.corpus import is_corpus
     from sim.logs.replay import replay_log
     from sim.logs.report import format_replay
 
     if not args.tolerance >= 0:
         raise ValueError(f"--tolerance must be >= 0, got {args.tolerance}")
+    if is_corpus(str(args.log)):
+        return _replay_corpus(args)
+    if args.backend != "local" or args.workers is not None or args.address is not None:
+        raise ValueError("--backend, --workers and --address spread a directory or glob of logs over workers; "
+                         f"{args.log} is one log")
     result = replay_log(args.log, replay_options(args, compare=args.compare, tolerance=args.tolerance, out=args.out))
     for issue in result.issues + result.config.notes:
         sys.stderr.write(f"drivestack: warning: {issue}\n")
@@ -83,6 +93,29 @@ def replay(args: argparse.Namespace) -> int:
     if result.partial:
         return interrupted(f"{result.ticks} of {result.index.ticks} ticks replayed", args.json)
     return 0 if result.comparison is None or result.comparison["passed"] else 1
+
+
+def _replay_corpus(args: argparse.Namespace) -> int:
+    """Every log of a directory or glob, one task each: one table; exit 1 if any log fails or errs."""
+    from sim.backends import Interrupted
+    from sim.logs.corpus import corpus_passed, find_logs, format_corpus, replay_corpus
+
+    if args.out is not None:
+        raise ValueError(f"--out writes one log's replayed outputs; {args.log} is a corpus of logs")
+    backend = backend_of(args)
+    logs = find_logs(str(args.log))
+    options = replay_options(args, compare=args.compare, tolerance=args.tolerance)
+    try:
+        rows, partial = replay_corpus(logs, options, backend), False
+    except Interrupted as stop:
+        rows, partial = [r for r in stop.results], True
+    if rows:
+        print(format_corpus(rows, str(args.log)))
+    if args.json is not None:
+        write_json(args.json, {"logs": rows, "passed": corpus_passed(rows), "partial": partial})
+    if partial:
+        return interrupted(f"{len(rows)} of {len(logs)} logs replayed", args.json)
+    return 0 if corpus_passed(rows) else 1
 
 
 def log_info(args: argparse.Namespace) -> int:

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import argparse
 
-from sim.cli.common import (add_command, choice, json_parent, names, output_file, positive, report_episodes,
+from sim.cli.common import (add_command, backend_of, choice, json_parent, names, output_file, positive, report_episodes,
                             seed_parent, seed_range, seed_value, set_parent, valid, workers_parent)
 from sim.config import to_dict
-from sim.backends.local import Interrupted, default_workers
+from sim.backends import Interrupted
 from sim.evaluation.jobs import Job, run_jobs, suite_jobs
 from sim.evaluation.metrics import compute_episode_metrics
 from sim.evaluation.suite import SUITES, load_suite
@@ -79,7 +79,7 @@ def simulate(args: argparse.Namespace) -> int:
     check_policy_use(args)
     check_rig_use(args)
     positive("--episodes", args.episodes)
-    positive("--workers", args.workers)
+    backend = backend_of(args)
     setup = build_setup(args.scenario, args.planner, args.world_model, args.overrides, args.policy,
                         args.rig or "default")
     seeds = list(range(args.seed, args.seed + args.episodes))
@@ -90,7 +90,7 @@ def simulate(args: argparse.Namespace) -> int:
             episodes.append(_first_episode(args, setup, seeds[0]))
             rest = seeds[1:]
         try:
-            return episodes + (run_jobs([Job(setup, s) for s in rest], args.workers or default_workers(), "simulate")
+            return episodes + (run_jobs([Job(setup, s) for s in rest], backend, "simulate")
                                if rest else [])
         except Interrupted as stop:
             raise Interrupted(episodes + stop.results) from None
@@ -134,7 +134,7 @@ def _first_episode(args: argparse.Namespace, setup, seed: int):
 
 def evaluate(args: argparse.Namespace) -> int:
     positive("--episodes", args.episodes)
-    positive("--workers", args.workers)
+    backend = backend_of(args)
     suite = load_suite(args.suite)
     scenarios = dict(suite.scenarios)
     if args.scenarios:
@@ -151,7 +151,7 @@ def evaluate(args: argparse.Namespace) -> int:
             setups.append(build_setup(scen, "idm", "ground_truth", args.overrides))
         seeds[scen] = _suite_seeds(args, suite.seed_start, n)
         jobs += suite_jobs(setups, seeds[scen])
-    return report_episodes(lambda: run_jobs(jobs, args.workers or default_workers(), "evaluate"), args.json,
+    return report_episodes(lambda: run_jobs(jobs, backend, "evaluate"), args.json,
                            {"suite": args.suite, "planners": planners, "scenarios": scenarios, "seeds": seeds})
 
 

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from fusion.tracker import TRACKER_PRESETS
-from sim.cli.common import (add_command, choice, interrupted, json_parent, names, positive, print_result, seed_parent,
+from sim.cli.common import (add_command, backend_of, choice, interrupted, json_parent, names, positive, print_result, seed_parent,
                             set_parent, valid, workers_parent)
 
 
@@ -33,18 +33,18 @@ def add_arguments(sub) -> None:
 def evaluate_tracking(args: argparse.Namespace) -> int:
     if args.kitti is not None:
         return _kitti(args)
-    from sim.backends.local import Interrupted, default_workers, run_parallel
+    from sim.backends import Interrupted, run_parallel
     from sim.evaluation.tracking import TrackingJob, combine, format_nis, format_tracking, nis_summary, track_episode
     from sim.loop.setup import build_setup
 
     positive("--episodes", args.episodes)
-    positive("--workers", args.workers)
+    backend = backend_of(args)
     overrides = args.overrides + ([f"perception.tracker_preset={args.preset}"] if args.preset else [])
     setup = build_setup(args.scenario, "rule", "ground_truth", overrides)
     window = _window(args.window)
     jobs = [TrackingJob(setup, s, window_s=window) for s in range(args.seed, args.seed + args.episodes)]
     try:
-        runs, partial = run_parallel(track_episode, jobs, args.workers or default_workers(), "evaluate-tracking",
+        runs, partial = run_parallel(track_episode, jobs, backend, "evaluate-tracking",
                                      "episode"), False
     except Interrupted as stop:  # score the episodes that finished, mark the JSON partial, exit 130
         runs, partial = stop.results, True

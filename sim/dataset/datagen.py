@@ -15,7 +15,7 @@ import numpy as np
 
 from perception.dataset import MANIFEST, SPLITS, frame_arrays
 from sim.config import to_dict
-from sim.backends.local import Interrupted, run_parallel
+from sim.backends import Backend, Interrupted, run_parallel
 from sim.loop.setup import build_setup, open_env
 from sim.loop.tick import Episode
 from sim.sensors.rig import NoiseConfig, RigConfig
@@ -105,12 +105,12 @@ class _EpisodeWriter:
                 "stamp": frame.stamp, "noisy": ep.noisy, "density": ep.density, "n_boxes": len(frame.labels)}
 
 
-def generate(cfg: DatagenConfig, rig: RigConfig, out: Path, workers: int) -> dict:
+def generate(cfg: DatagenConfig, rig: RigConfig, out: Path, backend: Backend | int = 1) -> dict:
     """Write all frames and ``manifest.json`` into ``out``; returns the manifest."""
     out.mkdir(parents=True, exist_ok=True)
     episodes = plan_episodes(cfg)
     try:
-        per_episode = run_parallel(_EpisodeWriter(cfg, rig, out), episodes, workers, "datagen", unit="ep")
+        per_episode = run_parallel(_EpisodeWriter(cfg, rig, out), episodes, backend, "datagen", unit="ep")
     except Interrupted as stop:  # keep what finished: a manifest of the whole episodes, marked partial
         if stop.results:
             _write_manifest(out, cfg, rig, episodes, stop.results, partial=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from sim.backends.local import run_parallel
+from sim.backends import Backend, run_parallel
 from sim.evaluation.metrics import EpisodeMetrics, compute_episode_metrics
 from sim.loop.runner import run_episode
 from sim.loop.setup import RunSetup
@@ -20,9 +20,9 @@ def run_job(job: Job) -> EpisodeMetrics:
     return compute_episode_metrics(run_episode(job.setup, job.seed))
 
 
-def run_jobs(jobs: list[Job], workers: int = 1, desc: str = "episodes") -> list[EpisodeMetrics]:
-    """Run episodes sequentially (workers=1) or on a process pool; results keep the jobs' order."""
-    return run_parallel(run_job, jobs, workers, desc, unit="ep")
+def run_jobs(jobs: list[Job], backend: Backend | int = 1, desc: str = "episodes") -> list[EpisodeMetrics]:
+    """Run episodes on a backend (an int: the local pool's size); results keep the jobs' order."""
+    return run_parallel(run_job, jobs, backend, desc, unit="ep")
 
 
 def suite_jobs(setups: Iterable[RunSetup], seeds: list[int]) -> list[Job]:

@@ -22,7 +22,7 @@ DETECTORS = {"camera": (CameraNetDetector, camera_detector.DEFAULT_WEIGHTS),
 def frames(tmp_path_factory):
     out = tmp_path_factory.mktemp("onnx_frames")
     manifest = generate(DatagenConfig(("highway", "roundabout"), frames=4, seed=920_000, frames_per_episode=2),
-                        load_rig(), out, workers=1)
+                        load_rig(), out, backend=1)
     return [load_frame(out / r["path"]) for r in manifest["frames"]]
 
 

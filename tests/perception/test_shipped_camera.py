@@ -17,7 +17,7 @@ FLOOR_AP_2M = 0.45
 
 def _fresh(tmp_path, scenarios, frames, seed, per_episode):
     manifest = generate(DatagenConfig(scenarios, frames=frames, seed=seed, frames_per_episode=per_episode), load_rig(),
-                        tmp_path, workers=1)
+                        tmp_path, backend=1)
     return [load_frame(tmp_path / r["path"]) for r in manifest["frames"]]
 
 

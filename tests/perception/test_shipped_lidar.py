@@ -14,7 +14,7 @@ FLOOR_AP_2M = 0.85
 def test_shipped_lidar_weights_reach_the_floor_on_unseen_seeds(tmp_path):
     # training used episode seeds 1000-1149; these start far away
     cfg = DatagenConfig(("highway", "merge", "roundabout"), frames=24, seed=900_000, frames_per_episode=8)
-    manifest = generate(cfg, load_rig(), tmp_path, workers=1)
+    manifest = generate(cfg, load_rig(), tmp_path, backend=1)
     det = LidarNetDetector(DEFAULT_WEIGHTS, device="cpu")
     pairs = []
     for row in manifest["frames"]:
@@ -27,7 +27,7 @@ def test_shipped_lidar_weights_reach_the_floor_on_unseen_seeds(tmp_path):
 
 def test_batched_and_bf16_paths_agree_with_single_frames(tmp_path):
     cfg = DatagenConfig(("highway",), frames=3, seed=900_100, frames_per_episode=3)
-    manifest = generate(cfg, load_rig(), tmp_path, workers=1)
+    manifest = generate(cfg, load_rig(), tmp_path, backend=1)
     frames = [load_frame(tmp_path / r["path"]) for r in manifest["frames"]]
     det = LidarNetDetector(DEFAULT_WEIGHTS, device="cpu")
     single = [det.detect(f) for f in frames]

@@ -11,7 +11,7 @@ from sim.sensors.rig import load_rig
 def dataset(tmp_path_factory):
     out = tmp_path_factory.mktemp("data")
     cfg = DatagenConfig(("highway", "merge"), frames=6, seed=7, frames_per_episode=3)
-    return out, generate(cfg, load_rig(), out, workers=1)
+    return out, generate(cfg, load_rig(), out, backend=1)
 
 
 def test_manifest_lists_every_frame_and_frames_load(dataset):
@@ -43,7 +43,7 @@ def test_split_is_a_function_of_the_seed_with_the_requested_fractions():
 def test_same_seed_same_frames(dataset, tmp_path):
     out, manifest = dataset
     cfg = DatagenConfig(("highway", "merge"), frames=3, seed=7, frames_per_episode=3)
-    again = generate(cfg, load_rig(), tmp_path, workers=1)
+    again = generate(cfg, load_rig(), tmp_path, backend=1)
     a, b = load_frame(out / manifest["frames"][0]["path"]), load_frame(tmp_path / again["frames"][0]["path"])
     assert np.array_equal(a.lidars[0].points, b.lidars[0].points) and np.array_equal(a.cameras[0].rgb, b.cameras[0].rgb)
 
