@@ -4,7 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sim.cli.common import add_command, choice, interrupted, output_dir, positive, seed_parent, set_parent, valid
+from sim.cli.common import add_command, choice, interrupted, json_parent, output_dir, positive, seed_parent, set_parent, valid
+from sim.config import CONFIG_DIR
 from sim.loop.world_sources import WORLD_SOURCES
 
 
@@ -34,6 +35,19 @@ def add_arguments(sub) -> None:
     t.add_argument("--eval-freq", type=int, default=5_000, help="policy: evaluate and checkpoint every N steps")
     t.add_argument("--eval-episodes", type=int, default=4, help="policy: validation episodes per evaluation")
     t.set_defaults(run=train)
+    u = add_command(sub, "tune", "sweep RL policy trainings on Ray Tune (grid/random search, ASHA early stopping); "
+                    "a ranked table and the best policy with its card",
+                    "drivestack tune --config configs/tune/highway_dqn.yaml --out runs/tune",
+                    [json_parent("every trial's settings and best validation")])
+    u.add_argument("--config", type=Path, default=CONFIG_DIR / "tune" / "highway_dqn.yaml",
+                   help="sweep YAML: shared training settings and the search space")
+    u.add_argument("--out", type=output_dir, default=Path("runs/tune"), help="Tune's trials, best_policy.zip and .md")
+    u.add_argument("--timesteps", type=int, default=None, help="steps per trial (default: the YAML's)")
+    u.add_argument("--num-samples", type=int, default=None, help="draws of the search space (default: the YAML's)")
+    u.add_argument("--workers", type=int, default=None, help="CPUs of the embedded Ray (default: all, up to 8)")
+    u.add_argument("--address", default=None, metavar="HOST:PORT",
+                   help="join a running Ray cluster (default: $RAY_ADDRESS, else an embedded Ray)")
+    u.set_defaults(run=tune_policies)
 
 
 def train(args: argparse.Namespace) -> int:
@@ -86,3 +100,24 @@ def _train_policy(args: argparse.Namespace) -> int:
           f"collisions {best['collision_rate']:.0%}, speed {best['mean_speed_mps']:.2f} m/s; "
           f"policy: {out / 'best_model.zip'}")
     return 0
+
+
+def tune_policies(args: argparse.Namespace) -> int:
+    from sim.backends import Backend
+    from sim.evaluation.metrics import write_json
+    from sim.rl.tune import format_table, load_spec, run_tune, write_best
+
+    for flag, value in (("--timesteps", args.timesteps), ("--num-samples", args.num_samples)):
+        if value is not None:
+            positive(flag, value)
+    backend = Backend("ray", args.workers, args.address)
+    spec = load_spec(args.config, args.timesteps, args.num_samples)
+    args.out.mkdir(parents=True, exist_ok=True)
+    rows = run_tune(spec, args.out, backend)
+    print(format_table(rows, spec.timesteps))
+    best = write_best(rows, args.out, args.config)
+    print(f"best policy: {best} (card: {args.out / 'best_policy.md'})" if best else "no trial finished a validation")
+    write_json(args.out / "tune.json", {"config": str(args.config), "timesteps": spec.timesteps, "trials": rows})
+    if args.json is not None:
+        write_json(args.json, {"config": str(args.config), "timesteps": spec.timesteps, "trials": rows})
+    return 0 if best else 1

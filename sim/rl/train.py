@@ -37,6 +37,8 @@ class PolicyTrainSettings:
     resume: bool = False
     device: str = "cpu"
     overrides: tuple[str, ...] = ()
+    hyperparameters: tuple[tuple[str, object], ...] = ()
+    """(key, value) pairs over the algorithm's YAML (configs/rl/ALGO.yaml), e.g. ("learning_rate", 1e-4)."""
 
 
 ENVIRONMENTS: Registry[str] = Registry("environment", {v: k for k, v in SCENARIO_ENV_IDS.items()})
@@ -96,8 +98,9 @@ def _build_model(s: PolicyTrainSettings, venv, hyper: dict):
     return model
 
 
-def train_policy(s: PolicyTrainSettings) -> dict:
-    """Train, evaluate on validation seeds, save final.zip / best_model.zip; return a summary."""
+def train_policy(s: PolicyTrainSettings, on_eval=None) -> dict:
+    """Train, evaluate on validation seeds, save final.zip / best_model.zip; return a summary.
+    ``on_eval(evaluation, model)`` is called after every validation (``DrivingEvalCallback``)."""
     import torch
     from stable_baselines3.common.callbacks import CallbackList, CheckpointCallback
 
@@ -105,7 +108,7 @@ def train_policy(s: PolicyTrainSettings) -> dict:
     from sim.rl.callbacks import VALIDATION_SEED_START, DrivingEvalCallback
 
     scenario = scenario_of(s.env)
-    hyper = load_yaml(ALGO_CONFIGS[s.algo]) if s.algo in ALGO_CONFIGS else {}
+    hyper = {**(load_yaml(ALGO_CONFIGS[s.algo]) if s.algo in ALGO_CONFIGS else {}), **dict(s.hyperparameters)}
     env_cfg = load_env_config(split_env_overrides(list(s.overrides))[0])
     s.out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(1)  # a small MLP; the cores belong to the simulators
@@ -116,7 +119,7 @@ def train_policy(s: PolicyTrainSettings) -> dict:
         meta = make_meta(s.algo, env_cfg.observation, env_cfg.behaviour, scenario=scenario, world_model=s.world_model, seed=s.seed, hyperparameters=hyper)
         model.drivestack_meta = meta.to_dict()
         seeds = list(range(VALIDATION_SEED_START, VALIDATION_SEED_START + s.eval_episodes))
-        evaluator = DrivingEvalCallback(eval_env, seeds, s.eval_freq, s.out)
+        evaluator = DrivingEvalCallback(eval_env, seeds, s.eval_freq, s.out, on_result=on_eval)
         checkpoints = CheckpointCallback(max(s.checkpoint_freq // s.n_envs, 1), str(s.out / "checkpoints"), "policy",
                                          save_replay_buffer=s.algo == "dqn")
         remaining = max(s.timesteps - model.num_timesteps, 0)
