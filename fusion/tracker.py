@@ -79,6 +79,8 @@ class MultiObjectTracker:
         self._time_s: float | None = None
         self._rates: dict[str, ex.DetectionRate] = {}
         """Online detection probability per source and range bin (see ``existence.DetectionRate``)."""
+        self._frame_s: dict[str, float] = {}
+        """Stamp of each source's latest frame (batch) [s]."""
         self.nis_log: list[tuple[str, float, float]] | None = None
         """Set to a list to record (source, range [m], d^2) of every associated detection."""
 
@@ -88,7 +90,7 @@ class MultiObjectTracker:
         return self._time_s
 
     def reset(self) -> None:
-        self._tracks, self._next_id, self._time_s, self._rates = [], 1, None, {}
+        self._tracks, self._next_id, self._time_s, self._rates, self._frame_s = [], 1, None, {}, {}
 
     def update(self, detections: Sequence[Detections] | Detections, ego: EgoState,
                stamp: float | None = None) -> None:
@@ -148,6 +150,8 @@ class MultiObjectTracker:
     # -- one batch ----------------------------------------------------------------------------------
     def _ingest(self, batch: Detections, ego: EgoState) -> None:
         model, pose = self.config.sensor(batch.source), ego_pose_at(ego, batch.stamp)
+        self._frame_s[batch.source] = batch.stamp
+        sensor_pose = replace(ego, x_m=pose[0], y_m=pose[1], yaw_rad=pose[2], stamp=batch.stamp)
         batch = batch.above(model.min_score)
         strong = batch.score >= self.config.min_spawn_score  # confident; the rest are weak (see the module doc)
         z, R, yaw = detections_to_map(batch, pose, model.floor_m2, model.noise_scale)
@@ -155,7 +159,7 @@ class MultiObjectTracker:
         if pairs:
             self._correct([self._tracks[ti] for ti, _ in pairs], [di for _, di in pairs], z, R, yaw, batch,
                           np.array([d2[ti, di] for ti, di in pairs]), model, strong)
-        self._existence(model, replace(ego, x_m=pose[0], y_m=pose[1], yaw_rad=pose[2]), pairs, batch.score, strong)
+        self._existence(model, sensor_pose, pairs, batch.score, strong)
         matched, born = {di for _, di in pairs}, []
         for di in range(len(batch)):
             if di in matched or batch.score[di] < model.birth_score:
@@ -163,9 +167,26 @@ class MultiObjectTracker:
             near = bool(np.any(d2[:, di] < self.config.spawn_exclusion_chi2) or np.any(giou[:, di] > 0.0))
             if not strong[di]:  # a weak detection starts a track only in the clear
                 near = near or self._crowded(z[di], [z[b] for b in born])
+            near = near or (not model.confirms and self._watched(z[di], sensor_pose))
             if not near and not any(self._duplicate(z[di], R[di], z[b], R[b]) for b in born):
-                self._spawn(z[di], R[di], yaw[di], batch, di, model, bool(strong[di]))
+                self._spawn(z[di], R[di], yaw[di], batch, di, model, bool(strong[di]), pose[2], ego.speed_mps)
                 born.append(di)
+
+    def _watched(self, z: np.ndarray, sensor_pose: EgoState) -> bool:
+        """Whether a confirming source with a frame in the last ``confirming_frame_s`` would probably
+        (over 0.5, its online rate) have detected a vehicle at map position ``z``: a non-confirming
+        source's lone detection there is a phantom more often than a vehicle that source missed, and
+        starts no track."""
+        rel = map_to_ego(sensor_pose, z[None])
+        for source, stamp in self._frame_s.items():
+            model = self.config.sensor(source)
+            if model.confirms and sensor_pose.stamp - stamp <= self.config.confirming_frame_s:
+                bins, inside = model.coverage(rel)
+                rate = self._rates.get(source)
+                p = rate.probability(bins) if rate is not None else np.asarray(model.p_detect)[bins]
+                if inside[0] and p[0] > 0.5:
+                    return True
+        return False
 
     def _associate(self, batch: Detections, z: np.ndarray, R: np.ndarray, yaw: np.ndarray, strong: np.ndarray,
                    overlap: bool = True):
@@ -199,11 +220,14 @@ class MultiObjectTracker:
     def _correct(self, tracks: list[_TrackState], dets: list[int], z, R, yaw, batch: Detections, d2: np.ndarray,
                  model: SensorModel, strong: np.ndarray) -> None:
         """Kalman-correct the matched tracks with their detections, all at once; improbable innovations
-        first inflate the predicted covariance; then yaw (pi-ambiguity resolved), size and height."""
-        X, P = np.stack([t.x for t in tracks]), np.stack([t.P for t in tracks])
+        first inflate the predicted covariance (or, from a source that does not ``inflates``, the
+        detection's); then yaw (pi-ambiguity resolved), size and height."""
+        X, P, Rm = np.stack([t.x for t in tracks]), np.stack([t.P for t in tracks]), R[dets]
         if model.inflates:  # weak detections never inflate: their outliers are clutter more often than manoeuvres
-            P = P * np.where(strong[dets], self._inflation(X, P, z[dets], R[dets], d2), 1.0)[:, None, None]
-        X, P = kalman_update(X, P, z[dets], R[dets])
+            P = P * np.where(strong[dets], self._inflation(X, P, z[dets], Rm, d2), 1.0)[:, None, None]
+        else:  # the detection is the outlier (a monocular depth error): down-weight it instead
+            Rm = Rm * np.maximum(d2 / self.config.inflate_chi2, 1.0)[:, None, None]
+        X, P = kalman_update(X, P, z[dets], Rm)
         yaw0 = np.array([t.yaw_rad for t in tracks])
         ref, moving = self._headings(X, P, yaw0)
         yaw0 = np.where(moving, resolve_pi_ambiguity(yaw0, ref), yaw0)
@@ -265,13 +289,17 @@ class MultiObjectTracker:
                 t.confirmed |= bool(confident)
                 t.unconfirmed = 0 if confident or (h and t.confirmed) else t.unconfirmed + int(p > 0.5)
 
-    def _spawn(self, z, R, yaw_rad: float, batch: Detections, di: int, model: SensorModel, strong: bool) -> None:
+    def _spawn(self, z, R, yaw_rad: float, batch: Detections, di: int, model: SensorModel, strong: bool,
+               ego_yaw_rad: float, ego_speed_mps: float) -> None:
+        """A new track; its velocity starts at the ego's (most traffic moves with the ego; in a sensor
+        frame without ego motion that is zero), with ``init_speed_std_mps`` around it."""
         P = np.zeros((4, 4))
         P[:2, :2] = R
         P[2:, 2:] = self.config.init_speed_std_mps ** 2 * np.eye(2)
         r0 = float(np.clip(model.birth_prior * batch.score[di], ex.R_MIN, ex.R_MAX))
         # born unconfirmed from a source that cannot confirm: withheld at the first confirming look that misses it
-        self._tracks.append(_TrackState(self._next_id, np.array([z[0], z[1], 0.0, 0.0]), P, wrap_angle(yaw_rad),
+        v0 = ego_speed_mps * np.array([np.cos(ego_yaw_rad), np.sin(ego_yaw_rad)])
+        self._tracks.append(_TrackState(self._next_id, np.array([z[0], z[1], *v0]), P, wrap_angle(yaw_rad),
                                         np.array(batch.size_m[di], float), float(batch.center_m[di, 2]), r0,
                                         batch.stamp, confirmed=model.confirms and strong,
                                         unconfirmed=0 if model.confirms else self.config.unconfirmed_frames))

@@ -16,7 +16,7 @@ class TrackerConfig:
     accel_across_std_mps2: float = 2.0
     """White-acceleration process noise across the track heading [m/s^2]."""
     init_speed_std_mps: float = 15.0
-    """Velocity std of a new track (its velocity starts at zero in the map frame) [m/s]."""
+    """Velocity std of a new track around its prior, the ego's velocity [m/s]."""
     gate_chi2: float = 13.82
     """Mahalanobis gate on d^2, chi-square with 2 dof (13.82: 99.9 %)."""
     overlap_gate_giou: float = 0.0
@@ -43,6 +43,10 @@ class TrackerConfig:
     weak one counts only for a track that source once confirmed), until that source detects it again:
     a non-confirming source (the camera) carries a track through the confirming one's misses and
     blackouts, but cannot alone keep one alive under its eyes."""
+    confirming_frame_s: float = 0.15
+    """A non-confirming source (the camera) starts no track where a confirming one (the lidar) that
+    delivered a frame this recently would probably have seen a vehicle [s]; in a blackout of the
+    confirming source it starts tracks everywhere."""
     delete_existence: float = 0.05
     survival_per_s: float = 0.99
     """Existence kept per second without evidence."""
