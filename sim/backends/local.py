@@ -4,12 +4,12 @@ order."""
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
 from typing import Callable, Iterator, TypeVar
 
 from tqdm import tqdm
 
 from sim.backends.spec import Backend, as_backend
+from sim.backends.worker import prepare_worker
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -73,17 +73,3 @@ class _Indexed:
 
     def __call__(self, item: tuple[int, object]) -> tuple[int, object]:
         return item[0], self.fn(item[1])
-
-
-def prepare_worker() -> None:
-    """One torch thread per worker: the workers already use every core. Workers ignore Ctrl-C: the
-    parent handles it and stops them (no traceback from every worker)."""
-    import signal
-
-    import torch
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-    os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    torch.set_num_threads(1)

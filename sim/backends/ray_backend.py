@@ -11,6 +11,7 @@ import os
 from typing import Callable, Iterator
 
 from sim.backends.spec import Backend
+from sim.backends.worker import prepare_worker
 
 _prepared = False
 
@@ -42,8 +43,6 @@ def _run(fn: Callable, item):
     """One task, in a Ray worker process: prepared like a local pool worker on its first task."""
     global _prepared
     if not _prepared:
-        from sim.backends.local import prepare_worker
-
         prepare_worker()
         _prepared = True
     return fn(item)
