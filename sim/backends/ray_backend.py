@@ -70,5 +70,6 @@ def _result(ray, ref):
         return ray.get(ref)
     except ray.exceptions.RayTaskError as exc:  # the task raised: its own exception, not Ray's wrapper
         raise exc.cause from None
-    except ray.exceptions.WorkerCrashedError:
-        raise RuntimeError("a Ray worker died more often than max_retries allows") from None
+    except ray.exceptions.WorkerCrashedError:  # one line from the CLI, like any run-stopping problem
+        raise ValueError("a Ray task's worker died more often than max_retries allows (out of memory? a lost "
+                         "node?)") from None

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from sim.backends.spec import BACKENDS, Backend
 from sim.evaluation.metrics import aggregate, format_table, to_json, write_json
 
 
@@ -103,7 +104,7 @@ def workers_parent() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     p.add_argument("--workers", type=int, default=None,
                    help="parallel worker processes (default: the CPU count, up to 8); with an embedded Ray, its CPUs")
-    p.add_argument("--backend", default="local", choices=["local", "ray"],
+    p.add_argument("--backend", default="local", choices=BACKENDS,
                    help="where the tasks run: this machine's process pool, or Ray (embedded, or --address)")
     p.add_argument("--address", default=None, metavar="HOST:PORT",
                    help="--backend ray: join the cluster started with `ray start --head` (default: $RAY_ADDRESS, "
@@ -111,10 +112,8 @@ def workers_parent() -> argparse.ArgumentParser:
     return p
 
 
-def backend_of(args: argparse.Namespace):
+def backend_of(args: argparse.Namespace) -> Backend:
     """The ``Backend`` of --backend, --workers and --address (checked: clear errors)."""
-    from sim.backends import Backend
-
     return Backend(args.backend, args.workers, args.address)
 
 

@@ -108,7 +108,7 @@ def _replay_corpus(args: argparse.Namespace) -> int:
     try:
         rows, partial = replay_corpus(logs, options, backend), False
     except Interrupted as stop:
-        rows, partial = [r for r in stop.results], True
+        rows, partial = stop.results, True
     if rows:
         print(format_corpus(rows, str(args.log)))
     if args.json is not None:

@@ -28,6 +28,11 @@ CLI_CASES = [
     (["simulate", "--rig", "default"], "--rig default"),  # the ground-truth world model renders no sensor
     (["simulate", "--rig", "default", "--video", "{tmp}/v.mp4", "--no-camera-view"], "--rig default"),
     (["simulate", "--frobnicate"], "--frobnicate"),
+    (["simulate", "--backend", "moon"], "'moon'"),
+    (["simulate", "--address", "head:6379"], "--address head:6379"),
+    (["evaluate-tracking", "--backend", "ray", "--workers", "0"], "--workers"),
+    (["tune", "--config", "{tmp}/missing.yaml"], "missing.yaml"),
+    (["tune", "--timesteps", "0"], "--timesteps"),
     (["evaluate", "--suite", "nope"], "'nope'"),
     (["evaluate", "--seeds", "5:5"], "'5:5'"),
     (["evaluate", "--seeds", "a:b"], "'a:b'"),
