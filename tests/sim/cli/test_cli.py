@@ -127,17 +127,17 @@ def test_bench_perception_reports_latency_and_throughput(tmp_path):
     assert r["latency_ms_median"] > 0 and r["frames_per_s"] > 0 and r["batch"] == 2
 
 
-@pytest.mark.parametrize("workers", ["1", "2"])
-def test_ctrl_c_keeps_the_finished_episodes_and_exits_130(workers, tmp_path):
+@pytest.mark.parametrize("backend, workers, wait_s", [("local", "1", 15.0), ("local", "2", 15.0), ("ray", "2", 25.0)])
+def test_ctrl_c_keeps_the_finished_episodes_and_exits_130(backend, workers, wait_s, tmp_path):
     import os
     import signal
     import time
 
     out = tmp_path / "partial.json"
     proc = subprocess.Popen([sys.executable, "-m", "sim.cli.main", "simulate", "--episodes", "60", "--workers", workers,
-                             "--set", "scenario.duration_s=10", "--json", str(out)],
+                             "--backend", backend, "--set", "scenario.duration_s=10", "--json", str(out)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    time.sleep(15.0)                                   # start-up plus a few 10 s episodes (60 take minutes)
+    time.sleep(wait_s)                                 # start-up plus a few 10 s episodes (60 take minutes)
     os.killpg(proc.pid, signal.SIGINT)                 # Ctrl-C reaches the whole process group
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
