@@ -7,6 +7,14 @@ import cv2
 import pytest
 
 
+def _ctrl_c_reaches_it() -> None:
+    """In the child before exec: SIGINT back to its default. A test run launched in the background of
+    a non-interactive shell ignores SIGINT, and children inherit that, so Ctrl-C would never arrive."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _cli(*args, cwd=None):
     return subprocess.run([sys.executable, "-m", "sim.cli.main", *args], capture_output=True, text=True, cwd=cwd,
                           timeout=300)
@@ -136,7 +144,8 @@ def test_ctrl_c_keeps_the_finished_episodes_and_exits_130(backend, workers, wait
     out = tmp_path / "partial.json"
     proc = subprocess.Popen([sys.executable, "-m", "sim.cli.main", "simulate", "--episodes", "60", "--workers", workers,
                              "--backend", backend, "--set", "scenario.duration_s=10", "--json", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=_ctrl_c_reaches_it)
     time.sleep(wait_s)                                 # start-up plus a few 10 s episodes (60 take minutes)
     os.killpg(proc.pid, signal.SIGINT)                 # Ctrl-C reaches the whole process group
     _, err = proc.communicate(timeout=60)
@@ -168,7 +177,8 @@ def test_ctrl_c_during_datagen_keeps_a_manifest_of_the_finished_episodes(workers
     out = tmp_path / "data"
     proc = subprocess.Popen([sys.executable, "-m", "sim.cli.main", "datagen", "--scenarios", "highway", "--frames",
                              "4000", "--frames-per-episode", "2", "--seed", "5", "--workers", workers, "--out", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=_ctrl_c_reaches_it)
     time.sleep(15.0)                                   # start-up plus a few short episodes (2000 take many minutes)
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=60)
@@ -192,7 +202,8 @@ def test_ctrl_c_during_evaluate_tracking_scores_the_finished_episodes(tmp_path):
     out = tmp_path / "partial.json"
     proc = subprocess.Popen([sys.executable, "-m", "sim.cli.main", "evaluate-tracking", "--episodes", "60", "--workers",
                              "2", "--set", "scenario.duration_s=4", "--json", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=_ctrl_c_reaches_it)
     time.sleep(25.0)                                   # start-up plus a few 4 s episodes (60 take minutes)
     os.killpg(proc.pid, signal.SIGINT)
     stdout, err = proc.communicate(timeout=60)
@@ -218,7 +229,8 @@ def test_ctrl_c_during_replay_reports_the_ticks_replayed(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "sim.cli.main", "replay", str(log), "--batch", "1", "--threads", "1",
                              "--set", "perception.runtime=torch", "--set", "perception.precision=fp32",
                              "--json", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=_ctrl_c_reaches_it)
     time.sleep(12.0)                                   # start-up plus some of the 400 ticks
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=60)
@@ -239,7 +251,8 @@ def test_ctrl_c_during_policy_training_names_the_last_checkpoint(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "sim.cli.main", "train", "--model", "policy", "--algo", "dqn",
                              "--world-model", "surrogate", "--timesteps", "5000", "--n-envs", "2", "--eval-freq", "40",
                              "--eval-episodes", "1", "--set", "scenario.duration_s=4", "--out", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=_ctrl_c_reaches_it)
     deadline = time.monotonic() + 180
     while not list((out / "checkpoints").glob("policy_*_steps.zip")) and time.monotonic() < deadline:
         time.sleep(1.0)                                # SubprocVecEnv children are running by the first checkpoint
