@@ -20,7 +20,7 @@ def _ray():
     try:
         import ray
     except ImportError:
-        raise ValueError("--backend ray needs the 'ray' package: pip install 'ray>=2.9'") from None
+        raise ValueError("--backend ray needs the 'ray' package: pip install 'ray[tune]>=2.9'") from None
     return ray
 
 
