@@ -182,11 +182,15 @@ class MultiObjectTracker:
             model = self.config.sensor(source)
             if model.confirms and sensor_pose.stamp - stamp <= self.config.confirming_frame_s:
                 bins, inside = model.coverage(rel)
-                rate = self._rates.get(source)
-                p = rate.probability(bins) if rate is not None else np.asarray(model.p_detect)[bins]
-                if inside[0] and p[0] > 0.5:
+                if inside[0] and self._rate(model).probability(bins)[0] > 0.5:
                     return True
         return False
+
+    def _rate(self, model: SensorModel) -> ex.DetectionRate:
+        """The source's online detection rate (its sensor model's table until it has looked)."""
+        if model.source not in self._rates:
+            self._rates[model.source] = ex.DetectionRate(np.asarray(model.p_detect, float))
+        return self._rates[model.source]
 
     def _associate(self, batch: Detections, z: np.ndarray, R: np.ndarray, yaw: np.ndarray, strong: np.ndarray,
                    overlap: bool = True):
@@ -268,9 +272,7 @@ class MultiObjectTracker:
         r = np.array([t.existence for t in self._tracks])
         rel = map_to_ego(sensor_pose, np.stack([t.x[:2] for t in self._tracks]))
         bins, inside = model.coverage(rel)
-        if model.source not in self._rates:
-            self._rates[model.source] = ex.DetectionRate(np.asarray(model.p_detect, float))
-        rate = self._rates[model.source]
+        rate = self._rate(model)
         p_det = np.where(inside, rate.probability(bins), 0.0)
         hit, confident_hit = np.zeros(len(r), bool), np.zeros(len(r), bool)
         ratio = np.ones(len(r))

@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 from perception.registry import DETECTORS
-from sim.cli.common import (add_command, backend_of, add_runtime_options, choice, interrupted, json_parent, names, output_dir,
-                            output_file, positive, print_result, runtime_options, seed_parent, set_parent, valid,
-                            workers_parent)
+from sim.cli.common import (add_command, add_runtime_options, backend_of, choice, interrupted, json_parent, names,
+                            output_dir, output_file, positive, print_result, runtime_options, seed_parent, set_parent,
+                            valid, workers_parent)
 from sim.highway.scenarios import SCENARIOS
 from sim.sensors.rig import RIGS
 

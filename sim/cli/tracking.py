@@ -6,8 +6,8 @@ import argparse
 from pathlib import Path
 
 from fusion.tracker import TRACKER_PRESETS
-from sim.cli.common import (add_command, backend_of, choice, interrupted, json_parent, names, positive, print_result, seed_parent,
-                            set_parent, valid, workers_parent)
+from sim.cli.common import (add_command, backend_of, choice, interrupted, json_parent, names, positive, print_result,
+                            seed_parent, set_parent, valid, workers_parent)
 
 
 def add_arguments(sub) -> None:

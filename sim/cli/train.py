@@ -4,7 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sim.cli.common import add_command, choice, interrupted, json_parent, output_dir, positive, seed_parent, set_parent, valid
+from sim.cli.common import (add_command, choice, interrupted, json_parent, output_dir, positive, seed_parent,
+                            set_parent, valid)
 from sim.config import CONFIG_DIR
 from sim.loop.world_sources import WORLD_SOURCES
 
@@ -117,7 +118,8 @@ def tune_policies(args: argparse.Namespace) -> int:
     print(format_table(rows, spec.timesteps))
     best = write_best(rows, args.out, args.config)
     print(f"best policy: {best} (card: {args.out / 'best_policy.md'})" if best else "no trial finished a validation")
-    write_json(args.out / "tune.json", {"config": str(args.config), "timesteps": spec.timesteps, "trials": rows})
-    if args.json is not None:
-        write_json(args.json, {"config": str(args.config), "timesteps": spec.timesteps, "trials": rows})
+    report = {"config": str(args.config), "timesteps": spec.timesteps, "trials": rows}
+    for path in (args.out / "tune.json", args.json):
+        if path is not None:
+            write_json(path, report)
     return 0 if best else 1

@@ -116,5 +116,5 @@ def make_env(cfg: ScenarioConfig, accel_range: tuple[float, float], steer_max_ra
 
     use_offscreen_video()
     warnings.filterwarnings("ignore", message=".*is out of date.*")  # intersection-v0 keeps kinematics
-    return gym.make(":".join(_qualified(cfg.env_id)), config=highway_env_config(cfg, accel_range, steer_max_rad), disable_env_checker=True,
-                    render_mode="rgb_array" if render else None)
+    return gym.make(":".join(_qualified(cfg.env_id)), config=highway_env_config(cfg, accel_range, steer_max_rad),
+                    disable_env_checker=True, render_mode="rgb_array" if render else None)

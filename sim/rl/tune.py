@@ -125,7 +125,8 @@ def run_tune(spec: TuneSpec, out: Path, backend) -> list[dict]:
     scheduler = ASHAScheduler(time_attr="timesteps", metric="objective", mode="max", max_t=spec.timesteps,
                               grace_period=min(spec.asha.grace_period, spec.timesteps),
                               reduction_factor=spec.asha.reduction_factor)
-    tuner = tune.Tuner(tune.with_resources(tune.with_parameters(_trial, spec=spec), {"cpu": spec.n_envs}), param_space=param_space(spec.search),
+    trainable = tune.with_resources(tune.with_parameters(_trial, spec=spec), {"cpu": spec.n_envs})
+    tuner = tune.Tuner(trainable, param_space=param_space(spec.search),
                        tune_config=tune.TuneConfig(scheduler=scheduler, num_samples=spec.num_samples),
                        run_config=tune.RunConfig(name="sweep", storage_path=str(out.resolve()), verbose=1,
                                                  failure_config=tune.FailureConfig(max_failures=2)))

@@ -16,39 +16,7 @@ from fusion.tracker import (
 )
 from fusion.types import EgoState
 from perception.detections import Detections
-
-DT = 0.1
-LIDAR_COV = 0.15 ** 2 * np.eye(2)
-INSTANT = TrackerConfig(output_existence=0.0)  # every detection is a visible track at once
-
-
-def detections(stamp, ego, xy_map, cov_ego=LIDAR_COV, source="lidar", yaw_map=0.0, score=1.0):
-    """Detections of map-frame points (M, 2) as seen from ``ego`` (centres moved to the ego frame)."""
-    xy_map = np.atleast_2d(np.asarray(xy_map, dtype=float))
-    n = len(xy_map)
-    c, s = math.cos(ego.yaw_rad), math.sin(ego.yaw_rad)
-    rel = xy_map - [ego.x_m, ego.y_m]
-    center = np.zeros((n, 3))
-    center[:, 0] = c * rel[:, 0] + s * rel[:, 1]
-    center[:, 1] = -s * rel[:, 0] + c * rel[:, 1]
-    yaw = np.broadcast_to(np.asarray(yaw_map, dtype=float) - ego.yaw_rad, (n,)).copy()
-    return Detections(stamp, source, center, np.tile([4.5, 1.9, 1.5], (n, 1)), yaw, np.full(n, float(score)),
-                      np.broadcast_to(cov_ego, (n, 2, 2)).copy())
-
-
-def ego_at(t, speed=15.0, yaw_rate=0.0):
-    """Ego driving an arc (a line when ``yaw_rate`` is 0) from the origin along +x."""
-    if yaw_rate == 0.0:
-        return EgoState(t, speed * t, 0.0, 0.0, speed)
-    r = speed / yaw_rate
-    yaw = yaw_rate * t
-    return EgoState(t, r * math.sin(yaw), r * (1.0 - math.cos(yaw)), yaw, speed, yaw_rate_radps=yaw_rate)
-
-
-def only_track(tracker, lane_map=None):
-    tracks = tracker.tracks(lane_map)
-    assert len(tracks) == 1, tracks
-    return tracks[0]
+from tracker_helpers import DT, INSTANT, detections, ego_at, only_track
 
 
 @pytest.mark.parametrize("ego_speed, ego_yaw_rate", [(0.0, 0.0), (15.0, 0.0), (15.0, 0.3)])
@@ -69,35 +37,6 @@ def test_filter_converges_on_constant_velocity_target(ego_speed, ego_yaw_rate):
     assert math.hypot(track.vx_mps - velocity[0], track.vy_mps - velocity[1]) < 0.3
     assert abs(track.yaw_rad - 0.05) < 0.05
     assert track.status == "confirmed" and track.covariance.shape == (4, 4)
-
-
-def _posterior_after(second_batch_source, cov_ego):
-    """Track spawned by a lidar hit, then corrected by one detection 1 m further along the viewing ray."""
-    ego = EgoState(0.0, 5.0, 2.0, 0.5, 0.0)
-    bearing, range_m = 0.3, 25.0
-    ray_map = np.array([math.cos(0.8), math.sin(0.8)])  # ego yaw + bearing
-    target = np.array([ego.x_m, ego.y_m]) + range_m * ray_map
-    tracker = MultiObjectTracker(INSTANT)
-    tracker.update([detections(0.0, ego, target)], ego)
-    ego1 = EgoState(DT, 5.0, 2.0, 0.5, 0.0)
-    tracker.update([detections(DT, ego1, target + ray_map, cov_ego, second_batch_source)], ego1)
-    track = only_track(tracker)
-    shift_along = float((np.array([track.x_m, track.y_m]) - target) @ ray_map)
-    var_along = float(ray_map @ track.covariance[:2, :2] @ ray_map)
-    return shift_along, var_along, track.covariance[:2, :2], ray_map, bearing
-
-
-def test_camera_detection_moves_track_less_along_the_viewing_ray_than_lidar():
-    rot = np.array([[math.cos(0.3), -math.sin(0.3)], [math.sin(0.3), math.cos(0.3)]])
-    camera_cov = rot @ np.diag([2.0 ** 2, 0.1 ** 2]) @ rot.T  # ego frame, long along the ray at 0.3 rad
-    lidar_shift, lidar_var, _, _, _ = _posterior_after("lidar", LIDAR_COV)
-    cam_shift, cam_var, cam_P, ray_map, _ = _posterior_after("camera", camera_cov)
-    assert lidar_shift > 0.9  # lidar: the gain along the ray is near 1
-    assert 0.1 < cam_shift < 0.8 * lidar_shift  # 2 m along the ray, times CAMERA.noise_scale 0.2: ~0.9 m
-    assert cam_var > 5.0 * lidar_var
-    # The camera's uncertainty is rotated into the map frame: its major axis is the map-frame ray.
-    major = np.linalg.eigh(cam_P)[1][:, -1]
-    assert abs(major @ ray_map) > 0.99
 
 
 def test_sensor_floor_lowers_the_weight_of_a_source():
@@ -172,32 +111,6 @@ def test_a_confident_lidar_false_positive_dies_on_the_next_misses():
     assert alive[2] == 2 and alive[-1] == 1 and alive.index(1, 3) <= 6  # gone within 0.4 s of lidar misses
 
 
-def test_repeated_camera_phantom_where_the_lidar_sees_nothing_is_never_output():
-    tracker = MultiObjectTracker()
-    camera_cov = np.diag([1.5 ** 2, 0.2 ** 2])
-    ids = set()
-    for k in range(30):
-        t = k * DT
-        ego = ego_at(t, 10.0)
-        lidar = detections(t, ego, [[30.0 + 10.0 * t, 0.0]])
-        camera = detections(t, ego, [[30.0 + 10.0 * t, 0.0], [ego.x_m + 20.0, 4.0]], camera_cov, "camera", score=0.9)
-        tracker.update([lidar, camera], ego)
-        ids |= {track.track_id for track in tracker.tracks()}
-    assert ids == {1}
-
-
-def test_camera_alone_confirms_a_new_car_during_a_lidar_blackout():
-    tracker = MultiObjectTracker()
-    camera_cov = np.diag([1.5 ** 2, 0.2 ** 2])
-    seen = []
-    for k in range(10):
-        t = k * DT
-        ego = ego_at(t, 10.0)
-        tracker.update([detections(t, ego, [[ego.x_m + 20.0, 0.0]], camera_cov, "camera", score=0.8)], ego)
-        seen.append(len(tracker.tracks()))
-    assert seen[0] == 0 and seen[-1] == 1 and seen.index(1) <= 3
-
-
 def _concat(a: Detections, b: Detections) -> Detections:
     return Detections(a.stamp, a.source, *(np.concatenate([getattr(a, f), getattr(b, f)]) for f in
                                             ("center_m", "size_m", "yaw_rad", "score", "covariance_m2")))
@@ -246,35 +159,6 @@ def test_weak_detection_starts_a_track_only_clear_of_other_tracks(gap_m, expecte
         batch = detections(t, ego, [car, car + [gap_m, 3.5]])
         tracker.update([replace(batch, score=np.array([1.0, 0.4]))], ego)
     assert len(tracker.tracks()) == expected_tracks
-
-
-def test_weak_lidar_detections_carry_a_half_hidden_car_but_do_not_confirm_a_camera_phantom():
-    camera_cov = np.diag([1.5 ** 2, 0.2 ** 2])
-    tracker = MultiObjectTracker(TrackerConfig(unconfirmed_frames=5))
-    shown = []
-    for k in range(30):
-        t, ego = k * DT, ego_at(k * DT, 10.0)
-        phantom = [ego.x_m + 20.0, 4.0]
-        tracker.update([detections(t, ego, [phantom], score=0.3),
-                        detections(t, ego, [phantom], camera_cov, "camera", score=0.9)], ego)
-        shown.append(len(tracker.tracks()))
-    assert shown[-1] == 0
-
-
-def test_a_camera_outlier_does_not_inflate_and_drag_a_lidar_track():
-    # A camera detection 2.9 m off along the ray (a depth outlier, inside the gate) barely moves a settled
-    # track; the same innovation from the lidar is taken as a manoeuvre and followed.
-    def shift_after_outlier(source, cov):
-        tracker = MultiObjectTracker()
-        for k in range(20):
-            t, ego = k * DT, ego_at(k * DT, 0.0)
-            tracker.update([detections(t, ego, [[30.0, 0.0]])], ego)
-        t, ego = 20 * DT, ego_at(20 * DT, 0.0)
-        tracker.update([detections(t, ego, [[32.9, 0.0]], cov, source)], ego)
-        return only_track(tracker).x_m - 30.0
-    camera = shift_after_outlier("camera", np.diag([0.8 ** 2, 0.2 ** 2]))
-    lidar = shift_after_outlier("lidar", np.diag([0.8 ** 2, 0.2 ** 2]))
-    assert camera < 0.05 and lidar > 2.0  # the camera's plain Kalman gain P / (P + R) ~ 0.01: 3-4 cm
 
 
 def test_a_coasting_track_is_withheld_once_its_position_is_too_uncertain():
@@ -326,27 +210,6 @@ def test_long_dropout_deletes_the_track_and_a_new_id_follows():
     assert history[-1][2] == [(2, "confirmed")]
 
 
-def test_track_survives_on_camera_when_lidar_drops_out():
-    def lead(t):  # a car 30 m ahead on the ego's arc, slowly pulling away
-        car = ego_at(t, 18.0, 0.1)
-        return [car.x_m + 30.0 * math.cos(car.yaw_rad), car.y_m + 30.0 * math.sin(car.yaw_rad)]
-
-    camera_cov = np.diag([1.5 ** 2, 0.2 ** 2])
-    tracker = MultiObjectTracker()
-    ids = set()
-    for k in range(40):
-        t = k * DT
-        ego = ego_at(t, 15.0, 0.1)
-        batches = [detections(t + 0.02, ego_at(t + 0.02, 15.0, 0.1), lead(t + 0.02), camera_cov, "camera")]
-        if k < 20:
-            batches.insert(0, detections(t, ego, lead(t)))
-        tracker.update(batches, ego)
-        ids |= {track.track_id for track in tracker.tracks()}
-        if k >= 2:
-            assert only_track(tracker).status == "confirmed"
-    assert ids == {1}
-
-
 def test_yaw_pi_ambiguity_is_resolved_by_the_velocity_heading():
     rng = np.random.default_rng(5)
     tracker = MultiObjectTracker()
@@ -386,27 +249,6 @@ def test_noisy_ego_adds_gaussian_noise_of_the_given_size():
     assert np.std(yaw_err) == pytest.approx(0.02, rel=0.1)
     assert all(-math.pi <= s.yaw_rad < math.pi for s in samples)
     assert all(s.yaw_rate_radps == 0.2 and s.stamp == 1.0 for s in samples)
-
-
-def test_camera_alone_keeps_a_track_output_under_the_lidars_eyes_only_briefly():
-    """A car hidden from the lidar by a nearer one (so lidar misses say little) but still detected by
-    the camera is output for ``unconfirmed_frames`` lidar frames, then withheld until the lidar sees
-    it again; with the lidar blacked out instead (no frames at all) the camera carries it on."""
-    camera_cov = np.diag([1.5 ** 2, 0.2 ** 2])
-    for lidar_frames, expected_end in ((True, 0), (False, 1)):
-        tracker = MultiObjectTracker(TrackerConfig(unconfirmed_frames=5))
-        out = []
-        for k in range(30):
-            t = k * DT
-            ego = ego_at(t, 10.0)
-            near, far = [ego.x_m + 12.0, 0.0], [ego.x_m + 30.0, 0.0]
-            lidar = detections(t, ego, [near, far] if k < 10 else [near])
-            batches = ([lidar] if lidar_frames or k < 10 else []) + [
-                detections(t, ego, [far], camera_cov, "camera", score=0.8)]
-            tracker.update(batches, ego)
-            out.append(sum(abs(tr.x_m - far[0]) < 2.0 for tr in tracker.tracks()))
-        assert out[9] == 1 and out[13] == 1, out  # carried by the camera
-        assert out[-1] == expected_end, out
 
 
 def test_an_improbable_innovation_inflates_the_covariance_so_the_track_follows():
@@ -458,7 +300,6 @@ def test_presets_keep_explicit_settings():
         with_preset("nope")
 
 
-
 def test_weak_detections_carry_a_confirmed_car_as_it_disappears_behind_another():
     # Confidently seen for 1 s, then only weak returns (half hidden) for 2 s: still output all along.
     tracker = MultiObjectTracker(TrackerConfig(unconfirmed_frames=5))
@@ -507,34 +348,3 @@ def test_a_new_track_starts_at_the_ego_velocity():
     assert (t.vx_mps, t.vy_mps) == pytest.approx((20.0 * math.cos(0.5), 20.0 * math.sin(0.5)))
 
 
-def _camera_birth(lidar_stamps: list[float]) -> int:
-    """Tracks after a lone camera detection 25 m ahead at t = 0.3 s, with lidar frames (empty) at the given stamps."""
-    tracker = MultiObjectTracker(INSTANT)
-    for stamp in lidar_stamps:
-        ego = ego_at(stamp)
-        tracker.update([detections(stamp, ego, np.zeros((0, 2)))], ego)
-    ego = ego_at(0.3)
-    tracker.update([detections(0.3, ego, [ego.x_m + 25.0, 0.0], source="camera", score=0.9)], ego)
-    return len(tracker.tracks())
-
-
-def test_the_camera_starts_no_track_where_the_lidar_looks_but_does_in_a_lidar_blackout():
-    assert _camera_birth([0.0, 0.1, 0.2, 0.3]) == 0  # the lidar saw nothing there a moment ago
-    assert _camera_birth([]) == 1                     # no lidar frame at all: the camera alone
-    assert _camera_birth([0.0]) == 1                  # the last lidar frame is 0.3 s old: a blackout
-
-
-def test_a_camera_outlier_is_down_weighted_not_taken_at_face_value():
-    cov = 1.0 ** 2 * np.eye(2)
-    shifts = {}
-    for robust in (True, False):
-        model = SensorModel("camera", floor_m2=0.0, noise_scale=1.0, inflates=not robust, confirms=False)
-        tracker = MultiObjectTracker(replace(INSTANT, sensors=(model,), max_inflation=1.0, gate_chi2=1e6))
-        ego = EgoState(0.0, 0.0, 0.0, 0.0, 0.0)
-        for k in range(20):  # a settled, parked target at (30, 0)
-            e = EgoState(k * DT, 0.0, 0.0, 0.0, 0.0)
-            tracker.update([detections(k * DT, e, [30.0, 0.0], cov_ego=cov, source="camera")], e)
-        e = EgoState(2.0, 0.0, 0.0, 0.0, 0.0)
-        tracker.update([detections(2.0, e, [30.0, 6.0], cov_ego=cov, source="camera")], e)  # 6 sigma off
-        shifts[robust] = only_track(tracker).y_m
-    assert 0.0 < shifts[True] < 0.5 * shifts[False]
