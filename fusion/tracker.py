@@ -23,8 +23,10 @@ after dropping detections under the source's ``min_score``:
 
 Output policy (``tracks``): the updated state of every track whose existence is at least
 ``output_existence``; status "confirmed" when updated this tick, "coasting" when only predicted (for
-at most ``output_coast_s`` and while its position variance stays under ``output_coast_var_m2``). The
-existence probability is each track's confidence score.
+at most ``output_coast_s`` and while its position variance stays under ``output_coast_var_m2``). Each
+output carries its existence probability and a box confidence ``score``: the existence times the score
+of the detection that updated it this tick, or times ``coast_score`` when it coasts (KITTI's sAMOTA
+ranks boxes by it).
 """
 from __future__ import annotations
 
@@ -67,6 +69,8 @@ class _TrackState:
     """Frames of a confirming source that should have seen the track and did not, since its last hit."""
     confirmed: bool = False
     """Whether a confirming source ever detected it confidently (then its weak detections carry it too)."""
+    detection_score: float = 1.0
+    """Score of the best detection that updated it this tick."""
 
 
 class MultiObjectTracker:
@@ -116,7 +120,7 @@ class MultiObjectTracker:
             return ()
         c, now = self.config, self._time_s
         var = _largest_var(np.stack([t.P for t in self._tracks]))
-        return tuple(self._output(t, lane_map) for t, v in zip(self._tracks, var)
+        return tuple(self._output(t, lane_map, c.coast_score) for t, v in zip(self._tracks, var)
                      if t.existence >= c.output_existence and t.unconfirmed <= c.unconfirmed_frames
                      and (t.hit_this_tick or (now - t.last_hit_s <= c.output_coast_s and v <= c.output_coast_var_m2)))
 
@@ -243,6 +247,8 @@ class MultiObjectTracker:
         height = (height + model.size_gain * (batch.center_m[dets, 2] - height)).tolist()
         for k, track in enumerate(tracks):
             track.x, track.P, track.yaw_rad, track.size_m, track.z_m = X[k], P[k], float(yaw1[k]), size[k], height[k]
+            score = float(batch.score[dets[k]])
+            track.detection_score = max(track.detection_score, score) if track.hit_this_tick else score
             track.last_hit_s = max(track.last_hit_s, batch.stamp)
             track.hit_this_tick = True
         if self.nis_log is not None:
@@ -304,6 +310,7 @@ class MultiObjectTracker:
         self._tracks.append(_TrackState(self._next_id, np.array([z[0], z[1], *v0]), P, wrap_angle(yaw_rad),
                                         np.array(batch.size_m[di], float), float(batch.center_m[di, 2]), r0,
                                         batch.stamp, confirmed=model.confirms and strong,
+                                        detection_score=float(batch.score[di]),
                                         unconfirmed=0 if model.confirms else self.config.unconfirmed_frames))
         self._next_id += 1
 
@@ -318,14 +325,15 @@ class MultiObjectTracker:
         self._tracks = [t for t, k in zip(self._tracks, keep) if k]
 
     @staticmethod
-    def _output(track: _TrackState, lane_map: LaneMap | None) -> Track:
+    def _output(track: _TrackState, lane_map: LaneMap | None, coast_score: float) -> Track:
         x, y, vx, vy = (float(v) for v in track.x)
         pos = locate(lane_map, x, y) if lane_map is not None else None
         on_lane = pos is not None and pos.in_lane
         length, width, height = (float(v) for v in track.size_m)
         return Track(track.track_id, x, y, vx, vy, track.yaw_rad, length, width, track.P.copy(),
                      pos.lane_id if on_lane else None, pos.offset_m if on_lane else 0.0,
-                     "confirmed" if track.hit_this_tick else "coasting", track.existence, track.z_m, height)
+                     "confirmed" if track.hit_this_tick else "coasting", track.existence, track.z_m, height,
+                     track.existence * (track.detection_score if track.hit_this_tick else coast_score))
 
 
 def _largest_var(P: np.ndarray) -> np.ndarray:

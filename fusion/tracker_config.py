@@ -57,6 +57,9 @@ class TrackerConfig:
     output_coast_var_m2: float = 1.0
     """... and only while the largest eigenvalue of its position covariance stays under this [m^2]: a
     track whose velocity is poorly known (young, or fed by a few weak detections) drifts when it coasts."""
+    coast_score: float = 0.01
+    """A coasting output's ``score`` is its existence times this (a detected one's: times its
+    detection's score), so a box that is only predicted ranks below the detected ones."""
     max_position_var_m2: float = 100.0
     """... or when the largest eigenvalue of its position covariance exceeds this [m^2] (a camera-only
     track at 60 m is born with ~30 m^2 along the viewing ray)."""

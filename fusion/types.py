@@ -37,8 +37,10 @@ class Track:
     lane centre line, [m]); ``lane_id`` is None when it is on no lane. ``status`` is "confirmed"
     when a detection updated it this tick, "coasting" when it is predicted only.
     ``existence_prob`` is the probability that the track is a real vehicle, fused from every sensor's
-    hits and misses (1 for ground truth); ``z_m`` / ``height_m`` give its box's centre height and
-    height [m].
+    hits and misses (1 for ground truth); ``score`` is the confidence of this tick's box, in [0, 1]:
+    the existence probability times the score of the detection that updated it (coasting: times the
+    tracker's ``coast_score``; 1 for ground truth); ``z_m`` / ``height_m`` give its box's centre
+    height and height [m].
     """
 
     track_id: int
@@ -56,6 +58,7 @@ class Track:
     existence_prob: float = 1.0
     z_m: float = 0.8
     height_m: float = 1.6
+    score: float = 1.0
 
     @property
     def speed_mps(self) -> float:

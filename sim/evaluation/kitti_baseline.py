@@ -102,7 +102,7 @@ def run_project_tracker(sequence: KittiSequence, config: TrackerConfig = PRESETS
     """Run ``MultiObjectTracker`` on one sequence's Car detections with the ego parked at the origin
     (KITTI gives no ego motion, so the camera frame is the map frame) and output, per frame, the
     tracks its output policy releases: box from the track state (centre height and height included),
-    score = the track's existence probability.
+    score = the track's box confidence (``Track.score``).
 
     Detections enter in the ego frame with score = sigmoid(logit) and an isotropic centre covariance.
     """
@@ -132,14 +132,14 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
 
 def tracks_to_kitti(frame: int, tracks: Sequence[Track], P2: np.ndarray) -> KittiBoxes:
     """KITTI camera boxes of the ego-frame tracks whose centre projects into the image (the camera
-    labels nothing else); score: existence log-odds, the track's confidence."""
+    labels nothing else); score: log-odds of the track's box confidence."""
     tracks = [t for t in tracks if _in_image(np.array([t.x_m, t.y_m, t.z_m]), P2)]
     ego = EgoBoxes(np.array([[t.x_m, t.y_m, t.z_m] for t in tracks]).reshape(-1, 3),
                    np.array([[t.length_m, t.width_m, t.height_m] for t in tracks]).reshape(-1, 3),
                    np.array([t.yaw_rad for t in tracks]))
     boxes7 = ego_to_camera(ego)
     return make_boxes(frame, boxes7, np.array([t.track_id for t in tracks], int),
-                      _log_odds(np.array([t.existence_prob for t in tracks])), bbox2d_px=project_to_image(boxes7, P2))
+                      _log_odds(np.array([t.score for t in tracks])), bbox2d_px=project_to_image(boxes7, P2))
 
 
 def _log_odds(p: np.ndarray) -> np.ndarray:

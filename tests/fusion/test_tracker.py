@@ -176,6 +176,23 @@ def test_a_coasting_track_is_withheld_once_its_position_is_too_uncertain():
     assert np.sqrt(np.max(np.linalg.eigvalsh(tracker._tracks[0].P[:2, :2]))) > 1.0
 
 
+def test_a_box_scores_its_existence_times_its_detection_and_ranks_below_once_it_coasts():
+    """The box confidence: existence x the updating detection's score (the best of a tick's batches),
+    existence x ``coast_score`` while only predicted."""
+    tracker = MultiObjectTracker(replace(INSTANT, coast_score=0.01))
+    for k in range(5):
+        t, ego = k * DT, ego_at(k * DT)
+        tracker.update([detections(t, ego, [30.0 + 15.0 * t, 0.0], score=0.9),
+                        detections(t, ego, [30.0 + 15.0 * t, 0.0], source="camera", score=0.6)], ego)
+    detected = only_track(tracker)
+    assert detected.score == pytest.approx(0.9 * detected.existence_prob)
+    tracker.update([], ego_at(5 * DT))
+    coasting = only_track(tracker)
+    assert coasting.status == "coasting"
+    assert coasting.score == pytest.approx(0.01 * coasting.existence_prob)
+    assert coasting.score < 0.05 < detected.score
+
+
 def _track_then_drop(dropout_s, total_s, empty_frames=True):
     """One target at 20 m/s, detected for 2 s, missed for ``dropout_s``, then detected again. During
     the dropout the lidar delivers no frame, or (``empty_frames``) every other frame is empty: a miss."""

@@ -60,5 +60,5 @@ def test_shared_sequences_greedy_reproduces_the_published_table_and_the_tracker_
     greedy, project = runs["greedy"], runs["project"]
     assert (round(100 * greedy["samota"], 2), round(100 * greedy["mota"], 2), greedy["idsw"], greedy["frag"],
             greedy["fp"], greedy["fn"]) == (89.88, 79.57, 82, 260, 935, 2189)
-    assert project["samota"] > greedy["samota"] and project["mota"] >= 0.82
+    assert project["samota"] >= 0.91 > greedy["samota"] and project["mota"] >= 0.82
     assert project["idsw"] <= 10 and project["frag"] <= 130
