@@ -5,8 +5,8 @@ An RL policy does not steer or accelerate: every ``decision_period_s`` it picks 
 trajectory generation (lane-centre paths blended in over ``lane_change_time_s``, IDM car following
 towards the target speed, curve speed caps) for the project's controller to track. The policy
 therefore decides *where* and *how fast* to drive; keeping a safe gap to the leader on the chosen
-path is IDM's job, and choosing gaps for lane changes (nobody checks the target lane's rear
-traffic for it) is the policy's.
+path is IDM's job, and ``action_mask`` (``planning.action_mask``) offers a lane change only into a
+safe gap, front and rear, and a speed-up only with a safe headway.
 
 Behaviour state follows highway-env's meta-actions: "left" moves the *target* lane one lane left of
 the current target (so a change in progress can be aborted by "right"); the target speed moves by
@@ -20,6 +20,7 @@ import numpy as np
 
 from control.types import Trajectory
 from fusion.types import WorldModel
+from planning.action_mask import LaneGap, behaviour_mask, gap_is_safe, headway_is_safe, lane_gap
 from planning.idm import idm_rollout
 from planning.rule_planner import RulePlanner, RulePlannerConfig
 
@@ -78,19 +79,48 @@ class BehaviourPlanner(RulePlanner):
         self._sync_map(world)
         current = self._ego_lane(world)
         state = self._valid_state(world, current)
-        target = state.target_lane_id
-        if behaviour.lane_change and target is not None and current is not None \
-                and self._may_change(world, current):
-            lane = world.lane_map.lanes[target]
-            nxt = lane.left_id if behaviour.lane_change > 0 else lane.right_id
-            if nxt is not None and nxt in self._reachable(world, current):
-                target = nxt
+        target = self._changed_target(world, current, state, behaviour.lane_change) or state.target_lane_id
         cfg = self.behaviour_config
         v_max = self._speed_cap(world, current)
         speed = float(np.clip(state.target_speed_mps + behaviour.speed_change * cfg.speed_step_mps,
                               cfg.min_target_speed_mps, max(v_max, cfg.min_target_speed_mps)))
         self.state = BehaviourState(target, speed)
         return self.state
+
+    def action_mask(self, world: WorldModel) -> np.ndarray:
+        """Which behaviours are safe to pick now (9,) bool, in ``BEHAVIOURS`` order (see
+        ``planning.action_mask``; all True when the mask is disabled)."""
+        cfg = self.config.safety_mask
+        if not cfg.enabled:
+            return np.ones(len(BEHAVIOURS), bool)
+        self._sync_map(world)
+        current = self._ego_lane(world)
+        if current is None:
+            return behaviour_mask({1: True, -1: True}, False)
+        state = self._valid_state(world, current)
+        lane_ok = {}
+        for change in (1, -1):
+            target = self._changed_target(world, current, state, change)
+            lane_ok[change] = target is None or gap_is_safe(self._gap(world, target), cfg)
+        ahead = self._gap(world, state.target_lane_id or current)
+        return behaviour_mask(lane_ok, headway_is_safe(ahead, world.ego.speed_mps, cfg))
+
+    def _changed_target(self, world: WorldModel, current: str | None, state: BehaviourState,
+                        lane_change: int) -> str | None:
+        """The lane one lane left (+1) / right (-1) of the target, or None when there is no change to make
+        (none asked, no lane there, or no changes here)."""
+        target = state.target_lane_id
+        if not lane_change or target is None or current is None or not self._may_change(world, current):
+            return None
+        lane = world.lane_map.lanes[target]
+        nxt = lane.left_id if lane_change > 0 else lane.right_id
+        return nxt if nxt is not None and nxt in self._reachable(world, current) else None
+
+    def _gap(self, world: WorldModel, lane_id: str) -> LaneGap:
+        chain = self._chain(world, lane_id, self.config.horizon_s * self.config.max_speed_mps + 30.0)
+        ego = world.ego
+        return lane_gap(chain.points_m, chain.s_m, chain.width_m / 2.0,
+                        np.array([ego.x_m, ego.y_m, ego.yaw_rad, ego.speed_mps, ego.length_m]), world.tracks_array())
 
     def plan(self, world: WorldModel) -> Trajectory:
         self._sync_map(world)

@@ -19,6 +19,7 @@ import numpy as np
 from control.types import Trajectory
 from fusion.types import WorldModel
 from perception.lookup import Registry
+from planning.action_mask import safe_substitute
 from planning.behaviour import BEHAVIOURS, BehaviourConfig, BehaviourPlanner
 from planning.observation import ObservationConfig, observe
 from planning.rule_planner import RulePlannerConfig
@@ -91,6 +92,8 @@ def _algos() -> dict:
 
 ALGORITHMS: Registry[type] = Registry("algorithm", _algos)
 """Stable-baselines3 algorithms by name."""
+MASK_AWARE: frozenset[str] = frozenset()
+"""Algorithms that read the safety mask themselves (they never pick a masked action in training)."""
 
 
 @dataclass(frozen=True)
@@ -98,10 +101,31 @@ class LoadedPolicy:
     meta: PolicyMeta
     model: object
 
-    def act(self, obs: np.ndarray) -> int:
-        """Deterministic action index for one observation."""
-        action, _ = self.model.predict(obs, deterministic=True)
-        return int(np.asarray(action).reshape(-1)[0])
+    def act(self, obs: np.ndarray, mask: np.ndarray | None = None) -> int:
+        """Deterministic action index for one observation: the policy's favourite, or with ``mask``
+        (allowed flags per action) its favourite among the allowed ones."""
+        if mask is None:
+            action, _ = self.model.predict(obs, deterministic=True)
+            return int(np.asarray(action).reshape(-1)[0])
+        return int(np.argmax(np.where(mask, self.preferences(obs), -np.inf)))
+
+    def allowed_act(self, obs: np.ndarray, wanted: int, mask: np.ndarray) -> int:
+        """What runs instead of a masked favourite ``wanted``: a mask-aware policy's best allowed
+        action; for the others the training environment's rule (``safe_substitute``), so the policy
+        drives as it was trained."""
+        return self.act(obs, mask) if self.meta.algo in MASK_AWARE else safe_substitute(wanted, mask)
+
+    def preferences(self, obs: np.ndarray) -> np.ndarray:
+        """The policy's preference for every action (higher first): DQN's Q-values, the logits of
+        PPO's action distribution."""
+        import torch
+
+        policy = self.model.policy
+        obs_t, _ = policy.obs_to_tensor(np.asarray(obs, np.float32))
+        with torch.no_grad():
+            if hasattr(policy, "q_net"):
+                return policy.q_net(obs_t)[0].cpu().numpy()
+            return policy.get_distribution(obs_t).distribution.logits[0].cpu().numpy()
 
 
 def load_policy(path: str | Path, device: str = "cpu") -> LoadedPolicy:
@@ -140,12 +164,22 @@ class RLPlanner:
         self.executor.reset()
         self._next_decision_s: float | None = None
         self.last_action: int | None = None
+        self.decisions = 0
+        self.interventions = {"lane": 0, "speed": 0}
+        """Decisions where the safety mask overruled the policy's favourite (``planning.action_mask``):
+        a lane change it refused ("lane"), or a speed-up only ("speed")."""
 
     def plan(self, world: WorldModel) -> Trajectory:
         period = self.policy.meta.behaviour.decision_period_s
         if self._next_decision_s is None or world.stamp >= self._next_decision_s - 1e-6:
             obs = observe(world, self.executor.state, self.policy.meta.observation)
-            self.last_action = self.policy.act(obs)
+            wanted = self.policy.act(obs)
+            mask = self.executor.action_mask(world)
+            self.last_action = wanted if mask[wanted] else self.policy.allowed_act(obs, wanted, mask)
+            self.decisions += 1
+            if self.last_action != wanted:
+                lane_refused = BEHAVIOURS[wanted].lane_change != BEHAVIOURS[self.last_action].lane_change
+                self.interventions["lane" if lane_refused else "speed"] += 1
             self.executor.decide(world, BEHAVIOURS[self.last_action])
             start = world.stamp if self._next_decision_s is None else self._next_decision_s
             self._next_decision_s = start + period

@@ -12,6 +12,7 @@ from control.vehicle_model import bicycle_step
 from fusion.lanes import arc_length, interpolate, locate, project
 from fusion.tracker import wrap_angle
 from fusion.types import WorldModel
+from planning.action_mask import SafetyMaskConfig
 from planning.idm import IdmParams, idm_rollout
 from planning.paths import LaneChain, blend_in, build_chain, local_path, on_cycle, reachable
 from planning.prediction import TrackPredictor, constant_velocity
@@ -46,6 +47,9 @@ class RulePlannerConfig:
     idm: IdmParams = field(default_factory=IdmParams)
     scoring: ScoringParams = field(default_factory=ScoringParams)
     controller: ControllerConfig = field(default_factory=ControllerConfig)
+    safety_mask: SafetyMaskConfig = field(default_factory=SafetyMaskConfig)
+    """The RL executor's behaviour mask (``planning.action_mask``); the rule planner itself checks its
+    proposals by forward simulation."""
 
 
 @dataclass(frozen=True)

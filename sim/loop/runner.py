@@ -11,6 +11,7 @@ import numpy as np
 from planning.ttc import min_time_to_collision
 from sim.highway.env import collision_fault
 from sim.highway.ground_truth import GroundTruthFrame
+from sim.loop.drivers import EgoDriver
 from sim.loop.episode import EpisodeLog
 from sim.loop.setup import RunSetup, open_env
 from sim.loop.tick import Episode, TickRecord
@@ -64,12 +65,14 @@ class _EgoRecord:
 
 
 def run_episode(setup: RunSetup, seed: int, sinks: Sequence[TickSink] = (), timings: Timings | None = None,
-                sensors: bool = False, render: bool = False) -> EpisodeLog:
+                sensors: bool = False, render: bool = False, driver: EgoDriver | None = None) -> EpisodeLog:
     """Run one closed-loop episode; every ``sinks`` callable gets each tick's record. ``sensors``
-    renders the rig every tick (for a camera view or a log), ``render`` the top-down picture."""
+    renders the rig every tick (for a camera view or a log), ``render`` the top-down picture;
+    ``driver`` replaces the setup's (to read its state afterwards)."""
     env = open_env(setup, render=render)
     try:
-        return _loop(Episode(env, setup, seed, sensors=sensors, render=render), sinks, timings or Timings())
+        return _loop(Episode(env, setup, seed, driver=driver, sensors=sensors, render=render), sinks,
+                     timings or Timings())
     finally:
         env.close()
 

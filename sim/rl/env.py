@@ -5,7 +5,10 @@ executed by ``planning.BehaviourPlanner`` (paths + IDM) and the project's contro
 scenario's highway-env, and every tick the world model is rebuilt by the configured source
 (``ground_truth``, ``surrogate`` or ``perception``), so the policy sees what the car perceives. The
 observation is ``planning.observation.observe`` of the world model at the decision tick; the
-reward comes from ground truth (``sim.rl.reward``).
+reward comes from ground truth (``sim.rl.reward``). A behaviour the safety mask forbids
+(``planning.action_mask``) is replaced by ``safe_substitute`` before it is executed, whatever the
+algorithm (counted in ``info["interventions"]``); ``action_masks()`` lets a mask-aware one
+(sb3-contrib's ``MaskablePPO``) never pick it.
 
 Registered ids (``gym.make("drivestack/Highway-v0")``; in subprocesses use
 ``"sim.rl:drivestack/Highway-v0"`` so the child imports this module first): one per scenario.
@@ -20,6 +23,7 @@ import numpy as np
 
 from control.controller import TrackingController
 from fusion.tracker import wrap_angle
+from planning.action_mask import safe_substitute
 from planning.behaviour import BEHAVIOURS, BehaviourConfig, BehaviourPlanner
 from planning.observation import ObservationConfig, observe
 from sim.config import CONFIG_DIR, apply_overrides, from_dict, load_yaml
@@ -90,8 +94,12 @@ class DriveEnv(gym.Env):
             self._env = open_env(self.setup, render=self.render_mode == "rgb_array")
         self.episode_seed = int(episode_seed)
         self._episode = Episode(self._env, self.setup, self.episode_seed, driver=self.driver, source=self.source)
-        self._distance_m, self._speed_sum, self._crashed = 0.0, 0.0, False
+        self._distance_m, self._speed_sum, self._crashed, self._interventions = 0.0, 0.0, False, 0
         return self._observe(), self._info({})
+
+    def action_masks(self) -> np.ndarray:
+        """The behaviours the safety mask allows now (sb3-contrib's ``MaskablePPO`` reads this)."""
+        return self.executor.action_mask(self._episode.perceive())
 
     @property
     def _tick(self) -> int:
@@ -100,7 +108,12 @@ class DriveEnv(gym.Env):
     def step(self, action):
         if self._episode is None:
             raise RuntimeError("call reset() before step()")
-        self.executor.decide(self._episode.perceive(), BEHAVIOURS[int(action)])
+        world, action = self._episode.perceive(), int(action)
+        mask = self.executor.action_mask(world)
+        if not mask[action]:  # the policy cannot bypass the safety mask (planning.action_mask)
+            action = safe_substitute(action, mask)
+            self._interventions += 1
+        self.executor.decide(world, BEHAVIOURS[action])
         samples, terminated, truncated = [], False, False
         for _ in range(self.ticks_per_decision):
             sample, terminated, truncated = self._tick_once()
@@ -139,7 +152,7 @@ class DriveEnv(gym.Env):
         ticks = max(self._tick, 1)
         return {"crashed": self._crashed, "episode_seed": self.episode_seed, "tick": self._tick,
                 "distance_m": self._distance_m, "mean_speed_mps": self._speed_sum / ticks if self._tick else 0.0,
-                "reward_terms": terms}
+                "interventions": self._interventions, "reward_terms": terms}
 
     def render(self):
         if self.render_mode == "rgb_array" and self._env is not None:
