@@ -85,14 +85,15 @@ def _parse_meta(path: Path, raw: dict) -> PolicyMeta:
 
 
 def _algos() -> dict:
-    from stable_baselines3 import DQN, PPO  # imported only when a policy is used
+    from sb3_contrib import MaskablePPO  # imported only when a policy is used
+    from stable_baselines3 import DQN, PPO
 
-    return {"dqn": DQN, "ppo": PPO}
+    return {"dqn": DQN, "ppo": PPO, "maskable_ppo": MaskablePPO}
 
 
 ALGORITHMS: Registry[type] = Registry("algorithm", _algos)
 """Stable-baselines3 algorithms by name."""
-MASK_AWARE: frozenset[str] = frozenset()
+MASK_AWARE: frozenset[str] = frozenset({"maskable_ppo"})
 """Algorithms that read the safety mask themselves (they never pick a masked action in training)."""
 
 

@@ -27,7 +27,8 @@ def add_arguments(sub) -> None:
     t.add_argument("--device", default="auto", choices=["cpu", "cuda", "auto"], help="torch device")
     t.add_argument("--resume", action="store_true",
                    help="continue from OUT/last.pt (detectors) or the newest OUT/checkpoints (policy)")
-    t.add_argument("--algo", default="dqn", choices=["dqn", "ppo"], help="policy: SB3 algorithm")
+    t.add_argument("--algo", default="dqn", choices=["dqn", "ppo", "maskable_ppo"],
+                   help="policy: SB3 algorithm (maskable_ppo: sb3-contrib, never picks a masked behaviour)")
     t.add_argument("--env", default="drivestack/Highway-v0", help="policy: env id or scenario name")
     t.add_argument("--world-model", default="surrogate", type=choice(WORLD_SOURCES), metavar=valid(WORLD_SOURCES),
                    help="policy: what the policy sees")

@@ -36,6 +36,13 @@ class PolicyEvaluation:
         return (self.collision_rate, -self.mean_speed_mps) < (other.collision_rate, -other.mean_speed_mps)
 
 
+def _mask_aware(model) -> bool:
+    """Whether ``predict`` takes the safety mask (sb3-contrib's maskable algorithms)."""
+    import inspect
+
+    return "action_masks" in inspect.signature(model.predict).parameters
+
+
 def evaluate_on_env(model, env, seeds: list[int], timesteps: int = 0) -> PolicyEvaluation:
     """Drive one deterministic episode per seed on ``env`` (a ``DriveEnv``)."""
     crashes, speeds, returns, distances = [], [], [], []
@@ -43,7 +50,8 @@ def evaluate_on_env(model, env, seeds: list[int], timesteps: int = 0) -> PolicyE
         obs, info = env.reset(options={"episode_seed": seed})
         done, total = False, 0.0
         while not done:
-            action, _ = model.predict(obs, deterministic=True)
+            masks = {"action_masks": env.action_masks()} if _mask_aware(model) else {}
+            action, _ = model.predict(obs, deterministic=True, **masks)
             obs, reward, terminated, truncated, info = env.step(int(np.asarray(action).reshape(-1)[0]))
             total += float(reward)
             done = terminated or truncated

@@ -1,4 +1,5 @@
-"""``drivestack train --model policy``: stable-baselines3 DQN or PPO on ``DriveEnv``.
+"""``drivestack train --model policy``: stable-baselines3 DQN or PPO, or sb3-contrib's MaskablePPO
+(which never picks a behaviour the safety mask forbids), on ``DriveEnv``.
 
 Vectorised environments (``SubprocVecEnv`` for more than one; each child imports ``sim.rl.env``
 through the module-qualified env id), a driving evaluation on validation seeds with the best model
@@ -19,7 +20,8 @@ from perception.lookup import Registry
 from planning.rl_policy import ALGORITHMS
 from sim.rl.env import SCENARIO_ENV_IDS, DriveEnv, load_env_config, split_env_overrides
 
-ALGO_CONFIGS = {"dqn": CONFIG_DIR / "rl" / "dqn.yaml", "ppo": CONFIG_DIR / "rl" / "ppo.yaml"}
+ALGO_CONFIGS = {"dqn": CONFIG_DIR / "rl" / "dqn.yaml", "ppo": CONFIG_DIR / "rl" / "ppo.yaml",
+                "maskable_ppo": CONFIG_DIR / "rl" / "ppo.yaml"}
 
 
 @dataclass(frozen=True)
