@@ -3,7 +3,8 @@
 
 Vectorised environments (``SubprocVecEnv`` for more than one; each child imports ``sim.rl.env``
 through the module-qualified env id), a driving evaluation on validation seeds with the best model
-kept, checkpoints (with the DQN replay buffer) for ``--resume``, TensorBoard logs and a progress bar.
+kept, checkpoints (with the DQN replay buffer) for ``--resume``, TensorBoard logs, a progress bar and
+``learning_curves.png`` (validation speed and collisions against steps).
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from pathlib import Path
 from sim.config import CONFIG_DIR, load_yaml
 from perception.lookup import Registry
 from planning.rl_policy import ALGORITHMS
+from sim.rl.curves import plot_learning_curves
 from sim.rl.env import SCENARIO_ENV_IDS, DriveEnv, load_env_config, split_env_overrides
 
 ALGO_CONFIGS = {"dqn": CONFIG_DIR / "rl" / "dqn.yaml", "ppo": CONFIG_DIR / "rl" / "ppo.yaml",
@@ -137,6 +139,8 @@ def train_policy(s: PolicyTrainSettings, on_eval=None) -> dict:
                    "final_eval": final.__dict__, "best_eval": evaluator.best.__dict__ if evaluator.best else None,
                    "overrides": list(s.overrides), "hyperparameters": hyper}
         (s.out / "train.json").write_text(json.dumps(summary, indent=2))
+        plot_learning_curves(s.out / "eval.csv", s.out / "learning_curves.png",
+                             f"{s.algo} on {SCENARIO_ENV_IDS[scenario]} ({s.world_model}), seed {s.seed}")
         return summary
     finally:
         venv.close()

@@ -33,7 +33,7 @@ def test_maskable_ppo_trains_and_never_picks_a_masked_behaviour(tmp_path):
                             hyperparameters=(("n_steps", 8), ("batch_size", 8), ("n_epochs", 1)))
     train_policy(s)
     policy = load_policy(tmp_path / "final.zip")
-    assert policy.meta.algo == "maskable_ppo"
+    assert policy.meta.algo == "maskable_ppo" and (tmp_path / "learning_curves.png").is_file()
     env = DriveEnv("highway", "ground_truth", SHORT)
     try:
         obs, info = env.reset(options={"episode_seed": 5})
