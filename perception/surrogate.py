@@ -8,7 +8,7 @@ folded into the fitted detection probability of each range bin.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
@@ -51,6 +51,23 @@ class SensorErrorModel:
 
     def to_dict(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+
+def randomised(model: SensorErrorModel, rng: np.random.Generator, spread: float) -> SensorErrorModel:
+    """A perturbed copy for domain randomisation: centre-error stds and false positives per frame
+    scaled by one log-uniform factor each in [1 / (1 + spread), 1 + spread], detection probabilities
+    by one uniform factor in [1 - spread / 2, 1] (at least 0.3 of the fitted value)."""
+    if spread <= 0.0:
+        return model
+    lo, hi = -np.log1p(spread), np.log1p(spread)
+    std, fp = np.exp(rng.uniform(lo, hi, 2))
+    p = max(1.0 - spread / 2.0, 0.3) + rng.uniform() * min(spread / 2.0, 0.7)
+    return replace(model, along_std_m=_scaled(model.along_std_m, std), across_std_m=_scaled(model.across_std_m, std),
+                   fp_per_frame=_scaled(model.fp_per_frame, fp), p_detect=_scaled(model.p_detect, p))
+
+
+def _scaled(values: tuple[float, ...], factor: float) -> tuple[float, ...]:
+    return tuple(float(v) * factor for v in values)
 
 
 def seen_by(model: SensorErrorModel, labels: BoxLabels, camera: CameraCalibration | None) -> np.ndarray:

@@ -28,7 +28,7 @@ from perception.detections import Detections
 from perception.frames import BoxLabels, SensorFrame
 from perception.lookup import Registry
 from perception.registry import DETECTORS, delivered_batches, make_detector
-from perception.surrogate import SensorErrorModel, simulate_detections
+from perception.surrogate import SensorErrorModel, randomised, simulate_detections
 from sim.config import CONFIG_DIR, from_dict, load_yaml
 from sim.highway.ground_truth import GroundTruthFrame, make_track
 from sim.sensors.rig import RigConfig, camera_calibration, load_rig
@@ -58,6 +58,9 @@ class PerceptionConfig:
     tracker_preset: str = "ego_motion"
     """``fusion.tracker.PRESETS`` name; the ``tracker`` fields set explicitly win over it."""
     surrogate_file: str = str(SURROGATE_FILE)
+    surrogate_randomise: float = field(default=0.0, metadata={"range": (0.0, 4.0)})
+    """Domain randomisation of the surrogate (``perception.surrogate.randomised``): each episode draws
+    its error models' scale factors within this spread (0: the fitted models as they are)."""
 
     @property
     def tracker_config(self) -> TrackerConfig:
@@ -183,8 +186,13 @@ class SurrogateWorld(_TrackedWorld):
         missing = [n for n in cfg.detectors if n not in models]
         if missing:
             raise ValueError(f"{cfg.surrogate_file} has no error model for '{missing[0]}'; run drivestack fit-surrogate")
-        self.models = [models[n] for n in cfg.detectors]
+        self.fitted = [models[n] for n in cfg.detectors]
+        self.models = self.fitted
         self.camera = camera_calibration(self.rig.cameras[0]) if self.rig.cameras else None
+
+    def reset(self, lane_map: LaneMap, seed: int) -> None:
+        super().reset(lane_map, seed)
+        self.models = [randomised(m, self.rng, self.cfg.surrogate_randomise) for m in self.fitted]
 
     def build(self, gt: GroundTruthFrame, frame: SensorFrame | None, route: tuple[str, ...]) -> WorldEstimate:
         t0 = time.perf_counter()

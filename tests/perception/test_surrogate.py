@@ -65,3 +65,33 @@ def test_camera_surrogate_sees_only_its_field_of_view_and_reports_ray_covariance
     w, v = np.linalg.eigh(det.covariance_m2[0])
     ray = np.array([30.0, 10.0]) / np.hypot(30.0, 10.0)
     assert abs(abs(v[:, 1] @ ray) - 1.0) < 1e-6 and np.isclose(np.sqrt(w[1]), 3.0)
+
+
+def test_domain_randomisation_scales_each_model_within_its_spread():
+    from perception.surrogate import randomised
+
+    base = SensorErrorModel("lidar", (0.0, 20.0, 40.0), p_detect=(1.0, 0.8), along_std_m=(0.2, 0.4),
+                            across_std_m=(0.1, 0.3), fp_per_frame=(0.5, 1.0))
+    assert randomised(base, np.random.default_rng(0), 0.0) is base
+    draws = [randomised(base, np.random.default_rng(seed), 1.0) for seed in range(200)]
+    std = np.array([d.along_std_m[1] / 0.4 for d in draws])
+    assert np.allclose([d.across_std_m[1] / 0.3 for d in draws], std)  # one factor per draw for both axes
+    assert 0.5 <= std.min() < 0.6 and 1.8 < std.max() <= 2.0  # log-uniform in [1/2, 2]
+    p = np.array([d.p_detect[0] for d in draws])
+    assert 0.5 <= p.min() < 0.55 and 0.95 < p.max() <= 1.0
+    assert len({d.fp_per_frame for d in draws}) == 200
+
+
+def test_the_surrogate_world_draws_its_models_per_episode_seed():
+    from conftest import straight_lane_map
+
+    from sim.loop.world_sources import PerceptionConfig, SurrogateWorld
+
+    world = SurrogateWorld(PerceptionConfig(surrogate_randomise=0.5))
+    lanes = straight_lane_map()
+    drawn = []
+    for seed in (1, 2, 1):
+        world.reset(lanes, seed)
+        drawn.append(world.models[0].along_std_m)
+    assert drawn[0] == drawn[2] != drawn[1]
+    assert SurrogateWorld(PerceptionConfig()).models[0] == world.fitted[0]
