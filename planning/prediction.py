@@ -61,7 +61,7 @@ class TrackPredictor:
         s0, d0 = project(chain.points_m, chain.s_m, track[None, :2])
         speed = float(np.hypot(track[2], track[3]))
         xy, yaw = interpolate(chain.points_m, chain.s_m, s0[0] + speed * times_s)
-        normal = np.stack([-np.sin(yaw), np.cos(yaw)], axis=-1)
+        normal = np.column_stack([-np.sin(yaw), np.cos(yaw)])
         xy = xy + d0[0] * normal
         out = np.empty((len(times_s), 7))
         out[:, :2] = xy

@@ -1,7 +1,7 @@
 """PDM-style scoring of forward-simulated proposals against predicted tracks."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -76,7 +76,7 @@ def stretch_crossing(pred: np.ndarray, crossing: np.ndarray, times_s: np.ndarray
     out = pred.copy()
     speed = np.hypot(pred[..., 2], pred[..., 3])
     limit = np.full(len(pred), _NO_LIMIT_MPS) if speed_limit_mps is None else \
-        np.minimum(np.asarray(speed_limit_mps, float), _NO_LIMIT_MPS)  # off-lane tracks: no limit (finite)
+        np.minimum(speed_limit_mps, _NO_LIMIT_MPS)  # off-lane tracks: no limit (finite)
     a = max(p.crossing_accel_mps2, 1e-9)
     t_up = np.clip(limit - speed[:, 0], 0.0, None)[:, None] / a          # time to reach the limit
     t = times_s[None]
@@ -93,7 +93,7 @@ def inflate_predictions(pred: np.ndarray, times_s: np.ndarray, p: ScoringParams,
     """Grow predicted boxes (N, K, 7) with prediction time: later positions are less certain, the more
     so the less certain each track's speed (``speed_std_mps`` (N,), 0 when not given)."""
     out = pred.copy()
-    std = np.zeros(len(pred)) if speed_std_mps is None else np.asarray(speed_std_mps, float)
+    std = np.zeros(len(pred)) if speed_std_mps is None else np.asarray(speed_std_mps)
     lon = np.maximum(p.uncertainty_growth_lon_mps, p.speed_std_growth * std)
     out[..., 5] += 2.0 * lon[:, None] * times_s[None]
     out[..., 6] += 2.0 * p.uncertainty_growth_lat_mps * times_s[None]
@@ -112,17 +112,14 @@ def first_collision_step(r: Rollouts, pred: np.ndarray, ego_len: float, ego_wid:
     """
     b, k_steps = r.states.shape[:2]
     never = np.full(b, k_steps)
-    if pred.shape[0] == 0:
-        return never
     rel = pred[None, ..., :2] - r.states[:, None, :, :2]                       # (B, N, K, 2)
-    reach = 0.5 * np.hypot(ego_len + 2 * margin, ego_wid + 2 * margin) + 0.5 * np.hypot(pred[..., 5], pred[..., 6])
-    near = np.einsum("bnkj,bnkj->bnk", rel, rel) < reach[None] ** 2
+    ego_l, ego_w = ego_len + 2 * margin, ego_wid + 2 * margin                  # the ego's box with the margin
+    near = _within_bounding_circles(rel, pred, ego_l, ego_w)
     if not near.any():
         return never
     bi, ni, ki = np.nonzero(near)
     st, pr = r.states[bi, ki], pred[ni, ki]
-    ego = box_corners(st[:, 0], st[:, 1], st[:, 2], np.full(len(bi), ego_len + 2 * margin),
-                      np.full(len(bi), ego_wid + 2 * margin))
+    ego = box_corners(st[:, 0], st[:, 1], st[:, 2], ego_l, ego_w)
     other = box_corners(pr[:, 0], pr[:, 1], pr[:, 4], pr[:, 5], pr[:, 6])
     hit = boxes_overlap(ego, other)
     d = rel[bi, ni, ki]
@@ -133,6 +130,13 @@ def first_collision_step(r: Rollouts, pred: np.ndarray, ego_len: float, ego_wid:
         at_fault |= hit & crossing[ni] & ~(waits[bi] & (st[:, 3] < _WAITING_MPS))
     np.minimum.at(never, bi[at_fault], ki[at_fault])
     return never
+
+
+def _within_bounding_circles(rel: np.ndarray, pred: np.ndarray, ego_len: float, ego_wid: float) -> np.ndarray:
+    """(B, N, K) True where the centre offsets ``rel`` (B, N, K, 2) of ego boxes to predicted boxes
+    (N, K, 7) are shorter than the sum of their bounding radii: the only pairs that can overlap."""
+    reach = 0.5 * np.hypot(ego_len, ego_wid) + 0.5 * np.hypot(pred[..., 5], pred[..., 6])
+    return np.hypot(rel[..., 0], rel[..., 1]) < reach[None]
 
 
 def collisions(r: Rollouts, pred: np.ndarray, ego_len: float, ego_wid: float, margin: float) -> np.ndarray:
@@ -151,14 +155,12 @@ def ttc_violations(r: Rollouts, pred: np.ndarray, ego_len: float, ego_wid: float
     out = np.zeros(b, dtype=bool)
     k_full = max(1, int(round(p.ttc_horizon_s / r.dt_s)))
     for k_ahead in range(1, k_full + 1):
-        st = r.states[:, :-k_ahead].copy()
-        if st.shape[1] == 0 or pred.shape[0] == 0:
-            continue
+        st = r.states[:, :-k_ahead].copy()                   # empty once k_ahead passes the rollout
         dist = st[..., 3] * k_ahead * r.dt_s
         st[..., 0] += dist * np.cos(st[..., 2])
         st[..., 1] += dist * np.sin(st[..., 2])
         later = pred[:, k_ahead:]
-        fake = Rollouts(st, r.accel, r.offroad_m, r.changes_lane, r.on_route, r.dt_s)
+        fake = replace(r, states=st)
         out |= collisions(fake, later, ego_len, ego_wid, 0.0)
     return out
 
@@ -166,10 +168,10 @@ def ttc_violations(r: Rollouts, pred: np.ndarray, ego_len: float, ego_wid: float
 def comfortable(r: Rollouts, p: ScoringParams) -> np.ndarray:
     """(B,) True where a rollout keeps acceleration, jerk and lateral acceleration within the bounds."""
     lon = (r.accel <= p.comfort_max_accel_mps2 + 1e-6) & (r.accel >= p.comfort_min_accel_mps2 - 1e-6)
-    jerk = np.abs(np.diff(r.accel, axis=1)) <= p.comfort_max_jerk_mps3 * r.dt_s + 1e-6
+    jerk = np.abs(np.diff(r.accel)) <= p.comfort_max_jerk_mps3 * r.dt_s + 1e-6
     # Yaw rate over two steps: the coarse-step pure pursuit weaves a little from step to step, which
     # the real controller at its finer period does not; a lane change's turn spans many steps.
-    yaw = np.unwrap(r.states[..., 2], axis=1)
+    yaw = np.unwrap(r.states[..., 2])
     yaw_rate = (yaw[:, 2:] - yaw[:, :-2]) / (2.0 * r.dt_s)
     lat = np.abs(r.states[:, 1:-1, 3] * yaw_rate) <= p.comfort_max_lat_accel_mps2
     return lon.all(axis=1) & jerk.all(axis=1) & lat.all(axis=1)

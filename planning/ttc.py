@@ -7,6 +7,8 @@ while its centre is behind the ego centre (it runs into the ego from behind) is 
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from planning.geometry import box_corners, boxes_overlap
@@ -24,10 +26,11 @@ def min_time_to_collision(
     Boxes are tested every ``step_s`` [s] from 0 to ``horizon_s`` [s] inclusive; 0.0 means the ego
     already overlaps a vehicle that is not behind it. Touching boxes count as overlapping.
     """
-    ego = np.asarray(ego, dtype=float).reshape(6)
-    others = _reachable(ego, np.asarray(others, dtype=float).reshape(-1, 7), horizon_s)
+    # Input coercion: numeric inputs give the same answer in any dtype, and reshape(-2, ...) acts as -1.
+    ego = np.asarray(ego, dtype=float).reshape(6)  # pragma: no mutate
+    others = _reachable(ego, np.asarray(others, dtype=float).reshape(-1, 7), horizon_s)  # pragma: no mutate
     if len(others) == 0:
-        return float("inf")
+        return math.inf
     t_s = step_s * np.arange(int(np.floor(horizon_s / step_s + 1e-9)) + 1)
     heading = np.array([np.cos(ego[2]), np.sin(ego[2])])
     ego_xy = ego[:2] + ego[3] * t_s[:, None] * heading  # (K, 2)
@@ -38,7 +41,7 @@ def min_time_to_collision(
     rel_xy = other_xy[np.arange(len(others)), first] - ego_xy[first]
     ego_responsible = has_hit & (rel_xy @ heading >= 0.0)
     if not ego_responsible.any():
-        return float("inf")
+        return math.inf
     return float(t_s[first[ego_responsible].min()])
 
 
@@ -68,11 +71,10 @@ def _overlap_grid(ego: np.ndarray, ego_xy: np.ndarray, others: np.ndarray, other
     ``planning.geometry`` runs only on those, which keeps a 50-vehicle call well under 1 ms.
     """
     n_idx, k_idx = np.nonzero(_candidates(ego, ego_xy, others, other_xy))
-    hit = np.zeros((len(others), len(ego_xy)), dtype=bool)
+    hit = np.zeros((len(others), len(ego_xy)), dtype=bool)  # pragma: no mutate (a 0/1 float grid reads the same)
     if len(n_idx) == 0:
         return hit
-    ones = np.ones(len(k_idx))
-    ego_box = box_corners(ego_xy[k_idx, 0], ego_xy[k_idx, 1], ego[2] * ones, ego[4] * ones, ego[5] * ones)
+    ego_box = box_corners(ego_xy[k_idx, 0], ego_xy[k_idx, 1], ego[2], ego[4], ego[5])  # broadcast over the pairs
     other = others[n_idx]
     other_box = box_corners(
         other_xy[n_idx, k_idx, 0], other_xy[n_idx, k_idx, 1], other[:, 4], other[:, 5], other[:, 6]
