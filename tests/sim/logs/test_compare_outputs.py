@@ -58,7 +58,8 @@ def test_each_detection_field_counts(field, index, value, expected):
     assert (d.tracks, d.plan, d.notes) == (0.0, 0.0, ())
 
 
-@pytest.mark.parametrize("new_yaw, old_yaw, expected", [(np.pi - 0.05, -np.pi + 0.05, 0.1), (2 * np.pi + 0.3, 0.3, 0.0)])
+@pytest.mark.parametrize("new_yaw, old_yaw, expected",
+                         [(np.pi - 0.05, -np.pi + 0.05, 0.1), (2 * np.pi + 0.3, 0.3, 0.0)])
 def test_a_detection_yaw_difference_is_taken_around_the_circle(new_yaw, old_yaw, expected):
     d = _diff([_dets("camera", yaw_rad=(0, new_yaw))], [_dets("camera", yaw_rad=(0, old_yaw))])
     assert d.detections == pytest.approx(expected, abs=1e-12)
