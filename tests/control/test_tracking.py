@@ -12,7 +12,8 @@ PATH = np.array([[0.0, 0.0], [3.0, 4.0], [3.0, 10.0], [3.0, 10.5], [9.0, 10.5]])
 
 def test_arc_length_of_a_batch_of_paths():
     paths = np.stack([PATH, PATH[::-1]])
-    assert path_arc_length(paths) == pytest.approx(np.array([[0.0, 5.0, 11.0, 11.5, 17.5], [0.0, 6.0, 6.5, 12.5, 17.5]]))
+    expected = np.array([[0.0, 5.0, 11.0, 11.5, 17.5], [0.0, 6.0, 6.5, 12.5, 17.5]])
+    assert path_arc_length(paths) == pytest.approx(expected)
 
 
 @pytest.mark.parametrize("s_query, point", [
