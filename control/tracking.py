@@ -53,7 +53,9 @@ def point_at_arc_length(path_xy: np.ndarray, s: np.ndarray, s_query: np.ndarray)
     """Positions (B, 2) at arc lengths ``s_query`` (B,) along each path (clamped to the ends)."""
     b = np.arange(path_xy.shape[0])
     n = path_xy.shape[1]
-    k = fast_clip((s <= s_query[:, None]).sum(axis=1) - 1, 0, n - 2)
+    # no mutate: < is equivalent (at a vertex it picks the neighbouring segment, which ends there)
+    reached = s <= s_query[:, None]  # pragma: no mutate
+    k = fast_clip(reached.sum(axis=1) - 1, 0, n - 2)
     seg = np.maximum(s[b, k + 1] - s[b, k], 1e-9)
     t = fast_clip((s_query - s[b, k]) / seg, 0.0, 1.0)
     return path_xy[b, k] + t[:, None] * (path_xy[b, k + 1] - path_xy[b, k])
@@ -67,7 +69,8 @@ def pure_pursuit_curvature(state: np.ndarray, path_xy: np.ndarray, params: PureP
     at the centre of gravity), which removes the steady corner-cutting a yaw-referenced pursuit
     shows on curves. When a path is degenerate (a stopped trajectory) the curvature is zero.
     """
-    s = path_arc_length(path_xy) if s is None else s
+    if s is None:
+        s = path_arc_length(path_xy)
     pos, yaw, v = state[:, :2], state[:, 2], state[:, 3]
     d2 = np.sum((path_xy - pos[:, None, :]) ** 2, axis=-1)
     nearest = np.argmin(d2, axis=1)
@@ -86,6 +89,8 @@ def pure_pursuit_curvature(state: np.ndarray, path_xy: np.ndarray, params: PureP
 def reference_at(t_s: np.ndarray, values: np.ndarray, t_query: float) -> np.ndarray:
     """Interpolate per-row references (B, N) sampled at shared times (N,) at ``t_query`` -> (B,)."""
     tq = float(fast_clip(t_query, t_s[0], t_s[-1]))
-    k = int(fast_clip(np.searchsorted(t_s, tq, side="right") - 1, 0, len(t_s) - 2))
+    # no mutate: side="left" is equivalent on increasing stamps (at a sample both give its value)
+    after = np.searchsorted(t_s, tq, side="right")  # pragma: no mutate
+    k = int(fast_clip(after - 1, 0, len(t_s) - 2))
     w = (tq - t_s[k]) / max(t_s[k + 1] - t_s[k], 1e-9)
     return values[:, k] * (1.0 - w) + values[:, k + 1] * w

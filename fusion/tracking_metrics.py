@@ -13,6 +13,8 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 DEFAULT_RANGE_BINS_M = ((0.0, 20.0), (20.0, 40.0), (40.0, 60.0))
+_FORBIDDEN_COST = 1e9
+"""Assignment cost of a pair farther apart than the threshold (any cost above every allowed sum works)."""
 
 
 @dataclass
@@ -74,10 +76,12 @@ class MotAccumulator:
             raise ValueError("ids must be unique within a frame")
         gt_xy, hyp_xy = _points(gt_xy, len(gt_ids)), _points(hyp_xy, len(hyp_ids))
         dist = np.linalg.norm(gt_xy[:, None, :] - hyp_xy[None, :, :], axis=-1)
-        gt_range = np.linalg.norm(gt_xy - np.asarray(ego_xy, dtype=float), axis=1)
-        hyp_range = np.linalg.norm(hyp_xy - np.asarray(ego_xy, dtype=float), axis=1)
+        ego = np.asarray(ego_xy, dtype=float)  # pragma: no mutate (equivalent: the positions are float already)
+        gt_range = np.linalg.norm(gt_xy - ego, axis=1)
+        hyp_range = np.linalg.norm(hyp_xy - ego, axis=1)
         if gt_ignore is not None:
-            gt_range = np.where(np.asarray(gt_ignore, bool), np.inf, gt_range)
+            ignore = np.asarray(gt_ignore, bool)  # pragma: no mutate (equivalent: np.where reads 0/1 the same)
+            gt_range = np.where(ignore, np.inf, gt_range)
         pairs = self._match(gt_ids, hyp_ids, dist)
         counted_hyps = self._count_events(gt_ids, hyp_ids, pairs, dist, gt_range, hyp_range)
         self._count_identities(gt_ids, hyp_ids, dist, gt_range <= self.max_range_m, counted_hyps)
@@ -105,7 +109,7 @@ class MotAccumulator:
         sub = dist[np.ix_(free_g, free_h)]
         if sub.size:
             ok = sub <= self.threshold_m
-            rows, cols = linear_sum_assignment(np.where(ok, sub, 1e9))
+            rows, cols = linear_sum_assignment(np.where(ok, sub, _FORBIDDEN_COST))
             pairs += [(free_g[r], free_h[c]) for r, c in zip(rows, cols) if ok[r, c]]
         return pairs
 
@@ -155,7 +159,7 @@ class MotAccumulator:
         g_index, h_index = {g: i for i, g in enumerate(gts)}, {h: j for j, h in enumerate(hyps)}
         for (g, h), n in self._pair_frames.items():
             together[g_index[g], h_index[h]] = n
-        rows, cols = linear_sum_assignment(-together) if together.size else ([], [])
+        rows, cols = linear_sum_assignment(-together)  # empty arrays when there is nothing to match
         idtp = int(together[rows, cols].sum())
         idfn = sum(self._gt_frames.values()) - idtp
         idfp = sum(self._hyp_frames.values()) - idtp
@@ -165,7 +169,7 @@ class MotAccumulator:
 
 
 def _points(xy: np.ndarray, n: int) -> np.ndarray:
-    pts = np.asarray(xy, dtype=float).reshape(-1, 2)
+    pts = np.asarray(xy, dtype=float).reshape(-1, 2)  # pragma: no mutate (equivalent: int input, -2 reads as -1)
     if len(pts) != n:
         raise ValueError(f"{n} ids but {len(pts)} positions")
     return pts

@@ -36,14 +36,13 @@ def _match_frame(det: Detections, labels: BoxLabels, thr: float, lo: float, hi: 
     in_bin = (gt_r >= lo) & (gt_r < hi)
     counted = in_bin & detectable(labels, visibility)
     acc.n_gt += int(counted.sum())
-    taken = np.zeros(len(labels), bool)
+    taken: list[int] = []  # indices of the truth already matched in this frame
     for k in np.argsort(-det.score):
         r = float(np.hypot(*det.center_m[k, :2]))
-        d = np.hypot(*(gt_xy - det.center_m[k, :2]).T) if len(labels) else np.zeros(0)
-        d = np.where(taken, np.inf, d)
-        j = int(np.argmin(d)) if len(d) else -1
-        if j >= 0 and d[j] < thr:
-            taken[j] = True
+        d = np.hypot(*(gt_xy - det.center_m[k, :2]).T)
+        d[taken] = np.inf
+        if len(d) and d[j := int(np.argmin(d))] < thr:
+            taken.append(j)
             if counted[j]:
                 acc.scores.append(det.score[k])
                 acc.tp.append(True)
@@ -52,24 +51,25 @@ def _match_frame(det: Detections, labels: BoxLabels, thr: float, lo: float, hi: 
             continue  # matched something not counted in this bin (or undetectable): ignore
         if lo <= r < hi:
             acc.scores.append(det.score[k])
-            acc.tp.append(False)
+            acc.tp.append(False)  # pragma: no mutate (None would read as False too: average_precision casts to bool)
 
 
 def average_precision(scores: Sequence[float], tp: Sequence[bool], n_gt: int) -> float:
     """Area under the interpolated precision-recall curve (101 recall points)."""
     if n_gt == 0:
-        return float("nan")
+        return np.nan
     if len(scores) == 0:
         return 0.0
-    order = np.argsort(-np.asarray(scores, float), kind="stable")
+    as_float = np.asarray(scores, float)  # pragma: no mutate (equivalent on float scores; guards other number types)
+    order = np.argsort(-as_float, stable=True)
     hits = np.asarray(tp, bool)[order]
     ctp, cfp = np.cumsum(hits), np.cumsum(~hits)
     recall = ctp / n_gt
     precision = ctp / np.maximum(ctp + cfp, 1)
     envelope = np.maximum.accumulate(precision[::-1])[::-1]
     points = np.linspace(0.0, 1.0, 101)
-    idx = np.searchsorted(recall, points, side="left")
-    return float(np.mean(np.where(idx < len(envelope), envelope[np.minimum(idx, len(envelope) - 1)], 0.0)))
+    idx = np.searchsorted(recall, points)  # the first detection reaching each recall point
+    return float(np.mean(np.append(envelope, 0.0)[idx]))  # a recall never reached has precision 0
 
 
 def evaluate(pairs: Sequence[tuple[Detections, BoxLabels]], visibility: str = "lidar", max_range_m: float = 50.0,
@@ -80,7 +80,7 @@ def evaluate(pairs: Sequence[tuple[Detections, BoxLabels]], visibility: str = "l
         acc = _run(pairs, thr, 0.0, max_range_m, visibility)
         out["ap"][thr] = average_precision(acc.scores, acc.tp, acc.n_gt)
         if thr == 2.0:
-            err = np.array(acc.errors).reshape(-1, 3)
+            err = np.array(acc.errors)
             out["n_gt"], out["n_tp_at_2m"] = acc.n_gt, len(err)
             out["mean_translation_error_m"], out["mean_size_error_m"], out["mean_yaw_error_rad"] = \
                 (float(e) for e in (err.mean(axis=0) if len(err) else [np.nan] * 3))

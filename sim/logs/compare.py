@@ -50,8 +50,8 @@ def diff_tick(stamp: float, new_dets: list[Detections], old_dets: tuple[Detectio
 
 
 def _max_abs(*pairs) -> float:
-    return max((float(np.max(np.abs(np.asarray(a, float) - np.asarray(b, float)))) for a, b in pairs
-                if np.size(a)), default=0.0)
+    return max((float(np.max(np.abs(np.subtract(a, b, dtype=float)))) for a, b in pairs if np.size(a)),
+               default=0.0)
 
 
 def _detections(new: list[Detections], old: tuple[Detections, ...], notes: list[str]) -> float:
@@ -65,8 +65,8 @@ def _detections(new: list[Detections], old: tuple[Detections, ...], notes: list[
             notes.append(f"{d.source}: {len(d)} detections, {len(o)} recorded")
             worst = np.inf
         else:
-            yaw = wrap_angle(np.asarray(d.yaw_rad, float) - np.asarray(o.yaw_rad, float))
-            worst = max(worst, _max_abs((d.center_m, o.center_m), (d.size_m, o.size_m), (yaw, np.zeros_like(yaw)),
+            yaw = wrap_angle(np.subtract(d.yaw_rad, o.yaw_rad, dtype=float))
+            worst = max(worst, _max_abs((d.center_m, o.center_m), (d.size_m, o.size_m), (yaw, 0.0),
                                         (d.score, o.score), (d.covariance_m2, o.covariance_m2)))
     for source in old_by:
         notes.append(f"{source}: recorded but not replayed")
