@@ -24,6 +24,7 @@ from fusion.types import WorldModel
 from fusion.world import WorldBuilder
 from perception.registry import delivered_batches
 from perception.frames import SensorFrame
+from sim.diagnostics import DiagnosticsConfig, DiagnosticsMonitor, DiagnosticsSummary, TickView
 from sim.loop.drivers import make_driver
 from sim.logs import codec
 from sim.logs import schemas as S
@@ -59,6 +60,8 @@ class ReplayResult:
     issues: tuple[str, ...]
     partial: bool = False
     """Interrupted (Ctrl-C): the figures cover the ``ticks`` replayed before it."""
+    diagnostics: DiagnosticsSummary | None = None
+    """Runtime diagnostics of the replayed stack (no tick budget: detectors run batched, ahead)."""
 
 
 def replay_log(path: str | Path, options: ReplayOptions | None = None) -> ReplayResult:
@@ -109,6 +112,14 @@ def _chunks(items: Iterator, size: int) -> Iterator[list]:
         yield chunk
 
 
+def diagnostics_config(index: LogIndex, cfg: ReplayConfig) -> DiagnosticsConfig:
+    """Diagnostics thresholds for a log: the sensors it holds, its tick, the replay's actuator limits."""
+    vehicle = cfg.controller_config.vehicle
+    return DiagnosticsConfig(tuple(index.sensors("camera")), tuple(index.sensors("lidar")), dt_s=cfg.dt_s,
+                             tick_budget_s=cfg.dt_s, accel_range_mps2=(vehicle.min_accel_mps2, vehicle.max_accel_mps2),
+                             max_steering_rad=vehicle.max_steering_rad)
+
+
 def empty_message(index: LogIndex) -> str:
     damage = f"; {index.issues[0]}" if index.issues else ""
     return f"{index.path} holds no readable messages: nothing to replay{damage}"
@@ -122,6 +133,7 @@ class _Engine:
         self.driver = make_driver(cfg.planner, cfg.planner_config, cfg.controller_config, cfg.policy_file)
         self.driver.reset()
         self.scorer = ReplayScorer(cfg.detectors)
+        self.monitor = DiagnosticsMonitor(diagnostics_config(index, cfg))
         self.comparison = Comparison(options.tolerance) if options.compare else None
         self.out = open_out_log(options.out, index, cfg, options, lanes) if options.out is not None else None
         self.timings: dict[str, float] = defaultdict(float)
@@ -202,11 +214,13 @@ class _Engine:
         world = self._track(tick, frame, dets)
         command, trajectory = self._plan(world)
         self._score(tick, dets, world, trajectory, complete)
+        statuses = self.monitor.update(TickView(tick.stamp, tick.frame, tuple(dets), world.tracks, command,
+                                                self.driver.plan_status() if trajectory is not None else None, None))
         if self.out is not None:
             t0 = time.perf_counter()
             self.out.write_tick(LoggedTick(tick.stamp, tick.frame, tick.ego, world.ego_lane_id, tick.ground_truth,
                                            tuple(dets), world.tracks, "perception", trajectory, self.cfg.planner,
-                                           command))
+                                           command), statuses)
             self.timings["write"] += time.perf_counter() - t0
 
     def _track(self, tick: LoggedTick, frame: SensorFrame, dets: list) -> WorldModel:
@@ -257,7 +271,7 @@ class _Engine:
         return ReplayResult(Path(path), self.index, self.cfg, replay_weights(self.cfg.detectors, self.options),
                             self.ticks, self.skipped, self.incomplete, self.scorer.summary(), self._divergence(),
                             self.comparison.summary() if self.comparison is not None else None, dict(self.timings),
-                            self.wall_s, self.digest.hexdigest(), issues, self.partial)
+                            self.wall_s, self.digest.hexdigest(), issues, self.partial, self.monitor.summary)
 
     def _divergence(self) -> dict:
         per_tick = [d for d in self.divergence if len(d)]

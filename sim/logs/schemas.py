@@ -23,6 +23,7 @@ DETECTIONS = "/perception/detections"
 TRACKS = "/fusion/tracks"
 TRAJECTORY = "/planning/trajectory"
 COMMAND = "/control/command"
+DIAGNOSTICS = "/diagnostics"
 MARKERS_GT = "/markers/ground_truth"
 MARKERS_DETECTIONS = "/markers/detections"
 MARKERS_TRACKS = "/markers/tracks"
@@ -150,6 +151,13 @@ JSON_SCHEMAS: dict[str, dict] = {
         "xy_m": _rows("map frame (N, 2) [m]"), "yaw_rad": _array(_num(), "(N) [rad]"),
         "speed_mps": _array(_num(), "(N) [m/s]"),
     }, "control.types.Trajectory: the plan of this tick"),
+    "drivestack.Diagnostics": _object({
+        "stamp": _STAMP, "statuses": _array(_object({
+            "module": {"type": "string"}, "level": {"type": "integer", "description": "0 OK, 1 WARN, 2 ERROR"},
+            "level_name": {"type": "string"}, "message": {"type": "string"},
+            "values": {"type": "object", "additionalProperties": _num(), "description": "key figures, unit in the name"},
+        }, "one module's status"), "one per module checked this tick"),
+    }, "runtime diagnostics of the tick (sim.diagnostics)"),
     "drivestack.Command": _object({"stamp": _STAMP, "accel_mps2": _num("[m/s^2]"),
                                    "steering_rad": _num("front-wheel angle, left positive [rad]")},
                                   "control.types.Command sent to the simulator"),
