@@ -77,6 +77,8 @@ def add_arguments(sub) -> None:
     p.add_argument("--live", action="store_true",
                    help="stream every tick of the first episode to Foxglove over WebSocket (ws://HOST:PORT)")
     add_live_arguments(p, "--live")
+    p.add_argument("--live-rate", type=float, default=1.0, metavar="X",
+                   help="--live: run at most X times real time, so it can be watched (0: as fast as it runs)")
     add_diagnostics_arguments(p)
     p.add_argument("--inject-fault", dest="faults", action="append", default=[], metavar="KIND:START_S:END_S",
                    help=f"inject a fault into the stack for diagnostics tests ({', '.join(FAULT_KINDS.names())}), "
@@ -124,6 +126,8 @@ def simulate(args: argparse.Namespace) -> int:
     positive("--episodes", args.episodes)
     backend = backend_of(args)
     budget = tick_budget_s(args)
+    if not args.live_rate >= 0:
+        raise ValueError(f"--live-rate must be >= 0, got {args.live_rate}")
     setup = build_setup(args.scenario, args.planner, args.world_model, args.overrides, args.policy,
                         args.rig or "default")
     setup = replace(setup, faults=tuple(parse_fault(f) for f in args.faults))
@@ -173,7 +177,7 @@ def _first_episode(args: argparse.Namespace, setup, seed: int, budget_s: float |
         recorder = LogRecorder(args.record, setup, seed, total_ticks=ticks, diagnostics=monitor)
     if args.live:
         from sim.live import LiveView
-        live = LiveView.start(setup, args.host, args.port, diagnostics=monitor)
+        live = LiveView.start(setup, args.host, args.port, diagnostics=monitor, rate=args.live_rate)
         print(f"live: Foxglove WebSocket at ws://{args.host}:{live.port} (layout: docs/foxglove_layout.json)",
               flush=True)
     sinks = [s for s in (monitor, video, recorder, live) if s is not None]

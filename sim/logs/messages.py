@@ -75,6 +75,12 @@ def diagnostics_message(stamp_s: float, statuses) -> Message:
     return S.DIAGNOSTICS, "drivestack.Diagnostics", codec.dumps(codec.diagnostics_json(stamp_s, statuses))
 
 
+def metrics_message(stamp_s: float, values: dict[str, float]) -> Message:
+    """Named figures of a tick on ``/metrics`` (streamed live)."""
+    payload = {"stamp": float(stamp_s), "values": {k: float(v) for k, v in values.items()}}
+    return S.METRICS, "drivestack.Metrics", codec.dumps(payload)
+
+
 def lane_markers(stamp_s: float, lane_map: LaneMap) -> Message:
     """The lane centre lines, drawn once (Foxglove keeps an entity until it is replaced)."""
     update = foxglove.lines(stamp_to_ns(stamp_s), "lanes", "map", [l.centerline_m for l in lane_map.lanes.values()],
@@ -134,4 +140,4 @@ def _track_markers(ns: int, tick: LoggedTick):
                           [f"#{k.track_id}" for k in t])
 
 
-__all__ = ["Message", "diagnostics_message", "lane_markers", "tick_messages", "topic_schemas"]
+__all__ = ["Message", "diagnostics_message", "lane_markers", "metrics_message", "tick_messages", "topic_schemas"]

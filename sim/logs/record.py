@@ -27,6 +27,13 @@ def ground_truth_objects(gt: GroundTruthFrame) -> GroundTruthObjects:
     return GroundTruthObjects(gt.stamp, gt.ego, np.asarray(gt.ids, dtype=np.int64), gt.others_array.copy())
 
 
+def logged_tick(record: TickRecord, planner: str) -> LoggedTick:
+    """A closed-loop tick in the log's terms (what the recorder writes and the live view streams)."""
+    world = record.world
+    return LoggedTick(record.stamp, record.frame, world.ego, world.ego_lane_id, ground_truth_objects(record.ground_truth),
+                      record.detections, world.tracks, world.source, record.trajectory, planner, record.command)
+
+
 class LogRecorder:
     """Call with each ``TickRecord``; ``close()`` finishes the file (a recorder that is never closed
     still leaves every completed chunk readable). With a ``diagnostics`` monitor, each tick's
@@ -54,9 +61,7 @@ class LogRecorder:
         world = record.world
         if first:
             self._open(world)
-        tick = LoggedTick(record.stamp, record.frame, world.ego, world.ego_lane_id, ground_truth_objects(record.ground_truth),
-                          record.detections, world.tracks, world.source, record.trajectory, self.setup.planner,
-                          record.command)
+        tick = logged_tick(record, self.setup.planner)
         extra = [lane_markers(record.stamp, world.lane_map)] if first else []
         if self.diagnostics is not None:
             extra.append(diagnostics_message(record.stamp, self.diagnostics.statuses(record)))

@@ -24,6 +24,8 @@ TRACKS = "/fusion/tracks"
 TRAJECTORY = "/planning/trajectory"
 COMMAND = "/control/command"
 DIAGNOSTICS = "/diagnostics"
+METRICS = "/metrics"
+"""Streamed live only (``simulate --live``): figures of the tick to plot; logs keep the exact data instead."""
 MARKERS_GT = "/markers/ground_truth"
 MARKERS_DETECTIONS = "/markers/detections"
 MARKERS_TRACKS = "/markers/tracks"
@@ -158,6 +160,10 @@ JSON_SCHEMAS: dict[str, dict] = {
             "values": {"type": "object", "additionalProperties": _num(), "description": "key figures, unit in the name"},
         }, "one module's status"), "one per module checked this tick"),
     }, "runtime diagnostics of the tick (sim.diagnostics)"),
+    "drivestack.Metrics": _object({
+        "stamp": _STAMP, "values": {"type": "object", "additionalProperties": _num(),
+                                    "description": "figure name (unit in the name) -> value"},
+    }, "live figures of the tick: true ego speed and lane offset, command, counts, time per stage [ms]"),
     "drivestack.Command": _object({"stamp": _STAMP, "accel_mps2": _num("[m/s^2]"),
                                    "steering_rad": _num("front-wheel angle, left positive [rad]")},
                                   "control.types.Command sent to the simulator"),
