@@ -83,3 +83,19 @@ def test_bad_port_number_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as stop:
         main(["simulate", "--live", "--port", "70000"])
     assert stop.value.code == 2 and "port 70000 is out of range" in capsys.readouterr().err
+
+
+def test_the_shipped_layout_names_only_topics_the_stack_publishes():
+    """docs/foxglove_layout.json serves logs and the live view: every topic it shows is one of theirs."""
+    import re
+    from pathlib import Path
+
+    from sim.live import live_topics
+
+    text = (Path(__file__).resolve().parents[3] / "docs" / "foxglove_layout.json").read_text()
+    layout = json.loads(text)
+    topics = set(live_topics(["front"], ["roof"]))
+    named = {m.split(".")[0] for m in re.findall(r'"(/[a-z_/]+(?:\.[a-z_.]+)?)"', text)}
+    assert named and named <= topics, named - topics
+    panels = set(re.findall(r'"([A-Za-z0-9]+![a-z]+)"', json.dumps(layout["layout"])))
+    assert panels == set(layout["configById"])
