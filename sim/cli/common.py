@@ -68,6 +68,16 @@ def seed_value(text: str) -> int:
     return value
 
 
+def port_number(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a port number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"port {value} is out of range [0, 65535]")
+    return value
+
+
 def json_parent(what: str = "the results") -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     p.add_argument("--json", type=output_file(".json"), default=None, metavar="FILE.json",

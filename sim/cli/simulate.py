@@ -5,8 +5,8 @@ import argparse
 from dataclasses import replace
 
 from sim.cli.common import (add_command, backend_of, choice, diagnostics_verdict, json_parent, names, output_file,
-                            positive, report_episodes, seed_parent, seed_range, seed_value, set_parent, valid,
-                            workers_parent)
+                            port_number, positive, report_episodes, seed_parent, seed_range, seed_value, set_parent,
+                            valid, workers_parent)
 from sim.config import to_dict
 from sim.backends import Interrupted
 from sim.diagnostics import FAIL_ON, DiagnosticsMonitor, DiagnosticsSummary, config_for
@@ -47,16 +47,6 @@ def add_live_arguments(p: argparse.ArgumentParser, what: str) -> None:
     p.add_argument("--port", type=port_number, default=8765,
                    help=f"port of the Foxglove WebSocket server of {what} (0: any free port)")
     p.add_argument("--host", default="127.0.0.1", help="address the server listens on (0.0.0.0: every interface)")
-
-
-def port_number(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a port number") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"port {value} is out of range [0, 65535]")
-    return value
 
 
 def add_arguments(sub) -> None:

@@ -65,7 +65,8 @@ class BudgetCheck:
             return []
         ms, budget_ms = 1000.0 * view.stack_s, 1000.0 * self.cfg.tick_budget_s
         if ms > self.cfg.tick_error_factor * budget_ms:
-            level, text = ERROR, f"tick took {ms:.0f} ms, over {self.cfg.tick_error_factor:g} x its {budget_ms:.0f} ms budget"
+            level = ERROR
+            text = f"tick took {ms:.0f} ms, over {self.cfg.tick_error_factor:g} x its {budget_ms:.0f} ms budget"
         elif ms > budget_ms:
             level, text = WARN, f"tick took {ms:.0f} ms, over its {budget_ms:.0f} ms budget"
         else:
@@ -103,7 +104,8 @@ class DetectorRateCheck:
             return _status(module, ERROR, f"output collapsed: no detections in {cfg.collapse_frames} frames "
                             f"(usually {baseline:.0f})", **values)
         if baseline >= cfg.min_baseline and recent < cfg.collapse_fraction * baseline:
-            return _status(module, WARN, f"output rate fell to {recent:.1f} per frame (usually {baseline:.0f})", **values)
+            return _status(module, WARN, f"output rate fell to {recent:.1f} per frame (usually {baseline:.0f})",
+                           **values)
         return _status(module, OK, f"{count} detections", **values)
 
 

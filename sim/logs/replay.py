@@ -16,7 +16,7 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 import numpy as np
 
@@ -36,6 +36,16 @@ from sim.logs.replay_io import build_detectors, open_out_log, replay_weights
 from sim.logs.scoring import ReplayScorer, plan_divergence_m
 from sim.logs.ticks import read_ticks
 from sim.logs.types import LoggedTick
+
+
+class ReplayedTick(NamedTuple):
+    """What the replayed stack produced at one tick (``trajectory`` / ``command`` None without a lane map)."""
+
+    detections: tuple
+    world: WorldModel
+    trajectory: object
+    command: object
+    diagnostics: tuple
 
 
 @dataclass(frozen=True)
@@ -77,7 +87,7 @@ def replay_log(path: str | Path, options: ReplayOptions | None = None) -> Replay
         if options.compare and cfg.recorded_world_model != "perception":
             raise ValueError(f"{index.path} was recorded with world model '{cfg.recorded_world_model}': it has no "
                              f"perception outputs to compare with (record with --world-model perception)")
-        engine = _Engine(index, cfg, options, lanes)
+        engine = ReplayEngine(index, cfg, options, lanes)
         try:
             engine.timings["scan"] = scan_s
             engine.run(read_ticks(log))
@@ -125,7 +135,10 @@ def empty_message(index: LogIndex) -> str:
     return f"{index.path} holds no readable messages: nothing to replay{damage}"
 
 
-class _Engine:
+class ReplayEngine:
+    """The replayed stack over a log: today's detectors, a fresh tracker and the planner, scored tick by
+    tick (``run`` for a whole log; ``detect`` + ``step`` tick by tick, as the playback server does)."""
+
     def __init__(self, index: LogIndex, cfg: ReplayConfig, options: ReplayOptions, lanes: bytes | None) -> None:
         self.index, self.cfg, self.options = index, cfg, options
         self.detectors = build_detectors(cfg.detectors, options, cfg.perception)
@@ -179,6 +192,10 @@ class _Engine:
             yield current, detections
             current = following
 
+    def detect(self, chunk: list[LoggedTick]) -> list[list | None]:
+        """Every detector's output for each tick of ``chunk`` (None for a tick without an ego state)."""
+        return self._detect_chunk(chunk)
+
     def _detect_chunk(self, chunk: list[LoggedTick]) -> list[list | None]:
         """Every detector once over the chunk's frames (open loop: nothing a detector sees depends on
         what the stack did); None for a tick without an ego state (it is skipped)."""
@@ -200,14 +217,15 @@ class _Engine:
                 return
             yield tick
 
-    def step(self, tick: LoggedTick, dets: list | None) -> None:
-        """One tick with its detections, computed ahead (None for a tick without an ego state)."""
+    def step(self, tick: LoggedTick, dets: list | None) -> ReplayedTick | None:
+        """One tick with its detections, computed ahead (None for a tick without an ego state): what
+        the stack produced (None when the tick was skipped)."""
         complete = tick.frame is not None and not tick.missing
         self.intact = self.intact and complete and not self._gap_before(tick.stamp)
         if tick.ego is None:  # the tracker cannot place detections without the ego pose
             self.skipped += 1
             self.intact = False
-            return
+            return None
         self.ticks += 1
         self.incomplete += not complete
         frame = tick.frame or SensorFrame(tick.stamp, (), ())
@@ -222,6 +240,7 @@ class _Engine:
                                            tuple(dets), world.tracks, "perception", trajectory, self.cfg.planner,
                                            command), statuses)
             self.timings["write"] += time.perf_counter() - t0
+        return ReplayedTick(tuple(dets), world, trajectory, command, statuses)
 
     def _track(self, tick: LoggedTick, frame: SensorFrame, dets: list) -> WorldModel:
         t0 = time.perf_counter()

@@ -109,8 +109,8 @@ def test_tracker_covariance(tracks, level):
 def test_planner_without_a_collision_free_proposal():
     monitor = DiagnosticsMonitor(CFG)
     blocked = PlanStatus(12, 0, 1.5)
-    levels = [only(monitor.update(view(0.1 * k, plan=p)), "planner").level
-              for k, p in enumerate([PlanStatus(12, 8, float("inf")), blocked, blocked, blocked, PlanStatus(12, 3, 2.0)])]
+    plans = [PlanStatus(12, 8, float("inf")), blocked, blocked, blocked, PlanStatus(12, 3, 2.0)]
+    levels = [only(monitor.update(view(0.1 * k, plan=p)), "planner").level for k, p in enumerate(plans)]
     assert levels == [Level.OK, Level.WARN, Level.WARN, Level.ERROR, Level.OK]
 
 

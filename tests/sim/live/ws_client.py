@@ -11,7 +11,10 @@ from websockets.sync.client import connect
 
 SUBPROTOCOL = "foxglove.sdk.v1"
 """What the SDK's server accepts (its protocol v1; the older "foxglove.websocket.v1" name is refused)."""
-MESSAGE_DATA, TIME, PLAYBACK_STATE = 1, 2, 5
+MESSAGE_DATA, TIME = 1, 2
+PLAYBACK_CONTROL_REQUEST = 3
+"""Client binary opcode: command u8 (0 play, 1 pause), speed f32, had seek u8, seek time u64 [ns],
+request id length u32 and the id (little endian)."""
 
 
 class FoxgloveClient:
@@ -27,7 +30,7 @@ class FoxgloveClient:
         self.playback_states: list[bytes] = []
         self.time_ns: int | None = None
         self._subs: dict[int, str] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # conditions given to wait_for may read through the accessors
         self._thread = threading.Thread(target=self._read, daemon=True)
         self._thread.start()
 
@@ -54,7 +57,7 @@ class FoxgloveClient:
                 self.received.setdefault(self._subs[sub], []).append((log_time, bytes(frame[13:])))
         elif opcode == TIME:
             self.time_ns = struct.unpack_from("<Q", frame, 1)[0]
-        elif opcode == PLAYBACK_STATE:
+        else:  # playback states and any other server binary message, raw
             self.playback_states.append(bytes(frame))
 
     def wait_for(self, condition, timeout_s: float = 10.0) -> bool:
@@ -85,6 +88,11 @@ class FoxgloveClient:
     def messages(self, topic: str) -> list[tuple[int, bytes]]:
         with self._lock:
             return list(self.received.get(topic, []))
+
+    def playback(self, play: bool, speed: float = 1.0, seek_ns: int | None = None, request_id: str = "r") -> None:
+        rid = request_id.encode()
+        self.ws.send(struct.pack("<BBfBQI", PLAYBACK_CONTROL_REQUEST, 0 if play else 1, speed, seek_ns is not None,
+                                 seek_ns or 0, len(rid)) + rid)
 
     def close(self) -> None:
         self.ws.close()
