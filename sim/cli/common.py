@@ -68,6 +68,16 @@ def seed_value(text: str) -> int:
     return value
 
 
+def port_number(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a port number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"port {value} is out of range [0, 65535]")
+    return value
+
+
 def json_parent(what: str = "the results") -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     p.add_argument("--json", type=output_file(".json"), default=None, metavar="FILE.json",
@@ -190,20 +200,34 @@ def print_result(text: str, path: Path | None, payload: dict) -> int:
     return 0
 
 
-def report(episodes: list, json_path: Path | None, meta: dict) -> int:
+def report(episodes: list, json_path: Path | None, meta: dict, extra: dict | None = None) -> int:
+    """The metrics table; ``extra`` adds top-level keys to the JSON."""
     rows = aggregate(episodes)
-    return print_result(format_table(rows), json_path, {**to_json(episodes, rows), "meta": meta})
+    return print_result(format_table(rows), json_path, {**to_json(episodes, rows), "meta": meta, **(extra or {})})
 
 
-def report_episodes(run: Callable[[], list], json_path: Path | None, meta: dict) -> int:
-    """``report`` the episodes ``run()`` returns; on Ctrl-C, report the ones that finished (JSON
-    marked ``meta.partial``) and return 130."""
+def report_episodes(run: Callable[[], list], json_path: Path | None, meta: dict,
+                    extra: Callable[[], dict] | None = None) -> int:
+    """``report`` the episodes ``run()`` returns (``extra()``, called after it, adds JSON keys); on
+    Ctrl-C, report the ones that finished (JSON marked ``meta.partial``) and return 130."""
     from sim.backends.local import Interrupted
 
     try:
         episodes = run()
     except Interrupted as stop:
         if stop.results:
-            report(stop.results, json_path, {**meta, "partial": True})
+            report(stop.results, json_path, {**meta, "partial": True}, extra() if extra else None)
         return interrupted(f"{len(stop.results)} episodes finished", json_path if stop.results else None)
-    return report(episodes, json_path, meta)
+    return report(episodes, json_path, meta, extra() if extra else None)
+
+
+def diagnostics_verdict(summary, fail_on: str, code: int) -> int:
+    """Print the diagnostics table; exit 1 when it reached the ``--fail-on`` level (else ``code``)."""
+    from sim.diagnostics import format_summary
+
+    if summary.ticks:
+        print(format_summary(summary))
+    if code == 0 and summary.fails(fail_on):
+        sys.stderr.write(f"drivestack: diagnostics reached {summary.worst.name} (--fail-on {fail_on})\n")
+        return 1
+    return code

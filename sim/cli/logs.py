@@ -6,8 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from sim.cli.common import (add_command, backend_of, interrupted, json_parent, output_file, positive, print_result,
-                            workers_parent)
+from sim.cli.common import (add_command, backend_of, diagnostics_verdict, interrupted, json_parent, output_file,
+                            port_number, positive, print_result, workers_parent)
+from sim.diagnostics import FAIL_ON
 from sim.evaluation.metrics import write_json
 
 
@@ -42,6 +43,13 @@ def add_arguments(sub) -> None:
     r.add_argument("--tolerance", type=float, default=1e-3,
                    help="largest allowed difference per tick (m, rad, score, m^2 alike)")
     r.add_argument("--out", type=output_file(".mcap"), default=None, metavar="NEW.mcap", help="write the replayed outputs as a log")
+    r.add_argument("--serve", action="store_true",
+                   help="serve the log to Foxglove over WebSocket with playback control (play, pause, seek, "
+                        "speed), re-running the stack at the requested time; until Ctrl-C")
+    r.add_argument("--port", type=port_number, default=8765, help="--serve: port (0: any free port)")
+    r.add_argument("--host", default="127.0.0.1", help="--serve: address to listen on (0.0.0.0: every interface)")
+    r.add_argument("--fail-on", choices=FAIL_ON, default="never",
+                   help="exit 1 when a runtime diagnostic of the replayed stack reaches this level (one log)")
     r.set_defaults(run=replay)
     lg = add_command(sub, "log", "inspect a recorded log", "drivestack log info out/run.mcap")
     lsub = lg.add_subparsers(dest="log_command", required=True, metavar="{info}", parser_class=sub._parser_class)
@@ -73,6 +81,8 @@ def replay(args: argparse.Namespace) -> int:
 
     if not args.tolerance >= 0:
         raise ValueError(f"--tolerance must be >= 0, got {args.tolerance}")
+    if args.serve:
+        return _serve(args)
     if is_corpus(str(args.log)):
         return _replay_corpus(args)
     if args.backend != "local" or args.workers is not None or args.address is not None:
@@ -89,10 +99,32 @@ def replay(args: argparse.Namespace) -> int:
                                "divergence": result.divergence, "comparison": result.comparison,
                                "output_sha256": result.output_sha256, "weights": result.weights,
                                "issues": list(result.issues), "notes": list(result.config.notes),
-                               "partial": result.partial})
+                               "partial": result.partial, "diagnostics": result.diagnostics.to_json()})
     if result.partial:
         return interrupted(f"{result.ticks} of {result.index.ticks} ticks replayed", args.json)
-    return 0 if result.comparison is None or result.comparison["passed"] else 1
+    code = 0 if result.comparison is None or result.comparison["passed"] else 1
+    return diagnostics_verdict(result.diagnostics, args.fail_on, code)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    """``replay --serve``: the player until Ctrl-C (exit 0)."""
+    from sim.live.playback import LogPlayer
+    from sim.logs.corpus import is_corpus
+
+    given = [flag for flag, on in (("--compare", args.compare), ("--out", args.out is not None), ("--json", args.json),
+                                   ("--fail-on", args.fail_on != "never")) if on]
+    if given:
+        raise ValueError(f"--serve plays the log to a viewer; {', '.join(given)} are for a batch replay")
+    if is_corpus(str(args.log)):
+        raise ValueError(f"--serve plays one log; {args.log} is a corpus of logs")
+    player = LogPlayer(args.log, replay_options(args, progress=False), args.host, args.port)
+    print(f"serving {args.log} ({len(player.ticks)} ticks) to Foxglove at ws://{args.host}:{player.port} with "
+          "playback control; Ctrl-C stops", flush=True)
+    try:
+        player.run()
+    except KeyboardInterrupt:
+        pass
+    return 0
 
 
 def _replay_corpus(args: argparse.Namespace) -> int:
@@ -102,6 +134,8 @@ def _replay_corpus(args: argparse.Namespace) -> int:
 
     if args.out is not None:
         raise ValueError(f"--out writes one log's replayed outputs; {args.log} is a corpus of logs")
+    if args.fail_on != "never":
+        raise ValueError(f"--fail-on checks one log's diagnostics; {args.log} is a corpus of logs")
     backend = backend_of(args)
     logs = find_logs(str(args.log))
     options = replay_options(args, compare=args.compare, tolerance=args.tolerance)

@@ -172,6 +172,13 @@ def command_from(d: dict) -> Command:
     return Command(float(d["stamp"]), float(d["accel_mps2"]), float(d["steering_rad"]))
 
 
+def diagnostics_json(stamp: float, statuses) -> dict:
+    """``sim.diagnostics.DiagnosticStatus``es of a tick."""
+    return {"stamp": float(stamp), "statuses": [
+        {"module": d.module, "level": int(d.level), "level_name": d.level.name, "message": d.message,
+         "values": {k: float(v) for k, v in d.values}} for d in statuses]}
+
+
 def lane_map_json(lane_map: LaneMap, route_nodes: tuple[str, ...]) -> dict:
     """The episode's lane graph and the ego's route (the ``lane_map.json`` attachment)."""
     return {"route_nodes": list(route_nodes), "lanes": [

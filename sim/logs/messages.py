@@ -30,9 +30,12 @@ TOPIC_SCHEMAS = {
 """Schema of each fixed topic (sensor topics are per camera / lidar, see ``topic_schemas``)."""
 
 
-def topic_schemas(cameras: list[str], lidars: list[str]) -> dict[str, str]:
-    """Every topic a log of this rig can hold, with its schema name."""
+def topic_schemas(cameras: list[str], lidars: list[str], diagnostics: bool = False) -> dict[str, str]:
+    """Every topic a log of this rig can hold, with its schema name (``/diagnostics`` too with
+    ``diagnostics``)."""
     out = dict(TOPIC_SCHEMAS)
+    if diagnostics:
+        out[S.DIAGNOSTICS] = "drivestack.Diagnostics"
     for cam in cameras:
         out[S.image_topic(cam)] = "foxglove.CompressedImage"
         out[S.calibration_topic(cam)] = "foxglove.CameraCalibration"
@@ -65,6 +68,17 @@ def tick_messages(tick: LoggedTick) -> Iterator[Message]:
                                                                      PLAN_RGBA, 4.0).SerializeToString()
     if tick.command is not None:
         yield S.COMMAND, "drivestack.Command", codec.dumps(codec.command_json(tick.command))
+
+
+def diagnostics_message(stamp_s: float, statuses) -> Message:
+    """The tick's runtime diagnostics (``sim.diagnostics.DiagnosticStatus``es) on ``/diagnostics``."""
+    return S.DIAGNOSTICS, "drivestack.Diagnostics", codec.dumps(codec.diagnostics_json(stamp_s, statuses))
+
+
+def metrics_message(stamp_s: float, values: dict[str, float]) -> Message:
+    """Named figures of a tick on ``/metrics`` (streamed live)."""
+    payload = {"stamp": float(stamp_s), "values": {k: float(v) for k, v in values.items()}}
+    return S.METRICS, "drivestack.Metrics", codec.dumps(payload)
 
 
 def lane_markers(stamp_s: float, lane_map: LaneMap) -> Message:
@@ -126,4 +140,4 @@ def _track_markers(ns: int, tick: LoggedTick):
                           [f"#{k.track_id}" for k in t])
 
 
-__all__ = ["Message", "lane_markers", "tick_messages", "topic_schemas"]
+__all__ = ["Message", "diagnostics_message", "lane_markers", "metrics_message", "tick_messages", "topic_schemas"]

@@ -16,7 +16,7 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 import numpy as np
 
@@ -24,6 +24,7 @@ from fusion.types import WorldModel
 from fusion.world import WorldBuilder
 from perception.registry import delivered_batches
 from perception.frames import SensorFrame
+from sim.diagnostics import DiagnosticsConfig, DiagnosticsMonitor, DiagnosticsSummary, TickView
 from sim.loop.drivers import make_driver
 from sim.logs import codec
 from sim.logs import schemas as S
@@ -35,6 +36,16 @@ from sim.logs.replay_io import build_detectors, open_out_log, replay_weights
 from sim.logs.scoring import ReplayScorer, plan_divergence_m
 from sim.logs.ticks import read_ticks
 from sim.logs.types import LoggedTick
+
+
+class ReplayedTick(NamedTuple):
+    """What the replayed stack produced at one tick (``trajectory`` / ``command`` None without a lane map)."""
+
+    detections: tuple
+    world: WorldModel
+    trajectory: object
+    command: object
+    diagnostics: tuple
 
 
 @dataclass(frozen=True)
@@ -59,6 +70,8 @@ class ReplayResult:
     issues: tuple[str, ...]
     partial: bool = False
     """Interrupted (Ctrl-C): the figures cover the ``ticks`` replayed before it."""
+    diagnostics: DiagnosticsSummary | None = None
+    """Runtime diagnostics of the replayed stack (no tick budget: detectors run batched, ahead)."""
 
 
 def replay_log(path: str | Path, options: ReplayOptions | None = None) -> ReplayResult:
@@ -74,7 +87,7 @@ def replay_log(path: str | Path, options: ReplayOptions | None = None) -> Replay
         if options.compare and cfg.recorded_world_model != "perception":
             raise ValueError(f"{index.path} was recorded with world model '{cfg.recorded_world_model}': it has no "
                              f"perception outputs to compare with (record with --world-model perception)")
-        engine = _Engine(index, cfg, options, lanes)
+        engine = ReplayEngine(index, cfg, options, lanes)
         try:
             engine.timings["scan"] = scan_s
             engine.run(read_ticks(log))
@@ -109,12 +122,23 @@ def _chunks(items: Iterator, size: int) -> Iterator[list]:
         yield chunk
 
 
+def diagnostics_config(index: LogIndex, cfg: ReplayConfig) -> DiagnosticsConfig:
+    """Diagnostics thresholds for a log: the sensors it holds, its tick, the replay's actuator limits."""
+    vehicle = cfg.controller_config.vehicle
+    return DiagnosticsConfig(tuple(index.sensors("camera")), tuple(index.sensors("lidar")), dt_s=cfg.dt_s,
+                             tick_budget_s=cfg.dt_s, accel_range_mps2=(vehicle.min_accel_mps2, vehicle.max_accel_mps2),
+                             max_steering_rad=vehicle.max_steering_rad)
+
+
 def empty_message(index: LogIndex) -> str:
     damage = f"; {index.issues[0]}" if index.issues else ""
     return f"{index.path} holds no readable messages: nothing to replay{damage}"
 
 
-class _Engine:
+class ReplayEngine:
+    """The replayed stack over a log: today's detectors, a fresh tracker and the planner, scored tick by
+    tick (``run`` for a whole log; ``detect`` + ``step`` tick by tick, as the playback server does)."""
+
     def __init__(self, index: LogIndex, cfg: ReplayConfig, options: ReplayOptions, lanes: bytes | None) -> None:
         self.index, self.cfg, self.options = index, cfg, options
         self.detectors = build_detectors(cfg.detectors, options, cfg.perception)
@@ -122,6 +146,7 @@ class _Engine:
         self.driver = make_driver(cfg.planner, cfg.planner_config, cfg.controller_config, cfg.policy_file)
         self.driver.reset()
         self.scorer = ReplayScorer(cfg.detectors)
+        self.monitor = DiagnosticsMonitor(diagnostics_config(index, cfg))
         self.comparison = Comparison(options.tolerance) if options.compare else None
         self.out = open_out_log(options.out, index, cfg, options, lanes) if options.out is not None else None
         self.timings: dict[str, float] = defaultdict(float)
@@ -167,6 +192,10 @@ class _Engine:
             yield current, detections
             current = following
 
+    def detect(self, chunk: list[LoggedTick]) -> list[list | None]:
+        """Every detector's output for each tick of ``chunk`` (None for a tick without an ego state)."""
+        return self._detect_chunk(chunk)
+
     def _detect_chunk(self, chunk: list[LoggedTick]) -> list[list | None]:
         """Every detector once over the chunk's frames (open loop: nothing a detector sees depends on
         what the stack did); None for a tick without an ego state (it is skipped)."""
@@ -188,26 +217,30 @@ class _Engine:
                 return
             yield tick
 
-    def step(self, tick: LoggedTick, dets: list | None) -> None:
-        """One tick with its detections, computed ahead (None for a tick without an ego state)."""
+    def step(self, tick: LoggedTick, dets: list | None) -> ReplayedTick | None:
+        """One tick with its detections, computed ahead (None for a tick without an ego state): what
+        the stack produced (None when the tick was skipped)."""
         complete = tick.frame is not None and not tick.missing
         self.intact = self.intact and complete and not self._gap_before(tick.stamp)
         if tick.ego is None:  # the tracker cannot place detections without the ego pose
             self.skipped += 1
             self.intact = False
-            return
+            return None
         self.ticks += 1
         self.incomplete += not complete
         frame = tick.frame or SensorFrame(tick.stamp, (), ())
         world = self._track(tick, frame, dets)
         command, trajectory = self._plan(world)
         self._score(tick, dets, world, trajectory, complete)
+        statuses = self.monitor.update(TickView(tick.stamp, tick.frame, tuple(dets), world.tracks, command,
+                                                self.driver.plan_status() if trajectory is not None else None, None))
         if self.out is not None:
             t0 = time.perf_counter()
             self.out.write_tick(LoggedTick(tick.stamp, tick.frame, tick.ego, world.ego_lane_id, tick.ground_truth,
                                            tuple(dets), world.tracks, "perception", trajectory, self.cfg.planner,
-                                           command))
+                                           command), statuses)
             self.timings["write"] += time.perf_counter() - t0
+        return ReplayedTick(tuple(dets), world, trajectory, command, statuses)
 
     def _track(self, tick: LoggedTick, frame: SensorFrame, dets: list) -> WorldModel:
         t0 = time.perf_counter()
@@ -257,7 +290,7 @@ class _Engine:
         return ReplayResult(Path(path), self.index, self.cfg, replay_weights(self.cfg.detectors, self.options),
                             self.ticks, self.skipped, self.incomplete, self.scorer.summary(), self._divergence(),
                             self.comparison.summary() if self.comparison is not None else None, dict(self.timings),
-                            self.wall_s, self.digest.hexdigest(), issues, self.partial)
+                            self.wall_s, self.digest.hexdigest(), issues, self.partial, self.monitor.summary)
 
     def _divergence(self) -> dict:
         per_tick = [d for d in self.divergence if len(d)]

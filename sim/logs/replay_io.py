@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sim.logs import codec
 from sim.logs.index import LogIndex
-from sim.logs.messages import lane_markers, topic_schemas
+from sim.logs.messages import diagnostics_message, lane_markers, topic_schemas
 from sim.logs.provenance import git_commit, weights_info
 from sim.logs.replay_config import ReplayConfig, ReplayOptions, config_dict
 from perception.runtime import NETWORKS
@@ -52,8 +52,11 @@ class OutLog:
     def __init__(self, writer: LogWriter, cfg: ReplayConfig) -> None:
         self.writer, self.cfg, self._first = writer, cfg, True
 
-    def write_tick(self, tick: LoggedTick) -> None:
+    def write_tick(self, tick: LoggedTick, diagnostics=None) -> None:
+        """The tick, with its replayed ``diagnostics`` (``DiagnosticStatus``es) when given."""
         extra = [lane_markers(tick.stamp, self.cfg.lane_map)] if self._first and self.cfg.lane_map is not None else []
+        if diagnostics is not None:
+            extra.append(diagnostics_message(tick.stamp, diagnostics))
         self._first = False
         self.writer.write_tick(tick, extra)
 
@@ -70,7 +73,7 @@ def open_out_log(path: Path, index: LogIndex, cfg: ReplayConfig, options: Replay
     meta = {**run, "world_model": "perception", "config": {**recorded, **config_dict(cfg)},
             "weights": replay_weights(cfg.detectors, options), "replayed_from": str(index.path), "replay_git_commit": git_commit()}
     meta = {k: json.dumps(v, sort_keys=True) for k, v in meta.items()}
-    topics = topic_schemas(index.sensors("camera"), index.sensors("lidar"))
+    topics = topic_schemas(index.sensors("camera"), index.sensors("lidar"), diagnostics=True)
     if lanes is None and cfg.lane_map is not None:
         lanes = codec.dumps(codec.lane_map_json(cfg.lane_map, cfg.route_nodes))
     return OutLog(LogWriter(path, meta, topics, lanes), cfg)

@@ -23,6 +23,9 @@ DETECTIONS = "/perception/detections"
 TRACKS = "/fusion/tracks"
 TRAJECTORY = "/planning/trajectory"
 COMMAND = "/control/command"
+DIAGNOSTICS = "/diagnostics"
+METRICS = "/metrics"
+"""Streamed live only (``simulate --live``): figures of the tick to plot; logs keep the exact data instead."""
 MARKERS_GT = "/markers/ground_truth"
 MARKERS_DETECTIONS = "/markers/detections"
 MARKERS_TRACKS = "/markers/tracks"
@@ -150,6 +153,17 @@ JSON_SCHEMAS: dict[str, dict] = {
         "xy_m": _rows("map frame (N, 2) [m]"), "yaw_rad": _array(_num(), "(N) [rad]"),
         "speed_mps": _array(_num(), "(N) [m/s]"),
     }, "control.types.Trajectory: the plan of this tick"),
+    "drivestack.Diagnostics": _object({
+        "stamp": _STAMP, "statuses": _array(_object({
+            "module": {"type": "string"}, "level": {"type": "integer", "description": "0 OK, 1 WARN, 2 ERROR"},
+            "level_name": {"type": "string"}, "message": {"type": "string"},
+            "values": {"type": "object", "additionalProperties": _num(), "description": "key figures, unit in the name"},
+        }, "one module's status"), "one per module checked this tick"),
+    }, "runtime diagnostics of the tick (sim.diagnostics)"),
+    "drivestack.Metrics": _object({
+        "stamp": _STAMP, "values": {"type": "object", "additionalProperties": _num(),
+                                    "description": "figure name (unit in the name) -> value"},
+    }, "live figures of the tick: true ego speed and lane offset, command, counts, time per stage [ms]"),
     "drivestack.Command": _object({"stamp": _STAMP, "accel_mps2": _num("[m/s^2]"),
                                    "steering_rad": _num("front-wheel angle, left positive [rad]")},
                                   "control.types.Command sent to the simulator"),

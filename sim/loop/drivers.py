@@ -2,7 +2,10 @@
 highway-env's own IDM/MOBIL as a baseline."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable, Protocol
+
+import numpy as np
 
 from control.controller import ControllerConfig, TrackingController
 from control.types import Command, Trajectory
@@ -10,6 +13,17 @@ from fusion.types import WorldModel
 from perception.lookup import Registry
 from planning.planner import Planner, make_planner
 from planning.rule_planner import RulePlannerConfig
+
+
+@dataclass(frozen=True)
+class PlanStatus:
+    """How the planner's choice went at one tick, for runtime diagnostics: ``proposals`` scored,
+    ``collision_free`` of them passing the collision gate, and the chosen one's first predicted
+    collision [s] (inf: none within the horizon)."""
+
+    proposals: int
+    collision_free: int
+    chosen_collision_s: float
 
 
 class EgoDriver(Protocol):
@@ -21,6 +35,9 @@ class EgoDriver(Protocol):
 
     def act(self, world: WorldModel) -> tuple[Command | None, Trajectory | None]: ...
 
+    def plan_status(self) -> PlanStatus | None:
+        """The last ``act``'s ``PlanStatus`` (None: the planner does not score proposals)."""
+
 
 class StackDriver:
     """Plans on the world model and tracks the plan with the project's controller."""
@@ -29,14 +46,23 @@ class StackDriver:
 
     def __init__(self, name: str, planner: Planner, controller: TrackingController) -> None:
         self.name, self.planner, self.controller = name, planner, controller
+        self._status: PlanStatus | None = None
 
     def reset(self) -> None:
         self.planner.reset()
         self.controller.reset()
+        self._status = None
 
     def act(self, world: WorldModel) -> tuple[Command, Trajectory]:
+        before = getattr(self.planner, "last_debug", None)
         trajectory = self.planner.plan(world)
+        after = getattr(self.planner, "last_debug", None)
+        # a planner that returned early (no lane option) left last tick's scores in place: no status
+        self._status = status_from_debug(after) if after is not before else None
         return self.controller.command(trajectory, world.ego), trajectory
+
+    def plan_status(self) -> PlanStatus | None:
+        return self._status
 
 
 class IdmDriver:
@@ -51,6 +77,21 @@ class IdmDriver:
 
     def act(self, world: WorldModel) -> tuple[None, None]:
         return None, None
+
+    def plan_status(self) -> None:
+        return None
+
+
+def status_from_debug(debug: dict | None) -> PlanStatus | None:
+    """``PlanStatus`` from a rule planner's ``last_debug`` (its per-proposal gate terms), else None."""
+    terms = (debug or {}).get("terms")
+    if not terms or "collision" not in terms:
+        return None
+    collide = np.asarray(terms["collision"], dtype=bool)
+    hit_s = np.asarray(terms.get("collision_time_s", np.full(len(collide), np.inf)), dtype=float)
+    best = int(debug.get("best", 0))
+    chosen = float(hit_s[best]) if collide[best] else float("inf")
+    return PlanStatus(len(collide), int((~collide).sum()), chosen)
 
 
 def _stack(name: str) -> Callable[..., EgoDriver]:

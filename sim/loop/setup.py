@@ -14,6 +14,7 @@ from sim.config import CONFIG_DIR, apply_overrides, from_dict, load_yaml
 from sim.highway.env import open_env as _open_env
 from sim.highway.scenarios import ScenarioConfig, load_scenario
 from sim.loop.drivers import DRIVERS
+from sim.loop.faults import InjectedFault
 from sim.loop.world_sources import WORLD_SOURCES, PerceptionConfig
 from sim.sensors.rig import RigConfig, load_rig
 
@@ -36,6 +37,8 @@ class RunSetup:
     """Sensor rig of the episode's sensor simulation (None: configs/sensors/default.yaml)."""
     policy_file: str | None = None
     """Trained policy of the ``rl`` planner."""
+    faults: tuple[InjectedFault, ...] = ()
+    """Faults injected into the stack on purpose (``simulate --inject-fault``), for diagnostics tests."""
 
 
 def open_env(setup: RunSetup, render: bool = False):

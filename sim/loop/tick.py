@@ -21,7 +21,8 @@ from sim.highway.env import (TopDownView, ego_crashed, ego_speed_limit_mps, repl
                              top_down_view)
 from sim.highway.ground_truth import GroundTruthFrame, VehicleIds, capture
 from sim.highway.roadmap import build_lane_map
-from sim.loop.drivers import EgoDriver, make_driver
+from sim.loop.drivers import EgoDriver, PlanStatus, make_driver
+from sim.loop.faults import with_faults
 from sim.loop.setup import RunSetup
 from sim.loop.world_sources import WorldEstimate, WorldSource, make_world_source
 from sim.sensors.rig import load_rig
@@ -49,6 +50,7 @@ class TickRecord:
     terminated: bool
     truncated: bool
     crashed: bool
+    plan_status: PlanStatus | None = None
 
     @property
     def stamp(self) -> float:
@@ -76,8 +78,8 @@ class Episode:
         env.reset(seed=seed)
         self.lane_map: LaneMap = build_lane_map(env.unwrapped.road.network)
         self.route_nodes = route_nodes(env, setup.scenario.destination)
-        self.driver = driver or make_driver(setup.planner, setup.planner_config, setup.controller_config,
-                                            setup.policy_file)
+        self.driver = with_faults(driver or make_driver(setup.planner, setup.planner_config, setup.controller_config,
+                                                        setup.policy_file), setup.faults)
         self.source = source or make_world_source(setup.world_model, setup.perception, setup.rig)
         self.source.reset(self.lane_map, seed)
         self.driver.reset()
@@ -123,7 +125,8 @@ class Episode:
         _, _, terminated, truncated, _ = self.env.step(action)
         timings = {**p.timings_s, "plan_and_control": t2 - t1, "env_step": t() - t3}
         record = TickRecord(self.index, p.gt, p.frame, p.estimate.detections, p.estimate.world, trajectory, command,
-                            timings, view, bool(terminated), bool(truncated), ego_crashed(self.env))
+                            timings, view, bool(terminated), bool(truncated), ego_crashed(self.env),
+                            self.driver.plan_status())
         self.index += 1
         self._gt, self._perceived = None, None
         return record
