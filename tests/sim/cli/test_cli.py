@@ -95,9 +95,14 @@ def test_benchmarks_print_their_ratio_to_the_bare_step(args, tmp_path):
     assert "x bare step" in res.stdout
     median = json.loads((tmp_path / "b.json").read_text())["median"]
     assert all(v > 0 for v in median.values())
-    if args[0] == "bench":  # the planning call's percentiles, from every tick
-        assert "planning call" in res.stdout
+    if args[0] == "bench":  # one repeat: the tick is the sum of its stages, the ratio is tick / bare step
+        stages = ("ground_truth", "world_model", "plan_and_control", "env_step", "metrics_record")
+        assert median["stack_ms"] == pytest.approx(sum(median[k] for k in stages))
+        assert median["ratio"] == pytest.approx(median["stack_ms"] / median["bare_ms"])
+        assert "planning call" in res.stdout  # the planning call's percentiles, from every tick
         assert 0 < median["plan_call_p50_ms"] <= median["plan_call_p99_ms"]
+    else:
+        assert median["ratio_to_bare"] == pytest.approx(median["sensors_ms"] / median["bare_step_ms"])
 
 
 def test_datagen_rejects_unknown_scenarios(tmp_path):
