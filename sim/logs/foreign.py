@@ -20,7 +20,7 @@ from fusion.types import EgoState
 from perception.frames import CameraFrame, LidarFrame, SensorFrame
 from sim.logs import schemas as S
 from sim.logs.foreign_config import ForeignCalibration, TopicMap, load_calibration
-from sim.logs.foreign_decode import Pose2D, decoder
+from sim.logs.foreign_decode import LayoutError, Pose2D, decoder
 from sim.logs.index import LogIndex, scan
 from sim.logs.reader import McapLog, RawMessage
 from sim.logs.ticks import DECODE_ERRORS
@@ -172,6 +172,8 @@ class ForeignSource:
                 return None
             try:
                 return self.decoders[role](msg.data)
+            except LayoutError as exc:
+                raise ValueError(f"{msg.topic}: {exc}") from None
             except DECODE_ERRORS as exc:
                 report(f"{msg.topic} message at {self._s(ns):.2f} s does not decode ({type(exc).__name__}: {exc})")
                 return None

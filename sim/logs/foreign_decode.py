@@ -27,6 +27,11 @@ FOXGLOVE_DTYPES = {1: "u1", 2: "i1", 3: "u2", 4: "i2", 5: "u4", 6: "i4", 7: "f4"
 """foxglove.PackedElementField.NumericType -> numpy type (UINT8 .. FLOAT64)."""
 
 
+class LayoutError(ValueError):
+    """A cloud whose field table cannot give points (no x/y/z, fields past the stride): every message
+    of the topic will fail alike, so replay stops with it instead of skipping message after message."""
+
+
 class Pose2D(NamedTuple):
     """An ego pose in the map frame: x, y [m], yaw [rad], and the speed [m/s] and yaw rate [rad/s]
     when the message carries them (odometry), else None."""
@@ -47,13 +52,13 @@ def structured_points(data: bytes, fields: list[tuple[str, int, str]], stride: i
     by_name = {name: (offset, kind) for name, offset, kind in fields}
     missing = [n for n in ("x", "y", "z") if n not in by_name]
     if missing:
-        raise ValueError(f"point cloud has no {'/'.join(missing)} field (fields: {', '.join(by_name) or 'none'})")
+        raise LayoutError(f"point cloud has no {'/'.join(missing)} field (fields: {', '.join(by_name) or 'none'})")
     used = [n for n in OUT_FIELDS if n in by_name]
     order = ">" if big_endian else "<"
     for n in used:
         offset, kind = by_name[n]
         if offset + np.dtype(kind).itemsize > stride:
-            raise ValueError(f"point cloud field '{n}' at byte {offset} runs past the {stride}-byte point stride")
+            raise LayoutError(f"point cloud field '{n}' at byte {offset} runs past the {stride}-byte point stride")
     if count * stride > len(data):
         raise ValueError(f"point cloud claims {count} points of {stride} bytes but holds {len(data)} bytes")
     dtype = np.dtype({"names": used, "formats": [order + by_name[n][1] for n in used],
@@ -162,7 +167,7 @@ def decoder(kind: str, schema: str, encoding: str, schema_data: bytes | None) ->
     if schema in ROS2_DECODERS and ROS2_DECODERS[schema][0] == KINDS[kind] and encoding == "cdr":
         if schema_data is None:
             raise ValueError(f"the ROS 2 schema {schema} is not stored in the log: its messages cannot be decoded")
-        cdr = DecoderFactory().decoder_for("cdr", Schema(0, schema, "ros2msg", schema_data))
+        cdr = DecoderFactory().decoder_for("cdr", Schema(id=0, name=schema, encoding="ros2msg", data=schema_data))
         convert = ROS2_DECODERS[schema][1]
         return lambda d: convert(cdr(d))
     raise ValueError(f"{kind} topic has schema '{schema}' ({encoding or 'no'} encoding); {kind} topics can be "
