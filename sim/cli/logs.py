@@ -50,6 +50,7 @@ def add_arguments(sub) -> None:
     r.add_argument("--host", default="127.0.0.1", help="--serve: address to listen on (0.0.0.0: every interface)")
     r.add_argument("--fail-on", choices=FAIL_ON, default="never",
                    help="exit 1 when a runtime diagnostic of the replayed stack reaches this level (one log)")
+    add_foreign_options(r)
     r.set_defaults(run=replay)
     lg = add_command(sub, "log", "inspect a recorded log", "drivestack log info out/run.mcap")
     lsub = lg.add_subparsers(dest="log_command", required=True, metavar="{info}", parser_class=sub._parser_class)
@@ -57,7 +58,16 @@ def add_arguments(sub) -> None:
                      "(exit 1 when the log is damaged, unfinished or from an interrupted run)",
                      "drivestack log info out/run.mcap", [json_parent("everything (metadata whole)")])
     li.add_argument("log", type=Path, help="MCAP log")
+    add_foreign_options(li)
     li.set_defaults(run=log_info)
+
+
+def add_foreign_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--topics", default=None, metavar="ROLE=TOPIC,...",
+                   help="a log written by another tool: its topics by role, lidar=, camera=, pose= (e.g. "
+                        "lidar=/points,camera=/image,pose=/odom); see docs/logs.md 'Foreign logs'")
+    p.add_argument("--calib", type=Path, default=None, metavar="FILE.yaml",
+                   help="with --topics: sensor calibration and sync tolerance (default: the default rig)")
 
 
 def replay_options(args: argparse.Namespace, **extra):
@@ -81,6 +91,8 @@ def replay(args: argparse.Namespace) -> int:
 
     if not args.tolerance >= 0:
         raise ValueError(f"--tolerance must be >= 0, got {args.tolerance}")
+    if _foreign(args):
+        return _replay_foreign(args)
     if args.serve:
         return _serve(args)
     if is_corpus(str(args.log)):
@@ -104,6 +116,44 @@ def replay(args: argparse.Namespace) -> int:
         return interrupted(f"{result.ticks} of {result.index.ticks} ticks replayed", args.json)
     code = 0 if result.comparison is None or result.comparison["passed"] else 1
     return diagnostics_verdict(result.diagnostics, args.fail_on, code)
+
+
+def _foreign(args: argparse.Namespace) -> bool:
+    """Whether the log is a foreign one (``--topics``); ``--calib`` alone is a mistake."""
+    if args.calib is not None and args.topics is None:
+        raise ValueError("--calib describes the sensors of a foreign log; give its topics with --topics too")
+    return args.topics is not None
+
+
+def _replay_foreign(args: argparse.Namespace) -> int:
+    from sim.logs.corpus import is_corpus
+    from sim.logs.foreign_config import parse_topics
+    from sim.logs.foreign_replay import format_summary, format_ticks, outputs_json, replay_foreign
+    from sim.logs.report import format_replay
+
+    given = [flag for flag, on in (("--compare", args.compare), ("--serve", args.serve),
+                                   ("--out", args.out is not None)) if on]
+    if given:
+        raise ValueError(f"{', '.join(given)} cannot be used with a foreign log (--topics)")
+    if is_corpus(str(args.log)):
+        raise ValueError(f"--topics maps the topics of one log; {args.log} is a corpus of logs")
+    topics = parse_topics(args.topics)
+    run = replay_foreign(args.log, topics, args.calib, replay_options(args))
+    result = run.result
+    for issue in result.issues + result.config.notes:
+        sys.stderr.write(f"drivestack: warning: {issue}\n")
+    print(format_summary(run.summary))
+    print(format_replay(result))
+    print(format_ticks(run.ticks))
+    if args.json is not None:
+        write_json(args.json, {"log": str(args.log), "topics": args.topics, "ticks": result.ticks,
+                               "scores": result.scores, "per_tick": outputs_json(run.ticks),
+                               "notes": list(run.summary.notes) + list(result.config.notes),
+                               "issues": list(result.issues), "output_sha256": result.output_sha256,
+                               "partial": result.partial, "diagnostics": result.diagnostics.to_json()})
+    if result.partial:
+        return interrupted(f"{result.ticks} of {result.index.ticks} ticks replayed", args.json)
+    return diagnostics_verdict(result.diagnostics, args.fail_on, 0)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -156,5 +206,15 @@ def log_info(args: argparse.Namespace) -> int:
     from sim.logs.info import format_info, info_json, log_index, whole
 
     index = log_index(args.log)
+    if _foreign(args):
+        from sim.logs.foreign import foreign_summary
+        from sim.logs.foreign_config import parse_topics
+        from sim.logs.foreign_replay import format_summary
+
+        summary = foreign_summary(args.log, parse_topics(args.topics), args.calib)
+        data = {**info_json(index), "mapped": {"ticks": summary.ticks, "dt_s": summary.dt_s, "notes": list(summary.notes),
+                                               "topics": [r.__dict__ for r in summary.roles]}}
+        code = print_result(format_info(index) + "\n" + format_summary(summary), args.json, data)
+        return code if code else (0 if whole(index) else 1)
     code = print_result(format_info(index), args.json, info_json(index))
     return code if code else (0 if whole(index) else 1)

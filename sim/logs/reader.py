@@ -75,6 +75,8 @@ class McapLog:
         self.issues: list[str] = []
         self.channels: dict[int, ChannelInfo] = {}
         self._schemas: dict[int, str] = {}
+        self.schema_data: dict[str, bytes] = {}
+        """Schema name -> its stored definition (what a foreign log's ROS 2 messages decode with)."""
         self.metadata: dict[str, dict[str, str]] = {}
         self.attachments: dict[str, tuple[str, bytes]] = {}
         self.library = ""
@@ -191,6 +193,7 @@ class McapLog:
     def _register(self, record) -> None:
         if isinstance(record, Schema):
             self._schemas[record.id] = record.name
+            self.schema_data.setdefault(record.name, record.data)
         else:
             schema = self._schemas.get(record.schema_id, self._fallback_schema(record.id))
             self.channels[record.id] = ChannelInfo(record.topic, schema, record.message_encoding)
