@@ -107,7 +107,7 @@ class MultiObjectTracker:
         stamp = ego.stamp if stamp is None else float(stamp)
         batches = [detections] if isinstance(detections, Detections) else list(detections)
         for track in self._tracks:
-            track.hit_this_tick = False
+            track.hit_this_tick = False  # pragma: no mutate (None is as falsy)
         for batch in sorted(batches, key=lambda b: b.stamp):
             self._predict(batch.stamp)
             self._ingest(batch, ego)
@@ -129,7 +129,7 @@ class MultiObjectTracker:
         if self._time_s is None:
             self._time_s = t
         dt = t - self._time_s
-        if dt <= 0.0:  # same stamp, or a late batch: fuse it at the current time
+        if dt <= 0.0:  # same stamp or a late batch: fuse it now  # pragma: no mutate (a dt-0 predict is a no-op)
             return
         if self._tracks:
             c = self.config
@@ -193,17 +193,17 @@ class MultiObjectTracker:
     def _rate(self, model: SensorModel) -> ex.DetectionRate:
         """The source's online detection rate (its sensor model's table until it has looked)."""
         if model.source not in self._rates:
-            self._rates[model.source] = ex.DetectionRate(np.asarray(model.p_detect, float))
+            self._rates[model.source] = ex.DetectionRate(np.asarray(model.p_detect, float))  # pragma: no mutate (it casts)
         return self._rates[model.source]
 
     def _associate(self, batch: Detections, z: np.ndarray, R: np.ndarray, yaw: np.ndarray, strong: np.ndarray,
-                   overlap: bool = True):
+                   overlap: bool):
         """Two-pass assignment; returns (track, detection) pairs, d^2 and BEV GIoU (T, D) of the
         tracks as they stood before it (a spawn-exclusion test for unmatched detections)."""
         c = self.config
         if not self._tracks or not len(batch):
-            empty = np.full((len(self._tracks), len(batch)), np.inf)
-            return [], empty, -empty
+            empty = np.full((len(self._tracks), len(batch)), np.inf)  # pragma: no mutate (never read)
+            return [], empty, -empty  # pragma: no mutate (as above)
         X, P = np.stack([t.x for t in self._tracks]), np.stack([t.P for t in self._tracks])
         d2, log_det = innovation_stats(X, P, z, R)
         giou = self._overlap(X, z, batch.size_m, yaw) if overlap else np.full(d2.shape, -1.0)
@@ -259,13 +259,13 @@ class MultiObjectTracker:
         ``inflate_chi2`` (covariance matching; 1 for probable ones, at most ``max_inflation``)."""
         c = self.config
         lam = np.ones(len(d2))
-        big = d2 > c.inflate_chi2
+        big = d2 > c.inflate_chi2  # pragma: no mutate (at d2 == inflate_chi2 the factor is 1 either way)
         if not big.any():
             return lam
         v = z - X[:, :2]
         for _ in range(4):  # d^2(lam) falls with lam; each step moves lam by the remaining ratio
             S = lam[:, None, None] * P[:, :2, :2] + R
-            now = np.einsum("mi,mi->m", v, np.linalg.solve(S, v[..., None])[..., 0])
+            now = np.einsum("mi,mi->m", v, np.linalg.solve(S, v[..., None])[..., 0])  # pragma: no mutate (subscript case)
             lam = np.where(big, np.clip(lam * now / c.inflate_chi2, 1.0, c.max_inflation), 1.0)
         return lam
 
@@ -280,7 +280,7 @@ class MultiObjectTracker:
         bins, inside = model.coverage(rel)
         rate = self._rate(model)
         p_det = np.where(inside, rate.probability(bins), 0.0)
-        hit, confident_hit = np.zeros(len(r), bool), np.zeros(len(r), bool)
+        hit, confident_hit = np.zeros(len(r), bool), np.zeros(len(r), bool)  # pragma: no mutate (0/1 floats act the same)
         ratio = np.ones(len(r))
         if pairs:
             ti, di = np.array(pairs).T
