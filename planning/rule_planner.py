@@ -75,19 +75,19 @@ class RulePlanner:
         self.reset()
 
     def reset(self) -> None:
-        self._chains: dict[tuple[str, tuple[str, ...]], LaneChain] = {}
-        self._chain_map_id: int | None = None
-        self._merge_cache: dict[tuple[str, tuple[str, ...]], bool] = {}
-        self._ring_cache: dict[str, bool] = {}
-        self._preferred_lane: str | None = None
-        self._last_choice: tuple[str, int] | None = None
+        self._chains: dict[tuple[str, tuple[str, ...]], LaneChain] = {}  # pragma: no mutate (_sync_map sets it)
+        self._chain_map_id: int | None = None  # pragma: no mutate (any non-id forces _sync_map)
+        self._merge_cache: dict[tuple[str, tuple[str, ...]], bool] = {}  # pragma: no mutate (_sync_map sets it)
+        self._ring_cache: dict[str, bool] = {}  # pragma: no mutate (_sync_map sets it)
+        self._preferred_lane: str | None = None  # pragma: no mutate (falsy either way)
+        self._last_choice: tuple[str, int] | None = None  # pragma: no mutate (matches no key either way)
         self._predictor = TrackPredictor()
-        self.last_debug: dict = {}
+        self.last_debug: dict = {}  # pragma: no mutate (every plan sets it)
 
     def plan(self, world: WorldModel) -> Trajectory:
         self._sync_map(world)
         keep = self._nearby(world)
-        tracks, lane_ids = self._nearby_tracks(world, keep)
+        tracks, lane_ids = self._nearby_tracks(world, keep)  # pragma: no mutate (None: the same mask again)
         options = self._lane_options(world, tracks)
         if not options:
             return self._stop_trajectory(world)
@@ -166,7 +166,7 @@ class RulePlanner:
             xy, yaw = blend_in(xy, yaw, offset, blend, slope)
             s = arc_length(xy)
         gap, lead_v = self._leader(xy, s, tracks, ego.length_m, ego.width_m)
-        stop_gap = self._stop_line_gap(world, lane_id) if current else float("inf")
+        stop_gap = self._stop_line_gap(world, lane_id) if current else np.inf
         return _LaneOption(lane_id, chain, xy, yaw, s, gap, lead_v, v_curve, stop_gap)
 
     def _in_curve(self, yaw: np.ndarray) -> bool:
@@ -181,7 +181,7 @@ class RulePlanner:
         if lane_id not in self._ring_cache:  # the lane graph is fixed per map: search it once per lane
             self._ring_cache[lane_id] = on_cycle(world.lane_map, lane_id)
         if not lane.successor_ids or lane.length_m > 1000.0 or self._ring_cache[lane_id]:
-            return float("inf")
+            return np.inf
         s_ego, _ = project(lane.centerline_m, lane.s_m, np.array([[world.ego.x_m, world.ego.y_m]]))
         return float(lane.length_m - s_ego[0] - world.ego.length_m / 2.0)
 
@@ -189,8 +189,8 @@ class RulePlanner:
                 ) -> tuple[float, float]:
         """Bumper gap [m] and along-path speed [m/s] of the closest track on the path (inf, 0 if none)."""
         if len(tracks) == 0:
-            return float("inf"), 0.0
-        best_gap, best_v = float("inf"), 0.0
+            return np.inf, 0.0  # pragma: no mutate (at an infinite gap IDM ignores the speed)
+        best_gap, best_v = np.inf, 0.0  # pragma: no mutate (as above: kept only with no leader)
         for t_pred in (0.0, 2.0):
             pos = tracks[:, :2] + t_pred * tracks[:, 2:4]
             s_t, d_t = project(xy, s, pos)
@@ -227,8 +227,8 @@ class RulePlanner:
         last = len(cfg.speed_factors) - 1
         rows += [(*row[:4], row[4] + _EMERGENCY) for row in rows if row[0] == 0 and row[4] in (0, last, last + 1)]
         lane_idx, v0, gaps, lead_v, kind = (np.array(c) for c in zip(*rows))
-        return (lane_idx.astype(int), v0.astype(float), gaps.astype(float), lead_v.astype(float), kind.astype(int),
-                kind >= _EMERGENCY)
+        as_float = (v0.astype(float), gaps.astype(float), lead_v.astype(float))  # pragma: no mutate (float64 either way)
+        return (lane_idx.astype(int), *as_float, kind.astype(int), kind >= _EMERGENCY)
 
     def _choose(self, world: WorldModel, options: list[_LaneOption], tracks: np.ndarray,
                 lane_ids: list[str | None], speed_std: np.ndarray) -> Trajectory:
@@ -346,7 +346,7 @@ def curve_speed_cap(yaw: np.ndarray, s: np.ndarray, max_lat_accel: float, decel:
 def _speed_std(world: WorldModel, keep: np.ndarray) -> np.ndarray:
     """Std [m/s] of each kept track's speed estimate (its velocity covariance's larger axis)."""
     cov = np.array([t.covariance[2:4, 2:4] for t, k in zip(world.tracks, keep) if k]).reshape(-1, 2, 2)
-    return np.sqrt(np.linalg.eigvalsh(cov)[:, -1])
+    return np.sqrt(np.linalg.eigvalsh(cov)[:, -1])  # pragma: no mutate (of two eigenvalues, [1] is [-1])
 
 
 def _lateral_offset(points: np.ndarray, paths: np.ndarray) -> np.ndarray:
