@@ -35,12 +35,12 @@ class TrackPredictor:
 
     def __init__(self) -> None:
         self._chains: dict[str, tuple[LaneChain, bool]] = {}
-        self._map_id: int | None = None
+        self._map: LaneMap | None = None  # the map itself: an id() can be reused once it is freed
 
     def predict(self, tracks: np.ndarray, lane_ids: list[str | None], lane_map: LaneMap,
                 times_s: np.ndarray) -> np.ndarray:
-        if self._map_id != id(lane_map):
-            self._chains, self._map_id = {}, id(lane_map)
+        if self._map is not lane_map:
+            self._chains, self._map = {}, lane_map
         out = constant_velocity(tracks, times_s)
         for i, lane_id in enumerate(lane_ids):
             if lane_id is None or lane_id not in lane_map.lanes:

@@ -76,7 +76,7 @@ class RulePlanner:
 
     def reset(self) -> None:
         self._chains: dict[tuple[str, tuple[str, ...]], LaneChain] = {}  # pragma: no mutate (_sync_map sets it)
-        self._chain_map_id: int | None = None  # pragma: no mutate (any non-id forces _sync_map)
+        self._chain_map: object | None = None  # the map itself: an id() can be reused once it is freed  # pragma: no mutate (any non-id forces _sync_map)
         self._merge_cache: dict[tuple[str, tuple[str, ...]], bool] = {}  # pragma: no mutate (_sync_map sets it)
         self._ring_cache: dict[str, bool] = {}  # pragma: no mutate (_sync_map sets it)
         self._preferred_lane: str | None = None  # pragma: no mutate (falsy either way)
@@ -95,8 +95,8 @@ class RulePlanner:
 
     def _sync_map(self, world: WorldModel) -> None:
         """Forget what was derived from another lane map (chains, merge and ring look-ups)."""
-        if self._chain_map_id != id(world.lane_map):
-            self._chains, self._chain_map_id = {}, id(world.lane_map)
+        if self._chain_map is not world.lane_map:
+            self._chains, self._chain_map = {}, world.lane_map
             self._merge_cache, self._ring_cache = {}, {}
 
     def _nearby(self, world: WorldModel) -> np.ndarray:
@@ -236,8 +236,7 @@ class RulePlanner:
         lane_idx, v0, gaps, lead_v, kind, emergency = self._proposals(options)
         s_ref, v_ref = idm_rollout(ego.speed_mps, v0, gaps, lead_v, cfg.horizon_s, cfg.dt_s, cfg.idm, ego.accel_mps2,
                                    emergency)
-        xy_ref = np.stack([interpolate(options[i].xy, options[i].s, s_ref[b])[0] for b, i in enumerate(lane_idx)])
-        rollouts = self._simulate(world, options, lane_idx, xy_ref, v_ref)
+        rollouts = self._simulate(world, options, lane_idx, v_ref)
         times = np.arange(s_ref.shape[1]) * cfg.dt_s
         pred = self._predictor.predict(tracks, lane_ids, world.lane_map, times)
         pred = inflate_predictions(pred, times, cfg.scoring, speed_std)
@@ -288,7 +287,7 @@ class RulePlanner:
         return out
 
     def _simulate(self, world: WorldModel, options: list[_LaneOption], lane_idx: np.ndarray,
-                  xy_ref: np.ndarray, v_ref: np.ndarray) -> Rollouts:
+                  v_ref: np.ndarray) -> Rollouts:
         cfg, ego = self.config, world.ego
         b, k1 = v_ref.shape
         t_ref = np.arange(k1) * cfg.dt_s

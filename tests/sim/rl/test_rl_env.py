@@ -80,13 +80,14 @@ def test_collision_ends_the_episode_with_the_penalty():
 
 
 @pytest.mark.parametrize("algo", ["ppo", "dqn"])
-def test_a_few_hundred_sb3_steps_run(algo):
+def test_sb3_learns_for_a_few_updates(algo):
     env = DriveEnv("highway", "surrogate", ["scenario.duration_s=5"])
     try:
-        model = (PPO("MlpPolicy", env, n_steps=100, batch_size=50, n_epochs=1, seed=0) if algo == "ppo"
-                 else DQN("MlpPolicy", env, learning_starts=50, buffer_size=1000, seed=0))
-        model.learn(200)
-        assert model.num_timesteps >= 200
+        model = (PPO("MlpPolicy", env, n_steps=30, batch_size=30, n_epochs=1, seed=0) if algo == "ppo"
+                 else DQN("MlpPolicy", env, learning_starts=20, train_freq=4, buffer_size=1000, seed=0))
+        model.learn(60)
+        assert model.num_timesteps >= 60
+        assert model._n_updates >= 2  # the loop reached the optimiser, not only the rollouts
     finally:
         env.close()
 
