@@ -11,7 +11,7 @@ import numpy as np
 from sim.logs.foreign import ForeignSource, ForeignSummary
 from sim.logs.foreign_config import TopicMap, load_calibration
 from sim.logs.reader import McapLog
-from sim.logs.replay import ReplayEngine, ReplayResult
+from sim.logs.replay import ReplayEngine, ReplayResult, run_to_end
 from sim.logs.replay_config import ReplayOptions, resolve
 
 
@@ -68,18 +68,9 @@ def replay_foreign(path: str | Path, topics: TopicMap, calib_path: str | Path | 
                              f"nothing to replay")
         cfg = resolve(source.index, None, options)
         engine = _RecordingEngine(source.index, cfg, options, None)
-        try:
-            engine.timings["scan"] = scan_s
-            engine.run(source.ticks(log))
-        except KeyboardInterrupt:
-            engine.partial = True
-        finally:
-            engine.close()
-        if engine.ticks == 0:
-            if engine.partial:
-                raise KeyboardInterrupt
-            raise ValueError(f"{path}: no tick has an ego pose within {calib.sync_tolerance_s} s of its "
-                             f"{topics.clock} message (pose topic {topics.pose}): nothing could be replayed")
+        run_to_end(engine, source.ticks(log), scan_s, lambda: f"{path}: no tick has an ego pose within "
+                   f"{calib.sync_tolerance_s} s of its {topics.clock} message (pose topic {topics.pose}): nothing "
+                   "could be replayed")
         return ForeignReplay(engine.result(path, tuple(log.issues)), source.summary, tuple(engine.outputs))
 
 

@@ -16,7 +16,7 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, NamedTuple
+from typing import Callable, Iterator, NamedTuple
 
 import numpy as np
 
@@ -88,19 +88,25 @@ def replay_log(path: str | Path, options: ReplayOptions | None = None) -> Replay
             raise ValueError(f"{index.path} was recorded with world model '{cfg.recorded_world_model}': it has no "
                              f"perception outputs to compare with (record with --world-model perception)")
         engine = ReplayEngine(index, cfg, options, lanes)
-        try:
-            engine.timings["scan"] = scan_s
-            engine.run(read_ticks(log))
-        except KeyboardInterrupt:
-            engine.partial = True  # Ctrl-C: the ticks replayed so far are scored and reported
-        finally:
-            engine.close()
-        if engine.ticks == 0:
-            if engine.partial:
-                raise KeyboardInterrupt
-            raise ValueError(f"{index.path} has no tick with an ego state: nothing could be replayed"
-                             + (f"; {log.issues[0]}" if log.issues else ""))
+        run_to_end(engine, read_ticks(log), scan_s, lambda: f"{index.path} has no tick with an ego state: nothing "
+                   "could be replayed" + (f"; {log.issues[0]}" if log.issues else ""))
         return engine.result(path, tuple(log.issues))
+
+
+def run_to_end(engine: ReplayEngine, ticks, scan_s: float, nothing_replayed: Callable[[], str]) -> None:
+    """``engine`` over ``ticks``, closed whatever happens. Ctrl-C stops it with the ticks replayed so far
+    kept (``engine.partial``); no tick replayed is ``ValueError(nothing_replayed())`` (or the Ctrl-C again)."""
+    try:
+        engine.timings["scan"] = scan_s
+        engine.run(ticks)
+    except KeyboardInterrupt:
+        engine.partial = True  # Ctrl-C: the ticks replayed so far are scored and reported
+    finally:
+        engine.close()
+    if engine.ticks == 0:
+        if engine.partial:
+            raise KeyboardInterrupt
+        raise ValueError(nothing_replayed())
 
 
 def _detect_all(det, frames: list[SensorFrame]) -> list:
