@@ -85,6 +85,7 @@ class RulePlanner:
         self.last_debug: dict = {}  # pragma: no mutate (every plan sets it)
 
     def plan(self, world: WorldModel) -> Trajectory:
+        self.last_debug = {}  # a plan without proposals (no lane: braking) leaves it empty
         self._sync_map(world)
         keep = self._nearby(world)
         tracks, lane_ids = self._nearby_tracks(world, keep)  # pragma: no mutate (None: the same mask again)

@@ -54,11 +54,9 @@ class StackDriver:
         self._status = None
 
     def act(self, world: WorldModel) -> tuple[Command, Trajectory]:
-        before = getattr(self.planner, "last_debug", None)
         trajectory = self.planner.plan(world)
-        after = getattr(self.planner, "last_debug", None)
-        # a planner that returned early (no lane option) left last tick's scores in place: no status
-        self._status = status_from_debug(after) if after is not before else None
+        # the rule planner's proposals of this plan; empty when it had none (no lane: braking)
+        self._status = status_from_debug(getattr(self.planner, "last_debug", None))
         return self.controller.command(trajectory, world.ego), trajectory
 
     def plan_status(self) -> PlanStatus | None:

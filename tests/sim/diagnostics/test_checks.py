@@ -134,3 +134,20 @@ def test_summary_counts_merges_and_fails_on():
     table = format_summary(total)
     assert "controller" in table and "ERROR at 0.0 s: non-finite" in table
     assert total.to_json()["modules"]["controller"]["ERROR"] == 1
+
+
+def test_a_plan_without_proposals_has_no_status_even_after_one_with_them():
+    from conftest import make_world, straight_lane_map
+
+    from control.controller import TrackingController
+    from fusion import EgoState, WorldModel
+    from planning import RulePlanner
+    from sim.loop.drivers import StackDriver
+
+    driver = StackDriver("rule", RulePlanner(), TrackingController())
+    driver.act(make_world(straight_lane_map(2), (0.0, 0.0, 20.0), [], "a>b>0"))
+    first = driver.plan_status()
+    assert first is not None and first.proposals > 0 and first.collision_free == first.proposals
+    lane_map = straight_lane_map(2)
+    driver.act(WorldModel(0.1, EgoState(0.1, 10.0, 5.0, 0.3, 6.0), (), type(lane_map)({}), None))
+    assert driver.plan_status() is None
