@@ -97,4 +97,9 @@ class TrackingController:
         jerk = np.where(accel < -self.config.emergency_decel_mps2, veh.max_jerk_mps3,
                         min(self.config.comfort_jerk_mps3, veh.max_jerk_mps3))
         accel = _clip(accel, self._prev_accel - jerk * dt, self._prev_accel + jerk * dt)
-        return np.maximum(accel, -np.maximum(speed, 0.0) / dt)
+        v = np.maximum(speed, 0.0)
+        # a soft stop: braking that stays within sqrt(2 J v) ends at zero when the speed does, at the
+        # comfort jerk J, instead of dropping to zero at once on the stop (about 5 cm more to stand still)
+        soft = np.where(accel < -self.config.emergency_decel_mps2, -np.inf,
+                        -np.sqrt(2.0 * self.config.comfort_jerk_mps3 * v))
+        return np.maximum(accel, np.maximum(soft, -v / dt))
