@@ -202,7 +202,8 @@ class RulePlanner:
             _, path_yaw = interpolate(xy, s, s_t)
             v_along = tracks[:, 2] * np.cos(path_yaw) + tracks[:, 3] * np.sin(path_yaw)
             s_now = s_t - t_pred * v_along
-            gaps = np.where(on_path, s_now - (ego_len + tracks[:, 5]) / 2.0, np.inf)
+            # a track behind the ego now is no leader, even if it will have passed the ego's place by then
+            gaps = np.where(on_path & (s_now > 0.0), s_now - (ego_len + tracks[:, 5]) / 2.0, np.inf)
             k = int(np.argmin(gaps))
             if gaps[k] < best_gap:
                 best_gap, best_v = float(gaps[k]), float(max(v_along[k], 0.0))

@@ -251,6 +251,16 @@ def test_a_car_cutting_in_within_2_s_is_a_leader_from_where_it_is_now():
     assert _leader_of([40.0, 0.0, 10.0, -1.25, 0.0, 4.0, 2.0])[0] == pytest.approx(35.5)
 
 
+def test_a_faster_car_behind_in_the_lane_is_no_leader_even_once_it_has_passed_the_egos_place():
+    # 15 m behind at 30 m/s: in 2 s it is 45 m past where it is now, 30 m ahead of the ego's position now;
+    # taking it as a leader gave a negative gap and full braking in front of it (a rear-end collision).
+    assert _leader_of([-15.0, -4.0, 30.0, 0.0, 0.0, 4.0, 2.0]) == (np.inf, 0.0)
+    # the same car merging in from the next lane behind the ego: still no leader
+    assert _leader_of([-15.0, 0.0, 30.0, -1.25, 0.0, 4.0, 2.0]) == (np.inf, 0.0)
+    # ...while one just ahead of the ego's centre, cutting in, is one (a negative, overlapping gap)
+    assert _leader_of([1.0, 0.0, 21.0, -1.25, 0.0, 4.0, 2.0])[0] == pytest.approx(1.0 - 4.5)
+
+
 def test_a_car_is_a_leader_only_within_the_paths_extent():
     end = 180.0
     assert _leader_of([end - 1.0, -4.0, 0.0, 0.0, 0.0, 4.0, 2.0])[0] == pytest.approx(end - 5.5)
