@@ -32,6 +32,9 @@ class ControllerConfig:
     vehicle: VehicleParams = field(default_factory=VehicleParams)
     comfort_jerk_mps3: float = 4.0
     """Rate limit of the acceleration command in normal driving [m/s^3] (nuPlan's comfort bound is 4.13)."""
+    stop_jerk_mps3: float = 1.5
+    """Jerk [m/s^3] of the soft stop: braking is held within sqrt(2 * this * speed), so it fades out
+    as the car comes to rest instead of ending at once."""
     emergency_decel_mps2: float = 4.5
     """When the speed loop asks for harder braking than this [m/s^2], the vehicle's own jerk limit
     (``vehicle.max_jerk_mps3``) applies instead of the comfort limit: safety before comfort."""
@@ -98,8 +101,8 @@ class TrackingController:
                         min(self.config.comfort_jerk_mps3, veh.max_jerk_mps3))
         accel = _clip(accel, self._prev_accel - jerk * dt, self._prev_accel + jerk * dt)
         v = np.maximum(speed, 0.0)
-        # a soft stop: braking that stays within sqrt(2 J v) ends at zero when the speed does, at the
-        # comfort jerk J, instead of dropping to zero at once on the stop (about 5 cm more to stand still)
+        # a soft stop: braking that stays within sqrt(2 J v) ends at zero when the speed does, at jerk J,
+        # instead of dropping to zero at once on the stop (centimetres more to stand still)
         soft = np.where(accel < -self.config.emergency_decel_mps2, -np.inf,
-                        -np.sqrt(2.0 * self.config.comfort_jerk_mps3 * v))
+                        -np.sqrt(2.0 * self.config.stop_jerk_mps3 * v))
         return np.maximum(accel, np.maximum(soft, -v / dt))

@@ -1,4 +1,6 @@
 """Closed-loop behaviour of the tracking controller on the project's bicycle model."""
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -101,3 +103,33 @@ def test_acceleration_rate_is_limited_comfortably_and_for_emergencies():
     down = commands(0.0, 20.0)
     assert np.abs(down).max() == pytest.approx(cfg.vehicle.max_jerk_mps3)  # emergency: the vehicle's rate
     assert (np.abs(down) <= cfg.vehicle.max_jerk_mps3 + 1e-9).all()
+
+
+def _stop(cfg):
+    """Track a speed reference ramping from 6 m/s to 0 at 2 m/s^2 on a straight path for 8 s:
+    (accel commands, speeds after each step, final position [m])."""
+    path = np.stack([np.linspace(0.0, 100.0, 201), np.zeros(201)], axis=1)
+    t_ref = np.linspace(0.0, 10.0, 201)
+    traj = Trajectory(t_s=t_ref, xy_m=path, yaw_rad=np.zeros(201),
+                      speed_mps=np.interp(t_ref, [0.0, 3.0, 10.0], [6.0, 0.0, 0.0]))
+    ctrl, state, accel, speed = TrackingController(cfg), np.array([0.0, 0.0, 0.0, 6.0]), [], []
+    for k in range(80):
+        cmd = ctrl.command(traj, _ego(state, k * cfg.dt_s))
+        state = bicycle_step(state[None], np.array([cmd.accel_mps2]), np.array([0.0]), cfg.dt_s, cfg.vehicle)[0]
+        accel.append(cmd.accel_mps2)
+        speed.append(state[3])
+    return np.array(accel), np.array(speed), state[0]
+
+
+def test_a_comfortable_stop_fades_the_braking_out_instead_of_dropping_it_at_rest():
+    # The braking stays near 2 m/s^2, then fades out as the car comes to rest (within sqrt(2 J v), J the
+    # stop jerk): no step from braking to zero, and it stands still a few decimetres after a hard stop would.
+    cfg = ControllerConfig()
+    accel, speed, x_end = _stop(cfg)
+    assert speed[-1] == pytest.approx(0.0, abs=1e-6) and accel.min() < -1.9
+    assert np.abs(np.diff(accel)).max() / cfg.dt_s <= cfg.comfort_jerk_mps3 + 1e-9  # to the end (a hard stop: > 10)
+    moving = speed[:-1] > 0.0
+    assert (accel[1:][moving] >= -np.sqrt(2.0 * cfg.stop_jerk_mps3 * speed[:-1][moving]) - 1e-9).all()
+    hard_accel, _, x_hard = _stop(replace(cfg, stop_jerk_mps3=1e6))
+    assert np.abs(np.diff(hard_accel)).max() / cfg.dt_s > 10.0
+    assert 0.0 < x_end - x_hard < 0.4
