@@ -50,11 +50,24 @@ def test_proposals_are_speed_factors_of_the_lowest_limit_per_lane_plus_a_yield_a
     assert emergency.tolist() == [False] * 7 + [True] * 3
 
 
-@pytest.mark.parametrize("stop, lead", [(np.inf, 50.0), (60.0, 50.0), (0.0, 50.0), (-3.0, np.inf)])
+@pytest.mark.parametrize("stop, lead", [(np.inf, 50.0), (60.0, 50.0), (50.0, 50.0), (0.0, 50.0), (-3.0, np.inf)])
 def test_no_yield_proposal_without_a_stop_line_before_the_leader(stop, lead):
     planner = RulePlanner(RulePlannerConfig(speed_factors=(1.0, 0.0)))
     kind = planner._proposals([_option("own", gap=lead, stop=stop)])[4]
     assert kind.tolist() == [0, 1, 100, 101]
+
+
+def test_the_lane_speed_limit_caps_the_proposals_when_it_is_the_lowest():
+    planner = RulePlanner(RulePlannerConfig(speed_factors=(1.0, 0.5), max_speed_mps=30.0))
+    v0 = planner._proposals([_option("own", limit=14.0, curve=20.0), _option("left", limit=25.0, curve=np.inf)])[1]
+    assert v0 == pytest.approx([14.0, 7.0, 25.0, 12.5, 14.0, 7.0])
+
+
+def test_a_stop_line_half_a_metre_ahead_still_gets_its_yield_proposal():
+    planner = RulePlanner(RulePlannerConfig(speed_factors=(1.0, 0.0)))
+    lane, _, gaps, lead_v, kind, _ = planner._proposals([_option("own", gap=50.0, stop=0.5)])
+    assert kind.tolist() == [0, 1, 2, 100, 101, 102]
+    assert gaps[2] == pytest.approx(0.5) and lead_v[2] == 0.0
 
 
 # -- crossing and merging traffic ---------------------------------------------------------------------
@@ -110,6 +123,20 @@ def test_the_own_lane_comes_first_then_left_then_right():
 def test_no_lane_change_options_in_a_bend():
     world = make_world(arc_lane_map(30.0), (0.0, 0.0, 10.0), [], "c>d>0")
     assert [o.lane_id for o in RulePlanner()._lane_options(world, np.zeros((0, 7)))] == ["c>d>0"]
+
+
+def test_no_lane_change_options_in_a_bend_of_a_two_lane_road():
+    radius, ang = 30.0, np.linspace(-np.pi / 2, np.pi, 300)
+    lanes = {}
+    for i, r in enumerate((radius, radius + 4.0)):  # lane 0 inside, lane 1 outside (to the right of a left bend)
+        pts = np.stack([r * np.cos(ang), radius + r * np.sin(ang)], axis=1)
+        lanes[f"c>d>{i}"] = Lane(f"c>d>{i}", "c", "d", pts, arc_length(pts), 4.0, 15.0,
+                                 "c>d>0" if i == 1 else None, "c>d>1" if i == 0 else None)
+    world = make_world(LaneMap(lanes), (0.0, 0.0, 10.0), [], "c>d>0")
+    assert [o.lane_id for o in RulePlanner()._lane_options(world, np.zeros((0, 7)))] == ["c>d>0"]
+    # the same road straight offers the change: the bend is what removes it
+    assert [o.lane_id for o in RulePlanner()._lane_options(make_world(straight_lane_map(2), (0.0, 0.0, 10.0), [],
+                                                                      "a>b>0"), np.zeros((0, 7)))] == ["a>b>0", "a>b>1"]
 
 
 def test_the_ego_lane_is_found_on_the_map_when_the_world_does_not_name_it():
