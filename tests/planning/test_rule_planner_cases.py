@@ -28,6 +28,7 @@ def test_without_a_lane_it_brakes_to_a_stop_along_its_heading_at_the_comfortable
     assert traj.xy_m[-1] == pytest.approx([10.0 + travelled * np.cos(0.3), 5.0 + travelled * np.sin(0.3)])
     assert traj.xy_m[4] == pytest.approx([10.0 + 4.5 * np.cos(0.3), 5.0 + 4.5 * np.sin(0.3)])  # 6 x 1 - 3 x 1 / 2
     assert traj.yaw_rad == pytest.approx(np.full(n, 0.3))
+    assert traj.xy_m[0] == pytest.approx([10.0, 5.0])  # it starts where the ego is
 
 
 # -- proposals --------------------------------------------------------------------------------------
@@ -80,12 +81,13 @@ def test_crossing_means_moving_faster_than_half_a_metre_per_second_across_the_pa
     planner = RulePlanner()
     tracks = _tracks((40.0, 10.0, 0.0, -8.0),    # crosses at right angles
                      (40.0, 10.0, 0.0, -0.4),    # creeping: not moving
+                     (40.0, 10.0, 0.0, -0.5),    # exactly half a metre per second: not faster
                      (40.0, -4.0, 10.0, 0.0),    # parallel
                      (40.0, 0.0, -10.0, 0.0),    # oncoming (pi off)
                      (40.0, 0.0, 10.0, 5.0),     # 0.46 rad off: under crossing_heading_rad
                      (40.0, 0.0, 10.0, 6.0))     # 0.54 rad off
     crossing = planner._crossing(_option("own"), tracks)
-    assert crossing.tolist() == [True, False, False, True, False, True]
+    assert crossing.tolist() == [True, False, False, False, True, False, True]
     assert planner._crossing(_option("own"), np.zeros((0, 7))).shape == (0,)
 
 
@@ -190,6 +192,12 @@ def test_lateral_offset_is_the_distance_from_the_nearest_segments_line():
     path = np.array([[[0.0, 0.0], [2.0, 0.0], [4.0, 0.0], [4.0, 2.0], [4.0, 4.0]]])
     points = np.array([[[1.0, 0.5], [2.0, -1.5], [4.5, 3.0], [3.0, 4.0], [4.3, 5.0]]])
     np.testing.assert_allclose(_lateral_offset(points, path), [[0.5, 1.5, 0.5, 1.0, 0.3]])
+
+
+def test_lateral_offset_from_a_diagonal_path_on_either_side():
+    path = np.array([[[k, k] for k in range(11)]], float)     # along y = x
+    points = np.array([[[5.0, 3.0], [2.0, 4.0], [7.5, 7.5]]])
+    np.testing.assert_allclose(_lateral_offset(points, path), [[2.0 / np.sqrt(2.0), np.sqrt(2.0), 0.0]], atol=1e-12)
 
 
 def test_speed_std_is_the_larger_axis_of_each_kept_tracks_velocity_covariance():
@@ -422,3 +430,35 @@ def test_crossing_is_judged_against_the_paths_own_heading():
     turned = replace(base, xy=base.xy @ np.array([[c, s], [-s, c]]), yaw=np.full(100, 0.3))
     tracks = _tracks((40.0 * c, 40.0 * s, 10.0 * c, 10.0 * s), (40.0 * c, 40.0 * s, 1.0 * s, -1.0 * c))
     assert RulePlanner()._crossing(turned, tracks).tolist() == [False, True]
+
+
+def test_the_rollouts_start_from_the_wheels_angle_the_ego_has_now():
+    # wheels turned left at 20 m/s on a straight lane: they return at the steering-rate limit, so every
+    # rollout first turns left before it settles back onto the lane
+    world = make_world(LANES, (0.0, -4.0, 20.0), [], "a>b>1")
+    world = replace(world, ego=replace(world.ego, steering_rad=0.3))
+    planner = RulePlanner()
+    planner.plan(world)
+    states = planner.last_debug["rollouts"].states
+    assert (states[:, 1, 2] > 0.05).all()
+
+
+def test_a_faster_car_closing_from_behind_in_the_own_lane_does_not_push_the_ego_out_of_it():
+    world = make_world(LANES, (0.0, -4.0, 20.0), [make_track(1, -12.0, -4.0, 30.0, "a>b>1")], "a>b>1")
+    planner = RulePlanner()
+    planner.plan(world)
+    assert planner.last_debug["lanes"][planner.last_debug["best"]] == "a>b>1"
+
+
+def test_against_a_wall_it_takes_the_latest_collision_then_the_slowest_and_gives_no_hysteresis_bonus():
+    wall = [make_track(i + 1, 12.0, -4.0 * i, 0.0, f"a>b>{i}") for i in range(2)]
+    world = make_world(straight_lane_map(2), (0.0, 0.0, 20.0), wall, "a>b>0")
+    planner = RulePlanner()
+    for _ in range(2):  # the second plan has a last choice that could get the bonus
+        planner.plan(world)
+        debug = planner.last_debug
+        assert debug["scores"].max() <= 0.0     # a failed gate stays failed, last choice or not
+        hit, v0, best = debug["terms"]["collision_time_s"], debug["v0"], debug["best"]
+        latest = hit >= hit.max() - 1e-9
+        assert hit[best] == pytest.approx(hit.max()) and v0[best] == v0[latest].min()
+        assert latest.sum() < len(hit) or v0.min() < v0.max()   # the rule had a real choice to make
