@@ -107,6 +107,9 @@ def test_merging_traffic_is_on_lanes_that_lead_into_the_ring_ahead_but_not_into_
     # W>S leads into S>E in one step, N>W in two, E>N in three; the own lane, no lane, an unknown lane: no
     assert merging.tolist() == [True, True, True, False, False, False]
     assert planner._merging(world, own, [t.lane_id for t in world.tracks]).tolist() == merging.tolist()  # cached
+    # the order of the tracks does not matter: ones without a usable lane first change nothing for the rest
+    lanes = [t.lane_id for t in world.tracks][::-1]
+    assert RulePlanner()._merging(world, own, lanes).tolist() == merging.tolist()[::-1]
 
 
 def test_no_merging_traffic_on_a_lane_without_successors():
