@@ -133,3 +133,69 @@ def test_a_comfortable_stop_fades_the_braking_out_instead_of_dropping_it_at_rest
     hard_accel, _, x_hard = _stop(replace(cfg, stop_jerk_mps3=1e6))
     assert np.abs(np.diff(hard_accel)).max() / cfg.dt_s > 10.0
     assert 0.0 < x_end - x_hard < 0.4
+
+
+# --- behaviours pinned for the mutation survivors (docs/results/mutation_survivors.md) ---
+
+def _straight(speed, n=51, t0=0.0):
+    path = np.stack([np.linspace(0, 100, n), np.zeros(n)], axis=1)
+    return path, t0 + np.linspace(0.0, 5.0, n), np.full(n, speed)
+
+
+def test_the_command_carries_the_ego_stamp():
+    path, t, v = _straight(10.0, t0=12.3)
+    cmd = TrackingController().command(Trajectory(t, path, np.zeros(len(t)), v),
+                                       EgoState(12.3, 0.0, 0.0, 0.0, 10.0))
+    assert cmd.stamp == 12.3
+
+
+def test_a_non_finite_vehicle_in_a_batch_leaves_the_others_alone_and_gets_straight_wheels():
+    path, t, v = _straight(10.0)
+    ctrl = TrackingController()
+    ctrl.reset(batch=2, steering_rad=0.3)    # wheels turned on both before the step
+    state = np.array([[0.0, 1.0, 0.0, 10.0], [np.nan, 0.0, 0.0, 10.0]])
+    accel, steer = ctrl.step_batch(state, np.stack([path, path]), t, np.stack([v, v]), 0.0)
+    ref = TrackingController()
+    ref.reset(batch=1, steering_rad=0.3)
+    accel1, steer1 = ref.step_batch(state[:1], path[None], t, v[None], 0.0)
+    assert accel[0] == accel1[0] and steer[0] == steer1[0]          # the good vehicle: as if alone
+    assert np.isfinite(accel1[0]) and accel1[0] > ctrl.config.vehicle.min_accel_mps2
+    assert accel[1] == ctrl.config.vehicle.min_accel_mps2 and steer[1] == 0.0
+
+
+def test_a_fresh_controller_serves_one_vehicle():
+    path, t, v = _straight(10.0)
+    accel, steer = TrackingController().step_batch(np.array([[0.0, 0.5, 0.0, 9.0]]), path[None], t, v[None], 0.0)
+    assert accel.shape == (1,) and steer.shape == (1,)
+
+
+def test_the_speed_integral_accumulates_error_times_time():
+    path, t, v = _straight(11.0)
+    ctrl = TrackingController()
+    for k in range(3):
+        ctrl.step_batch(np.array([[0.0, 0.0, 0.0, 10.0]]), path[None], t, v[None], 0.0)
+        assert ctrl.state()[2][0] == pytest.approx(1.0 * ctrl.config.dt_s * (k + 1))   # 1 m/s short
+
+
+def test_the_feed_forward_anticipates_a_ramp_in_the_speed_reference():
+    # reference: 10 m/s until t = 1.0 s, then +2 m/s^2; the ego is exactly on it at t = 0.95 s
+    cfg = ControllerConfig()
+    t = np.linspace(0.0, 5.0, 501)
+    v = 10.0 + 2.0 * np.maximum(t - 1.0, 0.0)
+    path = np.stack([np.linspace(0, 100, 501), np.zeros(501)], axis=1)
+    ctrl = TrackingController(cfg)
+    ctrl.reset(batch=1, accel_mps2=0.0)
+    accel, _ = ctrl.step_batch(np.array([[0.0, 0.0, 0.0, 10.0]]), path[None], t, v[None], 0.95)
+    # no speed error yet, so only the previewed ramp (preview 0.1 s reaches into it) moves the command
+    assert accel[0] > 0.0
+
+
+def test_emergency_braking_is_not_softened_by_the_stop_profile():
+    cfg = ControllerConfig()
+    path, t, v = _straight(0.0)
+    ctrl = TrackingController(cfg)
+    ctrl.reset(batch=1, accel_mps2=-4.0)
+    # 6 m/s, reference at rest: the speed loop asks for full braking (harder than the emergency threshold)
+    accel, _ = ctrl.step_batch(np.array([[0.0, 0.0, 0.0, 6.0]]), path[None], t, v[None], 0.0)
+    # braking grows at the vehicle's own jerk limit, past the soft stop's sqrt(2 J v) = 4.24 m/s^2
+    assert accel[0] == pytest.approx(-4.0 - cfg.vehicle.max_jerk_mps3 * cfg.dt_s)

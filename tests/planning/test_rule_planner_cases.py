@@ -28,6 +28,7 @@ def test_without_a_lane_it_brakes_to_a_stop_along_its_heading_at_the_comfortable
     assert traj.xy_m[-1] == pytest.approx([10.0 + travelled * np.cos(0.3), 5.0 + travelled * np.sin(0.3)])
     assert traj.xy_m[4] == pytest.approx([10.0 + 4.5 * np.cos(0.3), 5.0 + 4.5 * np.sin(0.3)])  # 6 x 1 - 3 x 1 / 2
     assert traj.yaw_rad == pytest.approx(np.full(n, 0.3))
+    assert traj.xy_m[0] == pytest.approx([10.0, 5.0])  # it starts where the ego is
 
 
 # -- proposals --------------------------------------------------------------------------------------
@@ -50,11 +51,24 @@ def test_proposals_are_speed_factors_of_the_lowest_limit_per_lane_plus_a_yield_a
     assert emergency.tolist() == [False] * 7 + [True] * 3
 
 
-@pytest.mark.parametrize("stop, lead", [(np.inf, 50.0), (60.0, 50.0), (0.0, 50.0), (-3.0, np.inf)])
+@pytest.mark.parametrize("stop, lead", [(np.inf, 50.0), (60.0, 50.0), (50.0, 50.0), (0.0, 50.0), (-3.0, np.inf)])
 def test_no_yield_proposal_without_a_stop_line_before_the_leader(stop, lead):
     planner = RulePlanner(RulePlannerConfig(speed_factors=(1.0, 0.0)))
     kind = planner._proposals([_option("own", gap=lead, stop=stop)])[4]
     assert kind.tolist() == [0, 1, 100, 101]
+
+
+def test_the_lane_speed_limit_caps_the_proposals_when_it_is_the_lowest():
+    planner = RulePlanner(RulePlannerConfig(speed_factors=(1.0, 0.5), max_speed_mps=30.0))
+    v0 = planner._proposals([_option("own", limit=14.0, curve=20.0), _option("left", limit=25.0, curve=np.inf)])[1]
+    assert v0 == pytest.approx([14.0, 7.0, 25.0, 12.5, 14.0, 7.0])
+
+
+def test_a_stop_line_half_a_metre_ahead_still_gets_its_yield_proposal():
+    planner = RulePlanner(RulePlannerConfig(speed_factors=(1.0, 0.0)))
+    lane, _, gaps, lead_v, kind, _ = planner._proposals([_option("own", gap=50.0, stop=0.5)])
+    assert kind.tolist() == [0, 1, 2, 100, 101, 102]
+    assert gaps[2] == pytest.approx(0.5) and lead_v[2] == 0.0
 
 
 # -- crossing and merging traffic ---------------------------------------------------------------------
@@ -67,12 +81,13 @@ def test_crossing_means_moving_faster_than_half_a_metre_per_second_across_the_pa
     planner = RulePlanner()
     tracks = _tracks((40.0, 10.0, 0.0, -8.0),    # crosses at right angles
                      (40.0, 10.0, 0.0, -0.4),    # creeping: not moving
+                     (40.0, 10.0, 0.0, -0.5),    # exactly half a metre per second: not faster
                      (40.0, -4.0, 10.0, 0.0),    # parallel
                      (40.0, 0.0, -10.0, 0.0),    # oncoming (pi off)
                      (40.0, 0.0, 10.0, 5.0),     # 0.46 rad off: under crossing_heading_rad
                      (40.0, 0.0, 10.0, 6.0))     # 0.54 rad off
     crossing = planner._crossing(_option("own"), tracks)
-    assert crossing.tolist() == [True, False, False, True, False, True]
+    assert crossing.tolist() == [True, False, False, False, True, False, True]
     assert planner._crossing(_option("own"), np.zeros((0, 7))).shape == (0,)
 
 
@@ -92,6 +107,9 @@ def test_merging_traffic_is_on_lanes_that_lead_into_the_ring_ahead_but_not_into_
     # W>S leads into S>E in one step, N>W in two, E>N in three; the own lane, no lane, an unknown lane: no
     assert merging.tolist() == [True, True, True, False, False, False]
     assert planner._merging(world, own, [t.lane_id for t in world.tracks]).tolist() == merging.tolist()  # cached
+    # the order of the tracks does not matter: ones without a usable lane first change nothing for the rest
+    lanes = [t.lane_id for t in world.tracks][::-1]
+    assert RulePlanner()._merging(world, own, lanes).tolist() == merging.tolist()[::-1]
 
 
 def test_no_merging_traffic_on_a_lane_without_successors():
@@ -110,6 +128,20 @@ def test_the_own_lane_comes_first_then_left_then_right():
 def test_no_lane_change_options_in_a_bend():
     world = make_world(arc_lane_map(30.0), (0.0, 0.0, 10.0), [], "c>d>0")
     assert [o.lane_id for o in RulePlanner()._lane_options(world, np.zeros((0, 7)))] == ["c>d>0"]
+
+
+def test_no_lane_change_options_in_a_bend_of_a_two_lane_road():
+    radius, ang = 30.0, np.linspace(-np.pi / 2, np.pi, 300)
+    lanes = {}
+    for i, r in enumerate((radius, radius + 4.0)):  # lane 0 inside, lane 1 outside (to the right of a left bend)
+        pts = np.stack([r * np.cos(ang), radius + r * np.sin(ang)], axis=1)
+        lanes[f"c>d>{i}"] = Lane(f"c>d>{i}", "c", "d", pts, arc_length(pts), 4.0, 15.0,
+                                 "c>d>0" if i == 1 else None, "c>d>1" if i == 0 else None)
+    world = make_world(LaneMap(lanes), (0.0, 0.0, 10.0), [], "c>d>0")
+    assert [o.lane_id for o in RulePlanner()._lane_options(world, np.zeros((0, 7)))] == ["c>d>0"]
+    # the same road straight offers the change: the bend is what removes it
+    assert [o.lane_id for o in RulePlanner()._lane_options(make_world(straight_lane_map(2), (0.0, 0.0, 10.0), [],
+                                                                      "a>b>0"), np.zeros((0, 7)))] == ["a>b>0", "a>b>1"]
 
 
 def test_the_ego_lane_is_found_on_the_map_when_the_world_does_not_name_it():
@@ -163,6 +195,12 @@ def test_lateral_offset_is_the_distance_from_the_nearest_segments_line():
     path = np.array([[[0.0, 0.0], [2.0, 0.0], [4.0, 0.0], [4.0, 2.0], [4.0, 4.0]]])
     points = np.array([[[1.0, 0.5], [2.0, -1.5], [4.5, 3.0], [3.0, 4.0], [4.3, 5.0]]])
     np.testing.assert_allclose(_lateral_offset(points, path), [[0.5, 1.5, 0.5, 1.0, 0.3]])
+
+
+def test_lateral_offset_from_a_diagonal_path_on_either_side():
+    path = np.array([[[k, k] for k in range(11)]], float)     # along y = x
+    points = np.array([[[5.0, 3.0], [2.0, 4.0], [7.5, 7.5]]])
+    np.testing.assert_allclose(_lateral_offset(points, path), [[2.0 / np.sqrt(2.0), np.sqrt(2.0), 0.0]], atol=1e-12)
 
 
 def test_speed_std_is_the_larger_axis_of_each_kept_tracks_velocity_covariance():
@@ -395,3 +433,35 @@ def test_crossing_is_judged_against_the_paths_own_heading():
     turned = replace(base, xy=base.xy @ np.array([[c, s], [-s, c]]), yaw=np.full(100, 0.3))
     tracks = _tracks((40.0 * c, 40.0 * s, 10.0 * c, 10.0 * s), (40.0 * c, 40.0 * s, 1.0 * s, -1.0 * c))
     assert RulePlanner()._crossing(turned, tracks).tolist() == [False, True]
+
+
+def test_the_rollouts_start_from_the_wheels_angle_the_ego_has_now():
+    # wheels turned left at 20 m/s on a straight lane: they return at the steering-rate limit, so every
+    # rollout first turns left before it settles back onto the lane
+    world = make_world(LANES, (0.0, -4.0, 20.0), [], "a>b>1")
+    world = replace(world, ego=replace(world.ego, steering_rad=0.3))
+    planner = RulePlanner()
+    planner.plan(world)
+    states = planner.last_debug["rollouts"].states
+    assert (states[:, 1, 2] > 0.05).all()
+
+
+def test_a_faster_car_closing_from_behind_in_the_own_lane_does_not_push_the_ego_out_of_it():
+    world = make_world(LANES, (0.0, -4.0, 20.0), [make_track(1, -12.0, -4.0, 30.0, "a>b>1")], "a>b>1")
+    planner = RulePlanner()
+    planner.plan(world)
+    assert planner.last_debug["lanes"][planner.last_debug["best"]] == "a>b>1"
+
+
+def test_against_a_wall_it_takes_the_latest_collision_then_the_slowest_and_gives_no_hysteresis_bonus():
+    wall = [make_track(i + 1, 12.0, -4.0 * i, 0.0, f"a>b>{i}") for i in range(2)]
+    world = make_world(straight_lane_map(2), (0.0, 0.0, 20.0), wall, "a>b>0")
+    planner = RulePlanner()
+    for _ in range(2):  # the second plan has a last choice that could get the bonus
+        planner.plan(world)
+        debug = planner.last_debug
+        assert debug["scores"].max() <= 0.0     # a failed gate stays failed, last choice or not
+        hit, v0, best = debug["terms"]["collision_time_s"], debug["v0"], debug["best"]
+        latest = hit >= hit.max() - 1e-9
+        assert hit[best] == pytest.approx(hit.max()) and v0[best] == v0[latest].min()
+        assert latest.sum() < len(hit) or v0.min() < v0.max()   # the rule had a real choice to make
