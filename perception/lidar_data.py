@@ -47,9 +47,10 @@ class LidarFrames(torch.utils.data.Dataset):
     """One split of a datagen directory as (points, targets) samples."""
 
     def __init__(self, root: str | Path, split: str, grid: BevGrid, augment_data: bool = False, seed: int = 0,
-                 max_frames: int | None = None) -> None:
+                 max_frames: int | None = None, rows: list[dict] | None = None) -> None:
+        """``rows``: these manifest rows instead of the split's (a federated client's shard)."""
         self.root, self.grid, self.augment_data = Path(root), grid, augment_data
-        self.rows = [f for f in read_manifest(root)["frames"] if f["split"] == split][:max_frames]
+        self.rows = rows if rows is not None else [f for f in read_manifest(root)["frames"] if f["split"] == split][:max_frames]
         if not self.rows:
             raise ValueError(f"no '{split}' frames in {root}")
         self.rng = np.random.default_rng(seed)
