@@ -21,6 +21,8 @@ def load_camera_sample(path: Path) -> tuple[np.ndarray, CameraCalibration, BoxLa
         rgb = z[f"camera/{name}/rgb"]
         cal = CameraCalibration(name, z[f"camera/{name}/K"], rgb.shape[1], rgb.shape[0],
                                 z[f"camera/{name}/T_ego_from_sensor"])
+        if "labels/track_id" not in z.files:
+            raise ValueError(f"{path} has no labels (an unlabelled data set: train the camera with --labels pseudo)")
         labels = read_labels(z)
     return rgb, cal, labels
 
