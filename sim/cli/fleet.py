@@ -80,7 +80,8 @@ def write_card(out: Path, args: argparse.Namespace, result: dict) -> Path:
     """``OUT/best.md``: how these weights were made (the exact command) and how they validated."""
     rows = _metrics(out / "metrics.csv") if (out / "metrics.csv").exists() else []
     key = "round" if args.federated and args.strategy != "pooled" else "epoch"
-    labels = ("pseudo-labels from the lidar teacher " f"{args.teacher} (score >= {args.score_threshold}); no simulator "
+    teacher = "the shipped lidar.pt" if args.teacher == "lidar" else args.teacher
+    labels = (f"pseudo-labels from the lidar teacher ({teacher}, score >= {args.score_threshold}); no simulator "
               "label read" if args.labels == "pseudo" else "ground truth")
     lines = [f"# Model card: {args.model} detector (`{out / 'best.pt'}`)", "",
              f"- **Made by**: `drivestack {' '.join(shlex.quote(a) for a in sys.argv[1:])}`",
@@ -89,7 +90,8 @@ def write_card(out: Path, args: argparse.Namespace, result: dict) -> Path:
              f"- **Validation AP@2m by {key}**: " + ", ".join(f"{r['val_ap_2m']:.3f}" for r in rows),
              f"- **Best**: {result['best_val_ap_2m']:.3f}; {result['wall_s'] / 60:.1f} min",
              f"- **Use**: `drivestack evaluate-perception --model {args.model} --weights {out / 'best.pt'} --data DIR`, "
-             f"`--set perception.weights.{args.model}={out / 'best.pt'}` in simulate and replay"]
+             f"`drivestack simulate --world-model perception --set perception.{args.model}_weights={out / 'best.pt'}`, "
+             f"`drivestack replay LOG --weights-{args.model} {out / 'best.pt'}`"]
     if args.federated:
         lines.insert(4, f"- **Fleet**: {args.clients} clients, strategy {args.strategy}"
                      + (f" (mu {args.proximal_mu})" if args.strategy == "fedprox" else "")
