@@ -21,6 +21,8 @@ def load_camera_sample(path: Path) -> tuple[np.ndarray, CameraCalibration, BoxLa
         rgb = z[f"camera/{name}/rgb"]
         cal = CameraCalibration(name, z[f"camera/{name}/K"], rgb.shape[1], rgb.shape[0],
                                 z[f"camera/{name}/T_ego_from_sensor"])
+        if "labels/track_id" not in z.files:
+            raise ValueError(f"{path} has no labels (an unlabelled data set: train the camera with --labels pseudo)")
         labels = read_labels(z)
     return rgb, cal, labels
 
@@ -36,18 +38,23 @@ class CameraFrames(torch.utils.data.Dataset):
     """One split of a datagen directory as (cropped image, targets, labels, calibration) samples."""
 
     def __init__(self, root: str | Path, split: str, geo: CameraInput, augment_data: bool = False, seed: int = 0,
-                 max_frames: int | None = None) -> None:
-        rows = [f for f in read_manifest(root)["frames"] if f["split"] == split][:max_frames]
+                 max_frames: int | None = None, rows: list[dict] | None = None) -> None:
+        """``rows``: these manifest rows instead of the split's (a federated client's shard)."""
+        rows = rows if rows is not None else [f for f in read_manifest(root)["frames"] if f["split"] == split][:max_frames]
         if not rows:
             raise ValueError(f"no '{split}' frames in {root}")
         self.geo, self.augment_data, self.rng = geo, augment_data, np.random.default_rng(seed)
-        self.samples = [load_camera_sample(Path(root) / r["path"])
+        self.samples = [self._load(Path(root) / r["path"])
                         for r in tqdm(rows, desc=f"load {split}", unit="frame", dynamic_ncols=True, leave=False)]
         rgb, cal, _ = self.samples[0]
         if rgb.shape[:2] != (geo.height_px, geo.width_px):
             raise ValueError(f"images are {rgb.shape[1]}x{rgb.shape[0]}; the network expects {geo.width_px}x{geo.height_px}")
         self.samples = [(geo.crop(s[0]), s[1], s[2]) for s in self.samples]
         self.can_flip = mirror_symmetric(cal)
+
+    def _load(self, path: Path) -> tuple[np.ndarray, CameraCalibration, BoxLabels]:
+        """One frame's RGB, calibration and labels (a subclass may take the labels from elsewhere)."""
+        return load_camera_sample(path)
 
     def __len__(self) -> int:
         return len(self.samples)

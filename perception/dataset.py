@@ -15,18 +15,21 @@ SPLITS = ("train", "val", "test")
 LABEL_FIELDS = ("track_id", "center_m", "size_m", "yaw_rad", "velocity_mps", "lidar_points", "visible_fraction")
 
 
-def frame_arrays(frame: SensorFrame) -> dict[str, np.ndarray]:
-    """Flat arrays of a sensor frame, for ``np.savez_compressed``."""
+def frame_arrays(frame: SensorFrame, labelled: bool = True) -> dict[str, np.ndarray]:
+    """Flat arrays of a sensor frame, for ``np.savez_compressed``. ``labelled=False`` keeps what a
+    real car records (images, points, calibration): no labels, and no rendered depth or instance
+    masks, which are simulator ground truth too."""
     out: dict[str, np.ndarray] = {"stamp": np.array(frame.stamp)}
     for cam in frame.cameras:
         c, p = cam.calibration, f"camera/{cam.calibration.name}/"
-        out |= {p + "rgb": cam.rgb, p + "depth_m": cam.depth_m.astype(np.float16), p + "instance_id": cam.instance_id,
-                p + "K": c.K, p + "T_ego_from_sensor": c.T_ego_from_sensor}
+        out |= {p + "rgb": cam.rgb, p + "K": c.K, p + "T_ego_from_sensor": c.T_ego_from_sensor}
+        if labelled:
+            out |= {p + "depth_m": cam.depth_m.astype(np.float16), p + "instance_id": cam.instance_id}
     for lid in frame.lidars:
         c, p = lid.calibration, f"lidar/{lid.calibration.name}/"
         out |= {p + "points": lid.points, p + "T_ego_from_sensor": c.T_ego_from_sensor,
                 p + "spec": np.array([c.n_beams, c.vfov_deg[0], c.vfov_deg[1], c.azimuth_resolution_deg, c.max_range_m])}
-    if frame.labels is not None:
+    if labelled and frame.labels is not None:
         out |= {f"labels/{k}": getattr(frame.labels, k) for k in LABEL_FIELDS}
     return out
 
@@ -44,6 +47,24 @@ def load_frame(path: str | Path) -> SensorFrame:
         raise ValueError(f"sensor frame {path} is not a drivestack frame (missing or malformed {exc})") from exc
 
 
+SIMULATOR_ONLY = ("labels/", "/depth_m", "/instance_id")
+"""Members of a frame file that only a simulator can write (ground truth)."""
+
+
+def load_sensor_data(path: str | Path) -> SensorFrame:
+    """What a real car records of a frame (images, points, calibration), whatever else the file
+    holds: simulator-only members are never read. A bad file is a ValueError naming it."""
+    try:
+        with np.load(path) as z:
+            data = {k: z[k] for k in z.files if not any(tag in k for tag in SIMULATOR_ONLY)}
+        stamp = float(data["stamp"])
+        return SensorFrame(stamp, _cameras(data, stamp), _lidars(data, stamp))
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise ValueError(f"cannot read sensor frame {path}: {(str(exc).splitlines() or [type(exc).__name__])[0]}") from exc
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"sensor frame {path} is not a drivestack frame (missing or malformed {exc})") from exc
+
+
 def _names(data: dict, kind: str) -> list[str]:
     return sorted({k.split("/")[1] for k in data if k.startswith(kind + "/")})
 
@@ -54,7 +75,11 @@ def _cameras(data: dict, stamp: float) -> tuple[CameraFrame, ...]:
         p = f"camera/{name}/"
         rgb = data[p + "rgb"]
         cal = CameraCalibration(name, data[p + "K"], rgb.shape[1], rgb.shape[0], data[p + "T_ego_from_sensor"])
-        cams.append(CameraFrame(stamp, cal, rgb, data[p + "depth_m"].astype(np.float32), data[p + "instance_id"]))
+        if p + "depth_m" in data:
+            depth, instance = data[p + "depth_m"].astype(np.float32), data[p + "instance_id"]
+        else:  # an unlabelled frame: depth unknown (NaN), no instance (-1)
+            depth, instance = np.full(rgb.shape[:2], np.nan, np.float32), np.full(rgb.shape[:2], -1, np.int32)
+        cams.append(CameraFrame(stamp, cal, rgb, depth, instance))
     return tuple(cams)
 
 

@@ -1,6 +1,7 @@
 """Training data for the lidar detector: frames from a datagen directory -> points + targets."""
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,14 @@ from perception.frames import BoxLabels
 
 def load_lidar_sample(path: Path) -> tuple[np.ndarray, BoxLabels]:
     """Ego-frame points (N, 4: x, y, z, intensity) of all lidars and the labels; only these members
-    of the compressed file are read."""
+    of the compressed file are read. An unreadable file is a ValueError naming it."""
+    try:
+        return _read_lidar_sample(path)
+    except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        raise ValueError(f"cannot read sensor frame {path}: {(str(exc).splitlines() or [type(exc).__name__])[0]}") from exc
+
+
+def _read_lidar_sample(path: Path) -> tuple[np.ndarray, BoxLabels]:
     with np.load(path) as z:
         names = sorted({k.split("/")[1] for k in z.files if k.startswith("lidar/")})
         clouds = []
@@ -47,9 +55,10 @@ class LidarFrames(torch.utils.data.Dataset):
     """One split of a datagen directory as (points, targets) samples."""
 
     def __init__(self, root: str | Path, split: str, grid: BevGrid, augment_data: bool = False, seed: int = 0,
-                 max_frames: int | None = None) -> None:
+                 max_frames: int | None = None, rows: list[dict] | None = None) -> None:
+        """``rows``: these manifest rows instead of the split's (a federated client's shard)."""
         self.root, self.grid, self.augment_data = Path(root), grid, augment_data
-        self.rows = [f for f in read_manifest(root)["frames"] if f["split"] == split][:max_frames]
+        self.rows = rows if rows is not None else [f for f in read_manifest(root)["frames"] if f["split"] == split][:max_frames]
         if not self.rows:
             raise ValueError(f"no '{split}' frames in {root}")
         self.rng = np.random.default_rng(seed)

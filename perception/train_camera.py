@@ -17,6 +17,7 @@ from perception.camera_targets import CameraInput
 from perception.detections import Detections
 from perception.evaluation import evaluate
 from perception.lidar_detector import resolve_device
+from perception.pseudo_labels import PseudoCameraFrames, PseudoLabelConfig
 from perception.training import Fit, TrainConfig, fit, focal_loss, rows_at
 
 DEPTH_WEIGHT = 2.0
@@ -30,7 +31,10 @@ def regression_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return others + DEPTH_WEIGHT * depth.mean()
 
 
-def train_camera(data: Path, out: Path, cfg: TrainConfig, resume: bool = False) -> dict:
+def train_camera(data: Path, out: Path, cfg: TrainConfig, resume: bool = False, pseudo: PseudoLabelConfig | None = None,
+                 val_data: Path | None = None) -> dict:
+    """Train on ``data``'s train split: with its labels, or (``pseudo``) with the lidar teacher's boxes
+    on its frames, labels never read. Validation on ``val_data`` (default ``data``), ground truth."""
     torch.manual_seed(cfg.seed)
     device = resolve_device(cfg.device)
     geo = CameraInput()
@@ -38,18 +42,21 @@ def train_camera(data: Path, out: Path, cfg: TrainConfig, resume: bool = False) 
     if cfg.init_weights:
         net.load_state_dict(torch.load(cfg.init_weights, map_location="cpu", weights_only=True)["model"])
     net = net.to(device)
-    train = CameraFrames(data, "train", geo, augment_data=True, seed=cfg.seed, max_frames=cfg.max_train_frames)
-    val = CameraFrames(data, "val", geo, max_frames=cfg.max_val_frames)
+    if pseudo is None:
+        train = CameraFrames(data, "train", geo, augment_data=True, seed=cfg.seed, max_frames=cfg.max_train_frames)
+    else:
+        train = PseudoCameraFrames(data, "train", geo, pseudo, augment_data=True, seed=cfg.seed,
+                                   max_frames=cfg.max_train_frames)
+        boxes, seen = train.label_counts()
+        print(f"pseudo-labels: {boxes} teacher boxes (score >= {pseudo.score_threshold}) in {len(train)} frames, "
+              f"{seen} seen by the camera")
+    val = CameraFrames(val_data or data, "val", geo, max_frames=cfg.max_val_frames)
     loader = torch.utils.data.DataLoader(train, cfg.batch_size, shuffle=True, collate_fn=collate,
                                          generator=torch.Generator().manual_seed(cfg.seed))
     gen = torch.Generator().manual_seed(cfg.seed)
     fitted = {"covariance": CovarianceModel(), "depth_gain": 1.0}
 
-    def loss(batch) -> torch.Tensor:
-        images, heat, index, reg_t = batch
-        heat_logits, reg = net(photometric(images, gen).to(device))
-        reg_loss = regression_loss(rows_at(reg, index.to(device)), reg_t.to(device)) if len(index) else reg.sum() * 0
-        return focal_loss(heat_logits, heat.to(device)) + cfg.regression_weight * reg_loss
+    loss = lambda batch: camera_loss(net, batch, gen, device, cfg.regression_weight)  # noqa: E731
 
     def validate() -> float:
         recalibrate_batchnorm(net, train, device, seed=cfg.seed)
@@ -59,9 +66,19 @@ def train_camera(data: Path, out: Path, cfg: TrainConfig, resume: bool = False) 
     def payload() -> dict:
         return {"model": net.state_dict(), "input": asdict(geo), "covariance": asdict(fitted["covariance"]),
                 "depth_gain": fitted["depth_gain"],
-                "kind": "camera_centernet"}
+                "kind": "camera_centernet", "labels": "ground truth" if pseudo is None else
+                f"pseudo: lidar teacher {pseudo.teacher}, score >= {pseudo.score_threshold}"}
 
     return fit(Fit(net, loader, loss, validate, payload), cfg, out, resume)
+
+
+def camera_loss(net: CameraCenterNet, batch, gen: torch.Generator, device, regression_weight: float = 1.0) -> torch.Tensor:
+    """Focal loss on the heatmap plus the regression loss at object centres, of one photometrically
+    augmented batch."""
+    images, heat, index, reg_t = batch
+    heat_logits, reg = net(photometric(images, gen).to(device))
+    reg_loss = regression_loss(rows_at(reg, index.to(device)), reg_t.to(device)) if len(index) else reg.sum() * 0
+    return focal_loss(heat_logits, heat.to(device)) + regression_weight * reg_loss
 
 
 @torch.no_grad()

@@ -13,7 +13,7 @@ from perception.lidar_detector import detections_from_output, resolve_device
 from perception.lidar_net import LidarCenterNet, batch_points
 from perception.training import Fit, TrainConfig, fit, focal_loss, rows_at
 
-__all__ = ["TrainConfig", "focal_loss", "train_lidar"]
+__all__ = ["TrainConfig", "focal_loss", "lidar_loss", "train_lidar", "validate_lidar"]
 
 
 def train_lidar(data: Path, out: Path, cfg: TrainConfig, resume: bool = False) -> dict:
@@ -26,18 +26,21 @@ def train_lidar(data: Path, out: Path, cfg: TrainConfig, resume: bool = False) -
     loader = torch.utils.data.DataLoader(train, cfg.batch_size, shuffle=True, collate_fn=collate,
                                          generator=torch.Generator().manual_seed(cfg.seed))
 
-    def loss(batch) -> torch.Tensor:
-        clouds, heat, index, reg_t, _ = batch
-        heat_logits, reg = net(*batch_points(clouds, grid, device))
-        l1 = torch.nn.functional.l1_loss(rows_at(reg, index.to(device)), reg_t.to(device)) if len(index) else reg.sum() * 0
-        return focal_loss(heat_logits, heat.to(device)) + cfg.regression_weight * l1
-
+    loss = lambda batch: lidar_loss(net, batch, device, cfg.regression_weight)  # noqa: E731
     payload = lambda: {"model": net.state_dict(), "grid": asdict(grid), "kind": "lidar_centernet"}  # noqa: E731
-    return fit(Fit(net, loader, loss, lambda: _validate(net, val, grid, device), payload), cfg, out, resume)
+    return fit(Fit(net, loader, loss, lambda: validate_lidar(net, val, grid, device), payload), cfg, out, resume)
+
+
+def lidar_loss(net: LidarCenterNet, batch, device, regression_weight: float = 1.0) -> torch.Tensor:
+    """Focal loss on the centre heatmap plus L1 on the regression at object centres, of one batch."""
+    clouds, heat, index, reg_t, _ = batch
+    heat_logits, reg = net(*batch_points(clouds, net.grid, device))
+    l1 = torch.nn.functional.l1_loss(rows_at(reg, index.to(device)), reg_t.to(device)) if len(index) else reg.sum() * 0
+    return focal_loss(heat_logits, heat.to(device)) + regression_weight * l1
 
 
 @torch.no_grad()
-def _validate(net, val: LidarFrames, grid: BevGrid, device) -> float:
+def validate_lidar(net, val: LidarFrames, grid: BevGrid, device) -> float:
     net.eval()
     pairs = []
     for i in range(len(val)):

@@ -32,6 +32,8 @@ def add_arguments(sub) -> None:
     d.add_argument("--frames-per-episode", type=int, default=20, help="frames saved per episode")
     d.add_argument("--rig", default="default", type=choice(RIGS), metavar=valid(RIGS), help="sensor rig")
     d.add_argument("--out", type=output_dir, required=True, help="output directory")
+    d.add_argument("--unlabelled", action="store_true",
+                   help="store sensor data only: no labels, depth or instance masks (for --labels pseudo training)")
     d.set_defaults(run=datagen)
     e = add_command(sub, "evaluate-perception", "detection AP (centre distance) of a detector on a data set",
                     "drivestack evaluate-perception --model lidar --data data/ds1 --split test",
@@ -84,7 +86,7 @@ def datagen(args: argparse.Namespace) -> int:
     positive("--frames-per-episode", args.frames_per_episode)
     backend = backend_of(args)
     scenarios = SCENARIOS.check_all(names(args.scenarios))
-    cfg = DatagenConfig(scenarios, args.frames, args.seed, args.frames_per_episode)
+    cfg = DatagenConfig(scenarios, args.frames, args.seed, args.frames_per_episode, labelled=not args.unlabelled)
     try:
         manifest = generate(cfg, load_rig(args.rig), args.out, backend)
     except Interrupted as stop:

@@ -27,6 +27,19 @@ def add_arguments(sub) -> None:
     t.add_argument("--device", default="auto", choices=["cpu", "cuda", "auto"], help="torch device")
     t.add_argument("--resume", action="store_true",
                    help="continue from OUT/last.pt (detectors) or the newest OUT/checkpoints (policy)")
+    t.add_argument("--labels", default="gt", choices=["gt", "pseudo"],
+                   help="camera: ground truth, or pseudo-labels from --teacher on (unlabelled) frames")
+    t.add_argument("--teacher", default="lidar", help="pseudo labels: lidar detector weights ('lidar': the shipped ones)")
+    t.add_argument("--score-threshold", type=float, default=0.3, help="pseudo labels: teacher boxes scoring below are dropped")
+    t.add_argument("--val-data", type=Path, default=None,
+                   help="labelled datagen directory whose val split scores each epoch/round (default: --data)")
+    t.add_argument("--federated", action="store_true", help="detectors: train on Flower's simulation engine")
+    t.add_argument("--clients", type=int, default=5, help="federated: vehicle clients (non-IID shards)")
+    t.add_argument("--rounds", type=int, default=5, help="federated: rounds")
+    t.add_argument("--local-epochs", type=int, default=1, help="federated: epochs each client trains per round")
+    t.add_argument("--strategy", default="fedavg", choices=["fedavg", "fedprox", "pooled"],
+                   help="federated: aggregation, or 'pooled': the clients' union trained centrally (baseline)")
+    t.add_argument("--proximal-mu", type=float, default=0.01, help="fedprox: weight of the proximal term")
     t.add_argument("--algo", default="dqn", choices=["dqn", "ppo", "maskable_ppo"],
                    help="policy: SB3 algorithm (maskable_ppo: sb3-contrib, never picks a masked behaviour)")
     t.add_argument("--env", default="drivestack/Highway-v0", help="policy: env id or scenario name")
@@ -57,10 +70,16 @@ def train(args: argparse.Namespace) -> int:
         return _train_policy(args)
     if args.data is None:
         raise ValueError(f"train --model {args.model} needs --data DIR (written by drivestack datagen)")
+    if args.federated:
+        from sim.cli.fleet import train_federated
+        return train_federated(args)
+    from perception.pseudo_labels import PseudoLabelConfig
     from perception.train_camera import train_camera
     from perception.train_lidar import train_lidar
     from perception.training import TrainConfig
+    from sim.cli.fleet import check_pseudo, teacher_path, write_card
 
+    check_pseudo(args)
     positive("--epochs", args.epochs)
     positive("--batch-size", args.batch_size)
     positive("--patience", args.patience)
@@ -70,13 +89,17 @@ def train(args: argparse.Namespace) -> int:
                       max_train_frames=args.max_train_frames, patience=args.patience,
                       init_weights=args.init_weights)
     try:
-        result = {"lidar": train_lidar, "camera": train_camera}[args.model](args.data, out, cfg, resume=args.resume)
+        if args.model == "camera":
+            pseudo = PseudoLabelConfig(teacher_path(args.teacher), args.score_threshold) if args.labels == "pseudo" else None
+            result = train_camera(args.data, out, cfg, resume=args.resume, pseudo=pseudo, val_data=args.val_data)
+        else:
+            result = train_lidar(args.data, out, cfg, resume=args.resume)
     except KeyboardInterrupt:  # every finished epoch is in OUT/last.pt (and the best in OUT/best.pt)
         last = out / "last.pt"
         return interrupted(f"the last finished epoch is in {last}: continue with --resume" if last.exists()
                            else "no epoch had finished")
     print(f"best validation AP@2m {result['best_val_ap_2m']:.3f} after {result['epochs']} epochs, "
-          f"{result['wall_s'] / 60:.1f} min; weights: {out / 'best.pt'}")
+          f"{result['wall_s'] / 60:.1f} min; weights: {out / 'best.pt'} (card: {write_card(out, args, result)})")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""``drivestack datagen``: labelled sensor frames from a mix of scenarios, densities and noise.
+"""``drivestack datagen``: labelled (or, with ``labelled=False``, unlabelled) sensor frames from a mix of scenarios, densities and noise.
 
 Each episode (one seed) drives the rule planner on ground truth and saves a frame every
 ``stride_ticks``. Episodes, not frames, are assigned to train/val/test from their seed, so no
@@ -35,6 +35,8 @@ class DatagenConfig:
     split_fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)
     density_range: tuple[float, float] = (0.7, 1.6)
     noise_probability: float = 0.5
+    labelled: bool = True
+    """False: store sensor data only (``frame_arrays(labelled=False)``), no box count in the manifest."""
 
 
 @dataclass(frozen=True)
@@ -100,9 +102,10 @@ class _EpisodeWriter:
     def _save(self, frame, ep: EpisodePlan, tick: int) -> dict:
         rel = Path("frames") / ep.split / f"{ep.scenario}_{ep.seed:06d}_{tick:04d}.npz"
         (self.out / rel).parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(self.out / rel, **frame_arrays(frame))
-        return {"path": str(rel), "split": ep.split, "scenario": ep.scenario, "seed": ep.seed, "tick": tick,
-                "stamp": frame.stamp, "noisy": ep.noisy, "density": ep.density, "n_boxes": len(frame.labels)}
+        np.savez_compressed(self.out / rel, **frame_arrays(frame, self.cfg.labelled))
+        row = {"path": str(rel), "split": ep.split, "scenario": ep.scenario, "seed": ep.seed, "tick": tick,
+               "stamp": frame.stamp, "noisy": ep.noisy, "density": ep.density}
+        return row | {"n_boxes": len(frame.labels)} if self.cfg.labelled else row
 
 
 def generate(cfg: DatagenConfig, rig: RigConfig, out: Path, backend: Backend | int = 1) -> dict:
@@ -125,7 +128,7 @@ def _write_manifest(out: Path, cfg: DatagenConfig, rig: RigConfig, episodes: lis
     frames = [row for rows in per_episode for row in rows]
     seeds = {f["seed"] for f in frames}
     counts = {s: sum(1 for f in frames if f["split"] == s) for s in SPLITS}
-    manifest = {"config": to_dict(cfg), "rig": to_dict(rig), "counts": counts, "frames": frames,
+    manifest = {"config": to_dict(cfg), "rig": to_dict(rig), "labelled": cfg.labelled, "counts": counts, "frames": frames,
                 "episodes": [to_dict(e) for e in episodes if not partial or e.seed in seeds], "partial": partial}
     (out / MANIFEST).write_text(json.dumps(manifest, indent=1))
     return manifest

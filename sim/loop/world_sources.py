@@ -51,6 +51,10 @@ class PerceptionConfig:
     precision: str = "auto"
     """``auto``: int8 where the weights have their calibrated int8 model beside them (the shipped ones
     do; onnxruntime on the CPU only), else fp32; or ``fp32``, or ``int8`` (onnxruntime only)."""
+    lidar_weights: str = ""
+    """Lidar network weights ("": the shipped ``perception/weights/lidar.pt``)."""
+    camera_weights: str = ""
+    """Camera network weights ("": the shipped ``perception/weights/camera.pt``)."""
     concurrent: bool = True
     """Run the detectors of a tick at the same time, one thread each (the runtimes release the GIL)."""
     odometry: OdometryNoise = field(default_factory=OdometryNoise)
@@ -88,14 +92,16 @@ class WorldSource(Protocol):
 
 
 @lru_cache(maxsize=None)
-def load_detector(name: str, device: str, runtime: str = "onnxruntime", precision: str = "auto"):
+def load_detector(name: str, device: str, runtime: str = "onnxruntime", precision: str = "auto", weights: str = ""):
     """``perception.registry.make_detector``, once per process (networks are loaded only once)."""
-    return make_detector(DETECTORS.check(name), device=device, runtime=runtime, precision=precision)
+    extra = {"weights": weights} if weights else {}
+    return make_detector(DETECTORS.check(name), device=device, runtime=runtime, precision=precision, **extra)
 
 
 def configured_detectors(cfg: PerceptionConfig) -> dict:
     """The configured detectors by name, on the configured device, runtime and precision."""
-    return {n: load_detector(n, cfg.device, cfg.runtime, cfg.precision) for n in cfg.detectors}
+    weights = {"lidar": cfg.lidar_weights, "camera": cfg.camera_weights}
+    return {n: load_detector(n, cfg.device, cfg.runtime, cfg.precision, weights.get(n, "")) for n in cfg.detectors}
 
 
 def load_surrogate(path: str | Path) -> dict[str, SensorErrorModel]:

@@ -1,0 +1,76 @@
+"""Fleet shards, parameter exchange and the client's local step (no Flower, no Ray)."""
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from perception.federated import (Degraded, Learner, LearnerSpec, Shard, cosine_lr, fleet, get_arrays, local_train,
+                                  partition, set_arrays)
+from perception.flower import FleetClient
+
+
+def rows(scenario, seed, n=2):
+    return [{"path": f"{scenario}_{seed}_{t}.npz", "split": "train", "scenario": scenario, "seed": seed, "tick": t}
+            for t in range(n)]
+
+
+def test_partition_is_non_iid_disjoint_and_keeps_episodes_whole():
+    data = rows("highway", 1) + rows("highway", 2) + rows("roundabout", 3) + rows("merge", 4) + rows("highway", 5)
+    shards = (Shard("a", ("highway",)), Shard("b", ("roundabout",)), Shard("c", ("highway", "merge")))
+    parts = partition(data, shards)
+    assert [sorted({r["seed"] for r in p}) for p in parts] == [[1, 5], [3], [2, 4]]
+    assert sum(len(p) for p in parts) == len(data)
+    assert partition(rows("exit", 9), shards) == [[], [], []]  # no client drives exits
+
+
+def test_default_fleet_degrades_the_sensor_of_the_model():
+    assert [s.condition for s in fleet(5, "lidar")].count("noisy") == 1
+    assert [s.condition for s in fleet(5, "camera")].count("dim") == 1
+    assert len({s.name for s in fleet(7, "lidar")}) == 7
+
+
+def test_arrays_round_trip_and_a_wrong_count_is_an_error():
+    a, b = Learner(LearnerSpec("lidar", "x", "x", seed=0)), Learner(LearnerSpec("lidar", "x", "x", seed=1))
+    set_arrays(b.net, get_arrays(a.net))
+    assert all(torch.equal(x, y) for x, y in zip(a.net.state_dict().values(), b.net.state_dict().values()))
+    with pytest.raises(ValueError, match="parameter arrays"):
+        set_arrays(b.net, get_arrays(a.net)[:-1])
+
+
+def test_degraded_conditions_change_the_sensor_not_the_targets():
+    image = np.full((80, 320, 3), 200, np.uint8)
+    dim = Degraded([(image, "targets")], "dim")[0]
+    assert dim[0].mean() < 80 and dim[1] == "targets"
+    points = np.zeros((1000, 4), np.float32)
+    noisy = Degraded([(points, "targets")], "noisy")[0]
+    assert 600 < len(noisy[0]) < 800 and 0.05 < noisy[0][:, :3].std() < 0.11
+    with pytest.raises(ValueError, match="unknown sensor condition"):
+        Degraded([], "foggy")
+
+
+def test_cosine_schedule():
+    assert cosine_lr(1.0, 0, 4) == 1.0 and cosine_lr(1.0, 2, 4) == pytest.approx(0.5)
+
+
+def test_fedprox_term_keeps_local_weights_nearer_the_global_ones(tiny_data):
+    spec = LearnerSpec("lidar", str(tiny_data), str(tiny_data), batch_size=2)
+    train = [r for r in json.loads((tiny_data / "manifest.json").read_text())["frames"] if r["split"] == "train"]
+    moved = {}
+    for mu in (0.0, 100.0):
+        learner = Learner(spec)
+        start = [p.detach().clone() for p in learner.net.parameters()]
+        local_train(learner, learner.loader(learner.dataset(train)), 2, 3e-2, proximal_mu=mu)
+        moved[mu] = sum(float(((p.detach() - s) ** 2).sum()) for p, s in zip(learner.net.parameters(), start))
+    assert moved[100.0] < moved[0.0]
+
+
+def test_client_with_no_data_or_a_corrupt_shard_trains_nothing_and_says_why(tiny_data, tmp_path):
+    spec = LearnerSpec("lidar", str(tmp_path), str(tiny_data), batch_size=2)
+    arrays = get_arrays(Learner(spec).net)
+    config = {"lr": 1e-3, "local_epochs": 1}
+    out, n, metrics = FleetClient(spec, Shard("empty", ("highway",)), []).fit(arrays, config)
+    assert n == 0 and out is arrays and metrics == {"client": "empty", "error": "no training frames"}
+    (tmp_path / "bad.npz").write_bytes(b"not a zip file")
+    _, n, metrics = FleetClient(spec, Shard("bad", ("highway",)), [{"path": "bad.npz", "split": "train"}]).fit(arrays, config)
+    assert n == 0 and "cannot read sensor frame" in metrics["error"] and "\n" not in metrics["error"]

@@ -1,0 +1,51 @@
+"""Federated training on Flower's simulation engine (Ray): 2 rounds, 2 training clients and one with
+no data, on the tiny data set; what crosses the client boundary is parameter arrays only."""
+import numpy as np
+import pytest
+
+from perception.federated import Learner, LearnerSpec, Shard
+from perception.flower import FederatedConfig, run_federated
+from perception.lidar_detector import load_lidar_net
+
+SCALARS = (bool, int, float, str)
+
+
+@pytest.fixture(scope="module")
+def run(tiny_data, tmp_path_factory):
+    out = tmp_path_factory.mktemp("fleet")
+    spec = LearnerSpec("lidar", str(tiny_data), str(tiny_data), batch_size=2, max_val_frames=1)
+    shards = (Shard("a", ("highway",)), Shard("b", ("highway",), "noisy"), Shard("empty", ("roundabout",)))
+    return run_federated(FederatedConfig(spec, shards, rounds=2, strategy="fedprox", lr=1e-3), out), out, spec
+
+
+def test_rounds_run_validate_and_checkpoint(run):
+    result, out, _ = run
+    assert [h["round"] for h in result["history"]] == [1, 2] and sorted(result["frames"]) == [0, 1, 2]
+    assert all(0.0 <= h["val_ap_2m"] <= 1.0 for h in result["history"])
+    for name in ("round_01.pt", "round_02.pt", "best.pt"):
+        load_lidar_net(out / name, "cpu")  # the format every consumer of lidar weights loads
+    assert (out / "metrics.csv").read_text().count("\n") == 3
+
+
+def test_a_client_without_data_is_reported_in_one_line_and_the_round_goes_on(run):
+    skipped = run[0]["ledger"].skipped
+    assert skipped == [f"round {r}: client empty skipped: no training frames" for r in (1, 2)]
+
+
+def test_only_parameter_arrays_cross_the_client_boundary(run):
+    from flwr.common import parameters_to_ndarrays
+
+    result, _, spec = run
+    shapes = [tuple(t.shape) for t in Learner(spec).net.state_dict().values()]
+    ledger = result["ledger"]
+    assert [d for d, _ in ledger.crossed] == ["down"] * 3 + ["up"] * 3 + ["down"] * 3 + ["up"] * 3
+    for direction, message in ledger.crossed:
+        arrays = parameters_to_ndarrays(message.parameters)
+        assert [a.shape for a in arrays] == shapes and all(isinstance(a, np.ndarray) for a in arrays)
+        payload = sum(len(t) for t in message.parameters.tensors)
+        assert payload <= sum(a.nbytes for a in arrays) + 256 * len(arrays)  # arrays and their headers, nothing else
+        extra = message.config if direction == "down" else message.metrics
+        assert all(isinstance(v, SCALARS) and len(str(v)) < 400 for v in extra.values())
+    assert all(message.num_examples in (0, 1, 2) for d, message in ledger.crossed if d == "up")
+    per_round = 3 * sum(len(t) for t in ledger.crossed[0][1].parameters.tensors)
+    assert ledger.bytes_down == {1: per_round, 2: per_round} and ledger.bytes_up == {1: per_round, 2: per_round}
