@@ -4,7 +4,9 @@ round on a central held-out split, checkpoints each round and counts the bytes e
 from __future__ import annotations
 
 import csv
+import os
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -164,12 +166,27 @@ def run_federated(cfg: FederatedConfig, out: Path) -> dict:
 
     for shard, rows in zip(cfg.shards, shards_rows):
         print(f"client {shard.name}: {len(rows)} frames ({', '.join(shard.scenarios)}; {shard.condition})")
-    run_simulation(ServerApp(server_fn=server_fn), ClientApp(client_fn=client_fn), num_supernodes=len(cfg.shards),
-                   backend_config={"client_resources": {"num_cpus": 1, "num_gpus": 0.0},
-                                   "init_args": {"num_cpus": 2, "include_dashboard": False}})
+    with _environment_kept("PYTHONPATH"):  # Flower's Ray backend sets it for the whole process
+        run_simulation(ServerApp(server_fn=server_fn), ClientApp(client_fn=client_fn), num_supernodes=len(cfg.shards),
+                       backend_config={"client_resources": {"num_cpus": 1, "num_gpus": 0.0},
+                                       "init_args": {"num_cpus": 2, "include_dashboard": False}})
     return {"history": history, "ledger": ledger, "frames": [len(r) for r in shards_rows],
             "best_val_ap_2m": max((h["val_ap_2m"] for h in history), default=float("nan")),
             "wall_s": time.time() - t0}
+
+
+@contextmanager
+def _environment_kept(name: str):
+    """Restore the environment variable ``name`` (or its absence) on exit: a simulation must not leave
+    this checkout on the PYTHONPATH of every process started after it."""
+    before = os.environ.get(name)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
 
 
 def _append_csv(path: Path, row: dict) -> None:

@@ -1,5 +1,7 @@
 """Federated training on Flower's simulation engine (Ray): 2 rounds, 2 training clients and one with
 no data, on the tiny data set; what crosses the client boundary is parameter arrays only."""
+import os
+
 import numpy as np
 import pytest
 
@@ -15,7 +17,12 @@ def run(tiny_data, tmp_path_factory):
     out = tmp_path_factory.mktemp("fleet")
     spec = LearnerSpec("lidar", str(tiny_data), str(tiny_data), batch_size=2, max_val_frames=1)
     shards = (Shard("a", ("highway",)), Shard("b", ("highway",), "noisy"), Shard("empty", ("roundabout",)))
-    return run_federated(FederatedConfig(spec, shards, rounds=2, strategy="fedprox", lr=1e-3), out), out, spec
+    before = os.environ.get("PYTHONPATH")
+    result = run_federated(FederatedConfig(spec, shards, rounds=2, strategy="fedprox", lr=1e-3), out)
+    # Flower's Ray backend sets PYTHONPATH for the whole process; later subprocesses (the wheel test)
+    # would import this checkout instead of what they installed
+    assert os.environ.get("PYTHONPATH") == before
+    return result, out, spec
 
 
 def test_rounds_run_validate_and_checkpoint(run):
