@@ -34,35 +34,34 @@ def frame_arrays(frame: SensorFrame, labelled: bool = True) -> dict[str, np.ndar
     return out
 
 
-def load_frame(path: str | Path) -> SensorFrame:
-    """Read a frame written by ``drivestack datagen``; a bad file is a ValueError naming it."""
-    try:
-        with np.load(path) as z:
-            data = {k: z[k] for k in z.files}
-        stamp = float(data["stamp"])
-        return SensorFrame(stamp, _cameras(data, stamp), _lidars(data, stamp), _labels(data))
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise ValueError(f"cannot read sensor frame {path}: {(str(exc).splitlines() or [type(exc).__name__])[0]}") from exc
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise ValueError(f"sensor frame {path} is not a drivestack frame (missing or malformed {exc})") from exc
-
-
 SIMULATOR_ONLY = ("labels/", "/depth_m", "/instance_id")
 """Members of a frame file that only a simulator can write (ground truth)."""
 
 
-def load_sensor_data(path: str | Path) -> SensorFrame:
-    """What a real car records of a frame (images, points, calibration), whatever else the file
-    holds: simulator-only members are never read. A bad file is a ValueError naming it."""
+def load_frame(path: str | Path, sensor_data_only: bool = False) -> SensorFrame:
+    """Read a frame written by ``drivestack datagen``; a bad file is a ValueError naming it.
+    ``sensor_data_only``: what a real car records (images, points, calibration), whatever else the
+    file holds; simulator-only members are never read (no labels, depth or instance masks)."""
     try:
         with np.load(path) as z:
-            data = {k: z[k] for k in z.files if not any(tag in k for tag in SIMULATOR_ONLY)}
+            data = {k: z[k] for k in z.files
+                    if not (sensor_data_only and any(tag in k for tag in SIMULATOR_ONLY))}
         stamp = float(data["stamp"])
-        return SensorFrame(stamp, _cameras(data, stamp), _lidars(data, stamp))
+        return SensorFrame(stamp, _cameras(data, stamp), _lidars(data, stamp), _labels(data))
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise ValueError(f"cannot read sensor frame {path}: {(str(exc).splitlines() or [type(exc).__name__])[0]}") from exc
+        raise unreadable(path, exc) from exc
     except (KeyError, TypeError, AttributeError) as exc:
         raise ValueError(f"sensor frame {path} is not a drivestack frame (missing or malformed {exc})") from exc
+
+
+def load_sensor_data(path: str | Path) -> SensorFrame:
+    """``load_frame(path, sensor_data_only=True)``: the frame as a real car would have recorded it."""
+    return load_frame(path, sensor_data_only=True)
+
+
+def unreadable(path: str | Path, exc: BaseException) -> ValueError:
+    """The one-line error for a frame file that cannot be read (first line of the cause)."""
+    return ValueError(f"cannot read sensor frame {path}: {(str(exc).splitlines() or [type(exc).__name__])[0]}")
 
 
 def _names(data: dict, kind: str) -> list[str]:

@@ -3,7 +3,7 @@ condition), the model-specific learners (lidar, camera) and the local training s
 runs on its own frames. Flower glue is in ``perception.flower``; nothing here imports it."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -177,11 +177,12 @@ class Learner:
     def payload(self) -> dict:
         """``best.pt`` in the format the detectors load (as ``train`` writes it)."""
         if self.spec.model == "lidar":
-            return {"model": self.net.state_dict(), "grid": asdict(self.net.grid), "kind": "lidar_centernet"}
+            from perception.train_lidar import lidar_payload
+            return lidar_payload(self.net)
         from perception.camera_detector import CovarianceModel
-        return {"model": self.net.state_dict(), "input": asdict(self.net.geo), "kind": "camera_centernet",
-                "covariance": asdict(self._fitted.get("covariance", CovarianceModel())),
-                "depth_gain": self._fitted.get("depth_gain", 1.0)}
+        from perception.train_camera import camera_payload
+        return camera_payload(self.net, self._fitted.get("covariance", CovarianceModel()),
+                              self._fitted.get("depth_gain", 1.0))
 
 
 def local_train(learner: Learner, loader, epochs: int, lr: float, weight_decay: float = 1e-4,

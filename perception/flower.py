@@ -3,7 +3,6 @@ sends back parameter arrays only; the server averages them (FedAvg or FedProx), 
 round on a central held-out split, checkpoints each round and counts the bytes exchanged."""
 from __future__ import annotations
 
-import csv
 import os
 import time
 from contextlib import contextmanager
@@ -15,6 +14,7 @@ import torch
 
 from perception.federated import Learner, LearnerSpec, Shard, cosine_lr, get_arrays, local_train, partition, \
     set_arrays, train_rows
+from perception.training import append_csv_row
 
 STRATEGIES = ("fedavg", "fedprox")
 
@@ -151,7 +151,7 @@ def run_federated(cfg: FederatedConfig, out: Path) -> dict:
         row = {"round": server_round, "val_ap_2m": ap, "bytes_down": ledger.bytes_down.get(server_round, 0),
                "bytes_up": ledger.bytes_up.get(server_round, 0), "wall_s": round(time.time() - t0, 1)}
         history.append(row)
-        _append_csv(out / "metrics.csv", row)
+        append_csv_row(out / "metrics.csv", row)
         print(f"round {server_round}/{cfg.rounds}: validation AP@2m {ap:.3f}, "
               f"{(row['bytes_down'] + row['bytes_up']) / 1e6:.2f} MB exchanged", flush=True)
         return 0.0, {"ap_2m": ap}
@@ -187,12 +187,3 @@ def _environment_kept(name: str):
             os.environ.pop(name, None)
         else:
             os.environ[name] = before
-
-
-def _append_csv(path: Path, row: dict) -> None:
-    new = not path.exists()
-    with open(path, "a", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(row))
-        if new:
-            writer.writeheader()
-        writer.writerow(row)

@@ -9,7 +9,7 @@ import torch
 
 from perception.bev import BevGrid, Targets, encode
 from perception.calibration import transform_points
-from perception.dataset import read_labels, read_manifest
+from perception.dataset import read_labels, read_manifest, unreadable
 from perception.frames import BoxLabels
 
 
@@ -19,7 +19,7 @@ def load_lidar_sample(path: Path) -> tuple[np.ndarray, BoxLabels]:
     try:
         return _read_lidar_sample(path)
     except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile) as exc:
-        raise ValueError(f"cannot read sensor frame {path}: {(str(exc).splitlines() or [type(exc).__name__])[0]}") from exc
+        raise unreadable(path, exc) from exc
 
 
 def _read_lidar_sample(path: Path) -> tuple[np.ndarray, BoxLabels]:

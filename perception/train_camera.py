@@ -63,13 +63,16 @@ def train_camera(data: Path, out: Path, cfg: TrainConfig, resume: bool = False, 
         ap, fitted["covariance"], fitted["depth_gain"] = validate_camera(net, val, device)
         return ap
 
-    def payload() -> dict:
-        return {"model": net.state_dict(), "input": asdict(geo), "covariance": asdict(fitted["covariance"]),
-                "depth_gain": fitted["depth_gain"],
-                "kind": "camera_centernet", "labels": "ground truth" if pseudo is None else
-                f"pseudo: lidar teacher {pseudo.teacher}, score >= {pseudo.score_threshold}"}
+    labels = "ground truth" if pseudo is None else f"pseudo: lidar teacher {pseudo.teacher}, score >= {pseudo.score_threshold}"
+    payload = lambda: camera_payload(net, fitted["covariance"], fitted["depth_gain"]) | {"labels": labels}  # noqa: E731
 
     return fit(Fit(net, loader, loss, validate, payload), cfg, out, resume)
+
+
+def camera_payload(net: CameraCenterNet, covariance: CovarianceModel, depth_gain: float) -> dict:
+    """``best.pt`` of a camera network with its fitted covariance model and depth gain, as the detector loads it."""
+    return {"model": net.state_dict(), "input": asdict(net.geo), "covariance": asdict(covariance),
+            "depth_gain": depth_gain, "kind": "camera_centernet"}
 
 
 def camera_loss(net: CameraCenterNet, batch, gen: torch.Generator, device, regression_weight: float = 1.0) -> torch.Tensor:

@@ -13,7 +13,7 @@ from perception.lidar_detector import detections_from_output, resolve_device
 from perception.lidar_net import LidarCenterNet, batch_points
 from perception.training import Fit, TrainConfig, fit, focal_loss, rows_at
 
-__all__ = ["TrainConfig", "focal_loss", "lidar_loss", "train_lidar", "validate_lidar"]
+__all__ = ["TrainConfig", "focal_loss", "lidar_loss", "lidar_payload", "train_lidar", "validate_lidar"]
 
 
 def train_lidar(data: Path, out: Path, cfg: TrainConfig, resume: bool = False) -> dict:
@@ -27,8 +27,13 @@ def train_lidar(data: Path, out: Path, cfg: TrainConfig, resume: bool = False) -
                                          generator=torch.Generator().manual_seed(cfg.seed))
 
     loss = lambda batch: lidar_loss(net, batch, device, cfg.regression_weight)  # noqa: E731
-    payload = lambda: {"model": net.state_dict(), "grid": asdict(grid), "kind": "lidar_centernet"}  # noqa: E731
-    return fit(Fit(net, loader, loss, lambda: validate_lidar(net, val, grid, device), payload), cfg, out, resume)
+    return fit(Fit(net, loader, loss, lambda: validate_lidar(net, val, grid, device), lambda: lidar_payload(net)),
+               cfg, out, resume)
+
+
+def lidar_payload(net: LidarCenterNet) -> dict:
+    """``best.pt`` of a lidar network, in the format the detector loads."""
+    return {"model": net.state_dict(), "grid": asdict(net.grid), "kind": "lidar_centernet"}
 
 
 def lidar_loss(net: LidarCenterNet, batch, device, regression_weight: float = 1.0) -> torch.Tensor:

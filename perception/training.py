@@ -77,7 +77,7 @@ def fit(job: Fit, cfg: TrainConfig, out: Path, resume: bool = False) -> dict:
         if improved:
             torch.save(job.best_payload(), out / "best.pt")
         torch.save({"model": job.net.state_dict(), "optim": opt.state_dict(), "state": state}, out / "last.pt")
-        _log(out / "metrics.csv", {"epoch": epoch + 1, "train_loss": train_loss, "val_ap_2m": ap,
+        append_csv_row(out / "metrics.csv", {"epoch": epoch + 1, "train_loss": train_loss, "val_ap_2m": ap,
                                    "wall_s": time.time() - t0})
         if state["stale"] >= cfg.patience:
             break
@@ -98,7 +98,8 @@ def _epoch(job: Fit, opt: torch.optim.Optimizer, desc: str) -> float:
     return float(np.mean(losses))
 
 
-def _log(path: Path, row: dict) -> None:
+def append_csv_row(path: Path, row: dict) -> None:
+    """Append ``row`` to the CSV file ``path``, writing its header first when the file is new."""
     new = not path.exists()
     with open(path, "a", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(row))
