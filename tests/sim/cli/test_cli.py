@@ -15,7 +15,7 @@ def _ctrl_c_reaches_it() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def _interrupt_once_done(args, tmp_path, at_least=1, timeout_s=180.0):
+def _interrupt_once_done(args, tmp_path, at_least=1, timeout_s=180.0, settle_s=0.0):
     """Start the CLI, send Ctrl-C to its process group once its progress bar counts ``at_least`` finished
     units (polling its stderr, not a fixed sleep), and return (returncode, stdout, stderr)."""
     import os
@@ -31,6 +31,7 @@ def _interrupt_once_done(args, tmp_path, at_least=1, timeout_s=180.0):
         while time.monotonic() < deadline and proc.poll() is None:
             counts = [int(n) for n in re.findall(r"\| *(\d+)/\d+ \[", err_path.read_text())]
             if counts and max(counts) >= at_least:
+                time.sleep(settle_s)  # into the next units' work, away from the moment they complete
                 break
             time.sleep(0.2)
         assert proc.poll() is None, "the run ended before it could be interrupted"
@@ -167,8 +168,12 @@ def test_bench_perception_reports_latency_and_throughput(tmp_path):
 @pytest.mark.parametrize("backend, workers", [("local", "1"), ("local", "2"), ("ray", "2")])
 def test_ctrl_c_keeps_the_finished_episodes_and_exits_130(backend, workers, tmp_path):
     out = tmp_path / "partial.json"
+    # Ray: a Ctrl-C soon after the first tasks complete can trip an internal check in Ray's task manager
+    # (an abort, not our exit code; seen once in a clean-clone run), so there it comes about 25 s after
+    # the start, as this test always did before it polled the progress bar
     code, _, err = _interrupt_once_done(["simulate", "--episodes", "60", "--workers", workers, "--backend", backend,
-                                         "--set", "scenario.duration_s=10", "--json", str(out)], tmp_path)
+                                         "--set", "scenario.duration_s=10", "--json", str(out)], tmp_path,
+                                        **({"settle_s": 18.0} if backend == "ray" else {}))
     assert code == 130, err
     assert "Traceback" not in err
     assert [l for l in err.replace("\r", "\n").splitlines() if l.startswith("drivestack:")] == \
