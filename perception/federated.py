@@ -3,6 +3,8 @@ condition), the model-specific learners (lidar, camera) and the local training s
 runs on its own frames. Flower glue is in ``perception.flower``; nothing here imports it."""
 from __future__ import annotations
 
+import itertools
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -185,17 +187,25 @@ class Learner:
                               self._fitted.get("depth_gain", 1.0))
 
 
-def local_train(learner: Learner, loader, epochs: int, lr: float, weight_decay: float = 1e-4,
-                proximal_mu: float = 0.0) -> float:
-    """``epochs`` passes over a client's loader from the current weights; with ``proximal_mu`` > 0
-    the FedProx term mu/2 * |w - w_global|^2 keeps the weights near the ones received. -> mean loss."""
+def local_train(learner: Learner, loader, epochs: float, lr: float, weight_decay: float = 1e-4,
+                proximal_mu: float = 0.0, optimizer_state: dict | None = None) -> tuple[float, dict]:
+    """``epochs`` passes over a client's loader from the current weights (a fraction is that share of
+    its batches, at least one); with ``proximal_mu`` > 0 the FedProx term mu/2 * |w - w_global|^2 keeps
+    the weights near the ones received. ``optimizer_state`` (AdamW's moments from the client's last
+    round) continues its optimiser instead of restarting it. -> (mean loss, the optimiser's state)."""
     net = learner.net
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
+    if optimizer_state is not None:
+        opt.load_state_dict(optimizer_state)
+        for group in opt.param_groups:
+            group["lr"] = lr
     anchor = [p.detach().clone() for p in net.parameters()]
-    losses = []
+    if len(loader) == 0:
+        raise ValueError("no training batches")
+    steps, losses = max(1, math.ceil(epochs * len(loader))), []
     net.train()
-    for _ in range(epochs):
-        for batch in loader:
+    while len(losses) < steps:
+        for batch in itertools.islice(loader, steps - len(losses)):
             loss = learner.loss(batch)
             if proximal_mu > 0:
                 loss = loss + proximal_mu / 2 * sum(((p - a) ** 2).sum() for p, a in zip(net.parameters(), anchor))
@@ -203,7 +213,7 @@ def local_train(learner: Learner, loader, epochs: int, lr: float, weight_decay: 
             loss.backward()
             opt.step()
             losses.append(loss.item())
-    return float(np.mean(losses)) if losses else float("nan")
+    return float(np.mean(losses)), opt.state_dict()
 
 
 def cosine_lr(lr: float, step: int, steps: int) -> float:

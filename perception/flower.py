@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +27,10 @@ class FederatedConfig:
     strategy: str = "fedavg"
     proximal_mu: float = 0.01
     """FedProx: weight of the proximal term (mu/2 * |w - w_global|^2)."""
-    local_epochs: int = 1
+    local_epochs: float = 1.0
+    """Passes over its shard a client makes per round; a fraction (e.g. 0.25) means more, shorter rounds."""
+    keep_optimizer: bool = False
+    """Each client keeps its AdamW moments between rounds (on its own disk) instead of restarting them."""
     lr: float = 3e-3
     """Round 1's learning rate; cosine decay over the rounds."""
     max_train_frames: int | None = None
@@ -47,23 +50,31 @@ class Ledger:
 
 
 class FleetClient:
-    """One vehicle: its shard's frames stay here; ``fit`` gets arrays and a config, returns arrays."""
+    """One vehicle: its shard's frames stay here; ``fit`` gets arrays and a config, returns arrays.
+    With ``state_dir`` its optimiser state is kept there between rounds (it never leaves the client)."""
 
-    def __init__(self, spec: LearnerSpec, shard: Shard, rows: list[dict]) -> None:
-        self.spec, self.shard, self.rows = spec, shard, rows
+    def __init__(self, spec: LearnerSpec, shard: Shard, rows: list[dict], state_dir: Path | None = None) -> None:
+        self.spec, self.shard, self.rows, self.state_dir = spec, shard, rows, state_dir
 
     def fit(self, arrays: list[np.ndarray], config: dict) -> tuple[list[np.ndarray], int, dict]:
-        """Local training from ``arrays``; a shard that is empty or unreadable trains nothing and says
-        why in ``metrics["error"]`` (0 examples: the server leaves it out of the average)."""
+        """Local training from ``arrays`` (shuffled and augmented anew each round); a shard that is empty
+        or unreadable trains nothing and says why in ``metrics["error"]`` (0 examples: the server leaves
+        it out of the average)."""
         torch.set_num_threads(1)
-        learner = Learner(self.spec)
+        learner = Learner(replace(self.spec, seed=self.spec.seed + int(config.get("round", 0))))
         set_arrays(learner.net, arrays)
+        state_path = self.state_dir / "optimizer.pt" if self.state_dir is not None else None
+        state = torch.load(state_path) if state_path is not None and state_path.exists() else None
         try:
             data = learner.dataset(self.rows, self.shard.condition)
-            loss = local_train(learner, learner.loader(data), int(config["local_epochs"]), float(config["lr"]),
-                               proximal_mu=float(config.get("proximal_mu", 0.0)))
+            loss, state = local_train(learner, learner.loader(data), float(config["local_epochs"]),
+                                      float(config["lr"]), proximal_mu=float(config.get("proximal_mu", 0.0)),
+                                      optimizer_state=state)
         except ValueError as exc:
             return arrays, 0, {"client": self.shard.name, "error": (str(exc).splitlines() or ["error"])[0][:300]}
+        if state_path is not None:
+            state_path.parent.mkdir(parents=True, exist_ok=True)
+            torch.save(state, state_path)
         return get_arrays(learner.net), len(data), {"client": self.shard.name, "loss": loss}
 
 
@@ -162,7 +173,8 @@ def run_federated(cfg: FederatedConfig, out: Path) -> dict:
 
     def client_fn(context):
         i = int(context.node_config["partition-id"])
-        return _numpy_client(FleetClient(cfg.spec, cfg.shards[i], shards_rows[i])).to_client()
+        state_dir = out / "clients" / cfg.shards[i].name if cfg.keep_optimizer else None
+        return _numpy_client(FleetClient(cfg.spec, cfg.shards[i], shards_rows[i], state_dir)).to_client()
 
     for shard, rows in zip(cfg.shards, shards_rows):
         print(f"client {shard.name}: {len(rows)} frames ({', '.join(shard.scenarios)}; {shard.condition})")

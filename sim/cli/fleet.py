@@ -41,8 +41,10 @@ def train_federated(args: argparse.Namespace) -> int:
 
     if args.labels == "pseudo" or args.resume or args.init_weights:
         raise ValueError("--federated trains from scratch on labelled shards: drop --labels pseudo, --resume, --init-weights")
-    for flag in ("--clients", "--rounds", "--local-epochs", "--batch-size", "--max-train-frames"):
+    for flag in ("--clients", "--rounds", "--batch-size", "--max-train-frames"):
         positive(flag, getattr(args, flag[2:].replace("-", "_")))
+    if not args.local_epochs > 0:
+        raise ValueError(f"--local-epochs must be > 0, got {args.local_epochs}")
     if args.proximal_mu < 0:
         raise ValueError(f"--proximal-mu must be >= 0, got {args.proximal_mu}")
     spec = LearnerSpec(args.model, str(args.data), str(args.val_data or args.data), args.batch_size, args.seed,
@@ -52,11 +54,12 @@ def train_federated(args: argparse.Namespace) -> int:
     shards = fleet(args.clients, args.model)
     try:
         if args.strategy == "pooled":
-            result = run_pooled(spec, shards, args.rounds * args.local_epochs, lr, out, args.max_train_frames)
+            result = run_pooled(spec, shards, max(1, round(args.rounds * args.local_epochs)), lr, out,
+                                args.max_train_frames)
             history = _metrics(out / "metrics.csv")
         else:
-            cfg = FederatedConfig(spec, shards, args.rounds, args.strategy, args.proximal_mu, args.local_epochs, lr,
-                                  args.max_train_frames)
+            cfg = FederatedConfig(spec, shards, args.rounds, args.strategy, args.proximal_mu, args.local_epochs,
+                                  args.keep_optimizer, lr, args.max_train_frames)
             result = run_federated(cfg, out)
             history = result["history"]
     except KeyboardInterrupt:
@@ -95,6 +98,8 @@ def write_card(out: Path, args: argparse.Namespace, result: dict) -> Path:
     if args.federated:
         lines.insert(4, f"- **Fleet**: {args.clients} clients, strategy {args.strategy}"
                      + (f" (mu {args.proximal_mu})" if args.strategy == "fedprox" else "")
+                     + f", {args.rounds} rounds x {args.local_epochs:g} local epochs"
+                     + (", clients keep their optimiser state" if args.keep_optimizer else "")
                      + f", frames per client {result['frames']}")
     path = out / "best.md"
     path.write_text("\n".join(lines) + "\n")

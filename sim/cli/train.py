@@ -36,7 +36,10 @@ def add_arguments(sub) -> None:
     t.add_argument("--federated", action="store_true", help="detectors: train on Flower's simulation engine")
     t.add_argument("--clients", type=int, default=5, help="federated: vehicle clients (non-IID shards)")
     t.add_argument("--rounds", type=int, default=5, help="federated: rounds")
-    t.add_argument("--local-epochs", type=int, default=1, help="federated: epochs each client trains per round")
+    t.add_argument("--local-epochs", type=float, default=1.0,
+                   help="federated: passes over its shard each client makes per round (a fraction: more, shorter rounds)")
+    t.add_argument("--keep-optimizer", action="store_true",
+                   help="federated: each client keeps its AdamW moments between rounds instead of restarting them")
     t.add_argument("--strategy", default="fedavg", choices=["fedavg", "fedprox", "pooled"],
                    help="federated: aggregation, or 'pooled': the clients' union trained centrally (baseline)")
     t.add_argument("--proximal-mu", type=float, default=0.01, help="fedprox: weight of the proximal term")

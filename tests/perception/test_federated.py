@@ -1,5 +1,6 @@
 """Fleet shards, parameter exchange and the client's local step (no Flower, no Ray)."""
 import json
+import math
 
 import numpy as np
 import pytest
@@ -74,3 +75,28 @@ def test_client_with_no_data_or_a_corrupt_shard_trains_nothing_and_says_why(tiny
     (tmp_path / "bad.npz").write_bytes(b"not a zip file")
     _, n, metrics = FleetClient(spec, Shard("bad", ("highway",)), [{"path": "bad.npz", "split": "train"}]).fit(arrays, config)
     assert n == 0 and "cannot read sensor frame" in metrics["error"] and "\n" not in metrics["error"]
+
+
+def test_a_fraction_of_an_epoch_trains_that_share_of_the_batches_and_the_optimiser_can_continue(tiny_data):
+    spec = LearnerSpec("lidar", str(tiny_data), str(tiny_data), batch_size=1)
+    train = [r for r in json.loads((tiny_data / "manifest.json").read_text())["frames"] if r["split"] == "train"]
+    learner = Learner(spec)
+    loader = learner.loader(learner.dataset(train))
+    _, state = local_train(learner, loader, 0.5, 1e-3)
+    assert state["state"][0]["step"] == math.ceil(0.5 * len(loader))
+    _, state = local_train(learner, loader, 1.5, 1e-3)
+    assert state["state"][0]["step"] == math.ceil(1.5 * len(loader))
+    _, state = local_train(learner, loader, 1e-6, 1e-3, optimizer_state=state)
+    assert state["state"][0]["step"] == math.ceil(1.5 * len(loader)) + 1
+    assert state["param_groups"][0]["lr"] == 1e-3
+
+
+def test_a_client_that_keeps_its_optimiser_resumes_it_next_round(tiny_data, tmp_path):
+    spec = LearnerSpec("lidar", str(tiny_data), str(tiny_data), batch_size=2)
+    train = [r for r in json.loads((tiny_data / "manifest.json").read_text())["frames"] if r["split"] == "train"]
+    client = FleetClient(spec, Shard("car", ("highway",)), train, state_dir=tmp_path / "car")
+    arrays = get_arrays(Learner(spec).net)
+    for rnd in (1, 2):
+        arrays, n, _ = client.fit(arrays, {"lr": 1e-3, "local_epochs": 1, "round": rnd})
+        steps = torch.load(tmp_path / "car" / "optimizer.pt")["state"][0]["step"]
+        assert n == len(train) and steps == rnd * math.ceil(len(train) / 2)
