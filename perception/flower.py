@@ -33,6 +33,10 @@ class FederatedConfig:
     """Each client keeps its AdamW moments between rounds (on its own disk) instead of restarting them."""
     lr: float = 3e-3
     """Round 1's learning rate; cosine decay over the rounds."""
+    server_lr: float = 1.0
+    """The server's step along the clients' mean update of the weights (1: plain averaging, FedAvg and
+    FedProx as published; above 1, FedOpt's server SGD: K clients' parallel steps average to fewer
+    sequential ones). BatchNorm statistics are always plainly averaged."""
     max_train_frames: int | None = None
     """Use the first N train frames of the data set (before they are split among the clients)."""
 
@@ -91,8 +95,8 @@ def _numpy_client(client: FleetClient):
     return _Client()
 
 
-def _strategy(cfg: FederatedConfig, ledger: Ledger, evaluate_fn, initial: list[np.ndarray]):
-    from flwr.common import ndarrays_to_parameters
+def _strategy(cfg: FederatedConfig, ledger: Ledger, evaluate_fn, initial: list[np.ndarray], trainable: list[bool]):
+    from flwr.common import ndarrays_to_parameters, parameters_to_ndarrays
     from flwr.server.strategy import FedAvg, FedProx
 
     if cfg.strategy not in STRATEGIES:
@@ -124,15 +128,28 @@ def _strategy(cfg: FederatedConfig, ledger: Ledger, evaluate_fn, initial: list[n
                 line = f"round {server_round}: a client failed: {(str(failure).splitlines() or ['?'])[0][:300]}"
                 ledger.skipped.append(line)
                 print(line, flush=True)
-            return super().aggregate_fit(server_round, kept, [])
+            params, metrics = super().aggregate_fit(server_round, kept, [])
+            if params is not None:
+                params = ndarrays_to_parameters(self.server_step(parameters_to_ndarrays(params)))
+            return params, metrics
+
+        def server_step(self, mean: list[np.ndarray]) -> list[np.ndarray]:
+            """Global weights + server_lr x (the clients' mean - global weights); buffers plainly averaged."""
+            if cfg.server_lr != 1.0:
+                mean = [(g + cfg.server_lr * (m - g)).astype(g.dtype) if learned else m
+                        for g, m, learned in zip(self.current, mean, trainable)]
+            self.current = mean
+            return mean
 
     k = len(cfg.shards)
     extra = {"proximal_mu": cfg.proximal_mu} if cfg.strategy == "fedprox" else {}
-    return Fleet(fraction_fit=1.0, min_fit_clients=k, min_available_clients=k, fraction_evaluate=0.0,
+    strategy = Fleet(fraction_fit=1.0, min_fit_clients=k, min_available_clients=k, fraction_evaluate=0.0,
                  min_evaluate_clients=0, evaluate_fn=evaluate_fn, initial_parameters=ndarrays_to_parameters(initial),
                  on_fit_config_fn=lambda r: {"lr": cosine_lr(cfg.lr, r - 1, cfg.rounds),
                                              "local_epochs": cfg.local_epochs, "round": r},
                  accept_failures=True, **extra)
+    strategy.current = initial
+    return strategy
 
 
 def _nbytes(parameters) -> int:
@@ -168,7 +185,8 @@ def run_federated(cfg: FederatedConfig, out: Path) -> dict:
         return 0.0, {"ap_2m": ap}
 
     def server_fn(_context):
-        strategy = _strategy(cfg, ledger, evaluate_fn, get_arrays(server.net))
+        learned = {name for name, _ in server.net.named_parameters()}
+        strategy = _strategy(cfg, ledger, evaluate_fn, get_arrays(server.net), [k in learned for k in server.net.state_dict()])
         return ServerAppComponents(strategy=strategy, config=ServerConfig(num_rounds=cfg.rounds))
 
     def client_fn(context):

@@ -43,6 +43,8 @@ def train_federated(args: argparse.Namespace) -> int:
         raise ValueError("--federated trains from scratch on labelled shards: drop --labels pseudo, --resume, --init-weights")
     for flag in ("--clients", "--rounds", "--batch-size", "--max-train-frames"):
         positive(flag, getattr(args, flag[2:].replace("-", "_")))
+    if not args.server_lr > 0:
+        raise ValueError(f"--server-lr must be > 0, got {args.server_lr}")
     if not args.local_epochs > 0:
         raise ValueError(f"--local-epochs must be > 0, got {args.local_epochs}")
     if args.proximal_mu < 0:
@@ -59,7 +61,7 @@ def train_federated(args: argparse.Namespace) -> int:
             history = _metrics(out / "metrics.csv")
         else:
             cfg = FederatedConfig(spec, shards, args.rounds, args.strategy, args.proximal_mu, args.local_epochs,
-                                  args.keep_optimizer, lr, args.max_train_frames)
+                                  args.keep_optimizer, lr, args.server_lr, args.max_train_frames)
             result = run_federated(cfg, out)
             history = result["history"]
     except KeyboardInterrupt:
@@ -100,6 +102,7 @@ def write_card(out: Path, args: argparse.Namespace, result: dict) -> Path:
                      + (f" (mu {args.proximal_mu})" if args.strategy == "fedprox" else "")
                      + f", {args.rounds} rounds x {args.local_epochs:g} local epochs"
                      + (", clients keep their optimiser state" if args.keep_optimizer else "")
+                     + (f", server learning rate {args.server_lr:g}" if args.server_lr != 1.0 else "")
                      + f", frames per client {result['frames']}")
     path = out / "best.md"
     path.write_text("\n".join(lines) + "\n")

@@ -38,6 +38,8 @@ def add_arguments(sub) -> None:
     t.add_argument("--rounds", type=int, default=5, help="federated: rounds")
     t.add_argument("--local-epochs", type=float, default=1.0,
                    help="federated: passes over its shard each client makes per round (a fraction: more, shorter rounds)")
+    t.add_argument("--server-lr", type=float, default=1.0,
+                   help="federated: server step along the clients' mean update (1: plain FedAvg/FedProx averaging)")
     t.add_argument("--keep-optimizer", action="store_true",
                    help="federated: each client keeps its AdamW moments between rounds instead of restarting them")
     t.add_argument("--strategy", default="fedavg", choices=["fedavg", "fedprox", "pooled"],

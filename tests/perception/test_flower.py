@@ -56,3 +56,18 @@ def test_only_parameter_arrays_cross_the_client_boundary(run):
     assert all(message.num_examples in (0, 1, 2) for d, message in ledger.crossed if d == "up")
     per_round = 3 * sum(len(t) for t in ledger.crossed[0][1].parameters.tensors)
     assert ledger.bytes_down == {1: per_round, 2: per_round} and ledger.bytes_up == {1: per_round, 2: per_round}
+
+
+@pytest.mark.parametrize("server_lr, expected_weight", [(1.0, 1.0), (2.0, 2.0)])
+def test_the_server_steps_server_lr_times_the_mean_update_of_the_weights_and_averages_buffers(server_lr, expected_weight):
+    from perception.flower import Ledger, _strategy
+
+    cfg = FederatedConfig(LearnerSpec("lidar", "d", "d"), (Shard("a", ("highway",)),), rounds=1, server_lr=server_lr)
+    initial = [np.zeros(2, np.float32), np.ones(2, np.float32)]
+    strategy = _strategy(cfg, Ledger(), None, initial, trainable=[True, False])
+    weight, buffer = strategy.server_step([np.ones(2, np.float32), np.full(2, 0.25, np.float32)])
+    np.testing.assert_allclose(weight, expected_weight)
+    np.testing.assert_allclose(buffer, 0.25)
+    assert weight.dtype == np.float32
+    weight, _ = strategy.server_step([np.full(2, expected_weight + 1.0, np.float32), buffer])
+    np.testing.assert_allclose(weight, expected_weight + server_lr)
