@@ -3,9 +3,10 @@ the ground-truth camera on the test split, its closed loop, and federated agains
 
     python scripts/fleet_figures.py --runs /work/tune --out docs/results
 
-reads RUNS/fleet_eval_cam_{gt,pseudo}.json, RUNS/fleet_loop_pseudo.json, RUNS/fleet_lidar_{fedavg,
-fedprox,pooled}/{metrics.csv,federated.json} and RUNS/fleet_eval_lidar_*.json (whichever exist) and
-writes OUT/fleet.json, OUT/fleet.txt and OUT/fleet_federated_ap.png.
+reads RUNS/fleet_eval_cam_{gt,pseudo}.json, RUNS/fleet_loop_pseudo.json and the federated runs'
+{metrics.csv,federated.json} with their test evaluations (``--fed NAME RUN EVAL_JSON``, repeated; by
+default RUNS/fleet_lidar_{fedavg,fedprox,pooled} and RUNS/fleet_eval_lidar_*.json), whichever exist,
+and writes OUT/fleet.json, OUT/fleet.txt and OUT/fleet_federated_ap.png.
 """
 from __future__ import annotations
 
@@ -40,24 +41,37 @@ def camera(runs: Path) -> dict:
     return out
 
 
-def federated(runs: Path) -> dict:
+DEFAULT_RUNS = tuple((f"{s}-3", f"fleet_lidar_{s}", f"fleet_eval_lidar_{s}.json") for s in ("fedavg", "fedprox", "pooled"))
+"""Last session's runs (3 total epochs): NAME, run folder and test evaluation under --runs."""
+
+
+def _epochs(name: str) -> str:
+    """TOTAL_EPOCHS of a run NAME ``STRATEGY-TOTAL_EPOCHS[/variant]``."""
+    return name.split("/")[0].rsplit("-", 1)[1]
+
+
+def federated(runs: Path, named: tuple[tuple[str, str, str], ...] = DEFAULT_RUNS) -> dict:
+    """Each run NAME (``STRATEGY-EPOCHS``): validation AP by round/epoch, bytes, and its test AP; the
+    ratio of a federated run's test AP@2m to the pooled run with the same total epochs."""
     out: dict = {}
-    for s in ("fedavg", "fedprox", "pooled"):
-        run = runs / f"fleet_lidar_{s}"
+    for name, folder, evaluation in named:
+        run = runs / folder
         if not (run / "metrics.csv").exists():
             continue
         with open(run / "metrics.csv") as fh:
             rows = list(csv.DictReader(fh))
         summary = _json(run / "federated.json") or {}
-        out[s] = {"val_ap_2m": [float(r["val_ap_2m"]) for r in rows],
-                  "bytes_per_round": [int(r["bytes_down"]) + int(r["bytes_up"]) for r in rows] if "bytes_up" in rows[0]
-                  else None, "wall_s": summary.get("wall_s"), "frames": summary.get("frames"),
-                  "test": _ap(_json(runs / f"fleet_eval_lidar_{s}.json"))}
-    pooled = out.get("pooled", {}).get("test")
-    for s in ("fedavg", "fedprox"):
-        if pooled and out.get(s, {}).get("test"):
-            out[s]["ratio_ap_2m"] = out[s]["test"]["2.0"] / pooled["2.0"]
-            out[s]["target_met"] = out[s]["ratio_ap_2m"] >= 0.95
+        epochs = float(_epochs(name))
+        out[name] = {"val_ap_2m": [float(r["val_ap_2m"]) for r in rows],
+                     "epochs_seen": [epochs * (i + 1) / len(rows) for i in range(len(rows))],
+                     "bytes_per_round": [int(r["bytes_down"]) + int(r["bytes_up"]) for r in rows]
+                     if "bytes_up" in rows[0] else None, "wall_s": summary.get("wall_s"),
+                     "frames": summary.get("frames"), "test": _ap(_json(runs / evaluation)), "folder": folder}
+    for name, run in out.items():
+        pooled = out.get("pooled-" + _epochs(name), {}).get("test")
+        if not name.startswith("pooled") and pooled and run.get("test"):
+            run["ratio_ap_2m"] = run["test"]["2.0"] / pooled["2.0"]
+            run["target_met"] = run["ratio_ap_2m"] >= 0.95
     return out
 
 
@@ -66,16 +80,18 @@ def plot(fed: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for s, label in (("fedavg", "FedAvg (round)"), ("fedprox", "FedProx (round)"), ("pooled", "centralised (epoch)")):
-        if s in fed:
-            ap = fed[s]["val_ap_2m"]
-            ax.plot(range(1, len(ap) + 1), ap, marker="o", label=label)
-    ax.set_xlabel("round / epoch")
+    labels = {"fedavg": "FedAvg", "fedprox": "FedProx", "pooled": "centralised"}
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for name, run in fed.items():
+        strategy, epochs = name.split("/")[0].rsplit("-", 1)
+        unit = "epochs" if strategy == "pooled" else f"rounds of {float(epochs) / len(run['val_ap_2m']):g} epoch"
+        ax.plot(run["epochs_seen"], run["val_ap_2m"], marker="o", linestyle="-" if epochs != "3" else ":",
+                label=f"{labels.get(strategy, strategy)}, {len(run['val_ap_2m'])} {unit}")
+    ax.set_xlabel("epochs of training data seen (all clients together)")
     ax.set_ylabel("validation AP@2m (lidar)")
-    ax.set_title("Federated lidar, 5 non-IID clients")
+    ax.set_title("Federated lidar, 5 non-IID clients, vs centralised at equal total epochs")
     ax.grid(alpha=0.3)
-    ax.legend()
+    ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
 
@@ -94,7 +110,7 @@ def text(fig: dict) -> str:
     for s, run in fed.items():
         mb = f", {run['bytes_per_round'][0] / 1e6:.2f} MB per round" if run.get("bytes_per_round") else ""
         ratio = f", ratio to pooled {run['ratio_ap_2m']:.3f}" if "ratio_ap_2m" in run else ""
-        lines.append(f"lidar {s}: val AP@2m {[round(a, 3) for a in run['val_ap_2m']]}; test {fmt(run['test'])}{ratio}{mb}")
+        lines.append(f"lidar {s} ({run['folder']}): val AP@2m {[round(a, 3) for a in run['val_ap_2m']]}; test {fmt(run['test'])}{ratio}{mb}")
     return "\n".join(lines) + "\n"
 
 
@@ -102,9 +118,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=Path, required=True)
     parser.add_argument("--out", type=Path, default=Path("docs/results"))
+    parser.add_argument("--fed", nargs=3, action="append", metavar=("NAME", "RUN", "EVAL_JSON"),
+                        help="a federated or pooled run (NAME is STRATEGY-TOTAL_EPOCHS[/variant], e.g. fedavg-8; RUN and "
+                             "EVAL_JSON relative to --runs); default: the 3-epoch runs fleet_lidar_*")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    fig = {"camera": camera(args.runs), "federated": federated(args.runs)}
+    fig = {"camera": camera(args.runs), "federated": federated(args.runs, tuple(map(tuple, args.fed)) if args.fed else DEFAULT_RUNS)}
     (args.out / "fleet.json").write_text(json.dumps(fig, indent=1))
     (args.out / "fleet.txt").write_text(text(fig))
     if fig["federated"]:
