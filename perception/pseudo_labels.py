@@ -27,6 +27,16 @@ class PseudoLabelConfig:
     """Teacher boxes farther than this [m] are not labels (the lidar grid covers +-51.2 m)."""
     raster_px: int = 4
     """Pixel size of the occlusion raster [px]."""
+    student: str | Path | None = None
+    """Self-training: camera detector weights (an earlier pseudo-label student) whose confident boxes
+    are added where the teacher cannot label (beyond ``student_min_range_m``)."""
+    student_threshold: float = 0.5
+    """Student boxes scoring below this are not labels."""
+    student_min_range_m: float = 45.0
+    """Student boxes nearer than this [m] are not labels: there the lidar teacher is far more accurate
+    (a vehicle it missed that the camera claims is more likely the camera's false positive)."""
+    match_m: float = 2.0
+    """A student box within this distance [m] of a teacher box is the same vehicle (the teacher's kept)."""
 
 
 def box_visibility(center_m: np.ndarray, size_m: np.ndarray, yaw_rad: np.ndarray, cal: CameraCalibration,
@@ -51,14 +61,32 @@ def box_visibility(center_m: np.ndarray, size_m: np.ndarray, yaw_rad: np.ndarray
     return np.where(areas > 0, seen / np.maximum(areas, 1), 0.0)
 
 
-def pseudo_labels(det: Detections, cal: CameraCalibration, cfg: PseudoLabelConfig) -> BoxLabels:
-    """The teacher's confident boxes as labels, with camera visibility from ``box_visibility``;
-    ``lidar_points`` is 1 for every kept box (the teacher saw it), velocities are unknown (0)."""
+def pseudo_labels(det: Detections, cal: CameraCalibration, cfg: PseudoLabelConfig,
+                  student: Detections | None = None) -> BoxLabels:
+    """The teacher's confident boxes as labels, plus (self-training) the student's confident far boxes
+    that no teacher box explains, with camera visibility from ``box_visibility``; ``lidar_points`` is 1
+    for a teacher box and 0 for a student box, velocities are unknown (0)."""
     keep = (det.score >= cfg.score_threshold) & (np.hypot(det.center_m[:, 0], det.center_m[:, 1]) <= cfg.max_range_m)
     center, size, yaw = det.center_m[keep], det.size_m[keep], det.yaw_rad[keep]
+    points = np.ones(len(center), np.int64)
+    if student is not None:
+        extra = _student_boxes(student, center, cfg)
+        center, size, yaw = (np.concatenate([a, b]) for a, b in
+                             ((center, student.center_m[extra]), (size, student.size_m[extra]), (yaw, student.yaw_rad[extra])))
+        points = np.concatenate([points, np.zeros(int(extra.sum()), np.int64)])
     n = len(center)
     visible = box_visibility(center, size, yaw, cal, cfg.raster_px)
-    return BoxLabels(np.arange(n), center, size, yaw, np.zeros((n, 2)), np.ones(n, np.int64), visible[:, None])
+    return BoxLabels(np.arange(n), center, size, yaw, np.zeros((n, 2)), points, visible[:, None])
+
+
+def _student_boxes(student: Detections, teacher_center_m: np.ndarray, cfg: PseudoLabelConfig) -> np.ndarray:
+    """Mask (M,) of the student's boxes that become labels: confident, far, and not a teacher box."""
+    rng = np.hypot(student.center_m[:, 0], student.center_m[:, 1])
+    keep = (student.score >= cfg.student_threshold) & (rng >= cfg.student_min_range_m) & (rng <= cfg.max_range_m)
+    if len(teacher_center_m) and keep.any():
+        gap = np.linalg.norm(student.center_m[:, None, :2] - teacher_center_m[None, :, :2], axis=2).min(axis=1)
+        keep &= gap > cfg.match_m
+    return keep
 
 
 class PseudoCameraFrames(CameraFrames):
@@ -70,19 +98,25 @@ class PseudoCameraFrames(CameraFrames):
         from perception.lidar_detector import LidarNetDetector
 
         self.teacher = LidarNetDetector(cfg.teacher, device="cpu", threshold=min(cfg.score_threshold, 0.1))
+        self.student = None
+        if cfg.student is not None:
+            from perception.camera_detector import CameraNetDetector
+            self.student = CameraNetDetector(cfg.student, device="cpu", threshold=min(cfg.student_threshold, 0.1))
         self.cfg = cfg
         super().__init__(root, split, geo, augment_data, seed, max_frames)
-        self.teacher = None  # not needed once the labels are made (and not picklable into workers)
+        self.teacher = self.student = None  # not needed once the labels are made (and not picklable into workers)
 
     def _load(self, path: Path) -> tuple[np.ndarray, CameraCalibration, BoxLabels]:
         frame = load_sensor_data(path)
         if not frame.cameras or not frame.lidars:
             raise ValueError(f"{path} lacks a camera or a lidar: pseudo-labels need both")
         cam = frame.cameras[0]
-        return cam.rgb, cam.calibration, pseudo_labels(self.teacher.detect(frame), cam.calibration, self.cfg)
+        student = self.student.detect(frame) if self.student is not None else None
+        return cam.rgb, cam.calibration, pseudo_labels(self.teacher.detect(frame), cam.calibration, self.cfg, student)
 
-    def label_counts(self) -> tuple[int, int]:
-        """(teacher boxes kept, boxes the camera sees at least 10 % of) over the split."""
-        boxes = sum(len(s[2]) for s in self.samples)
+    def label_counts(self) -> tuple[int, int, int]:
+        """(teacher boxes kept, student boxes added, boxes the camera sees at least 10 % of) over the split."""
+        teacher = sum(int(s[2].lidar_points.sum()) for s in self.samples)
+        student = sum(int((s[2].lidar_points == 0).sum()) for s in self.samples)
         visible = sum(int((s[2].visible_fraction[:, 0] >= 0.1).sum()) for s in self.samples)
-        return boxes, visible
+        return teacher, student, visible

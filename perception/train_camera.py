@@ -47,9 +47,10 @@ def train_camera(data: Path, out: Path, cfg: TrainConfig, resume: bool = False, 
     else:
         train = PseudoCameraFrames(data, "train", geo, pseudo, augment_data=True, seed=cfg.seed,
                                    max_frames=cfg.max_train_frames)
-        boxes, seen = train.label_counts()
-        print(f"pseudo-labels: {boxes} teacher boxes (score >= {pseudo.score_threshold}) in {len(train)} frames, "
-              f"{seen} seen by the camera")
+        boxes, extra, seen = train.label_counts()
+        student = f" + {extra} far student boxes (score >= {pseudo.student_threshold})" if pseudo.student else ""
+        print(f"pseudo-labels: {boxes} teacher boxes (score >= {pseudo.score_threshold}){student} in {len(train)} "
+              f"frames, {seen} seen by the camera")
     val = CameraFrames(val_data or data, "val", geo, max_frames=cfg.max_val_frames)
     loader = torch.utils.data.DataLoader(train, cfg.batch_size, shuffle=True, collate_fn=collate,
                                          generator=torch.Generator().manual_seed(cfg.seed))
@@ -63,7 +64,8 @@ def train_camera(data: Path, out: Path, cfg: TrainConfig, resume: bool = False, 
         ap, fitted["covariance"], fitted["depth_gain"] = validate_camera(net, val, device)
         return ap
 
-    labels = "ground truth" if pseudo is None else f"pseudo: lidar teacher {pseudo.teacher}, score >= {pseudo.score_threshold}"
+    labels = "ground truth" if pseudo is None else f"pseudo: lidar teacher {pseudo.teacher}, score >= {pseudo.score_threshold}" \
+        + (f"; self-training: student {pseudo.student}, score >= {pseudo.student_threshold}" if pseudo and pseudo.student else "")
     payload = lambda: camera_payload(net, fitted["covariance"], fitted["depth_gain"]) | {"labels": labels}  # noqa: E731
 
     return fit(Fit(net, loader, loss, validate, payload), cfg, out, resume)

@@ -21,6 +21,13 @@ def teacher_path(teacher: str) -> Path:
     return path
 
 
+def student_path(student: str | None) -> Path | None:
+    """Self-training: the student's camera weights file, which must exist (None: no student)."""
+    if student is not None and not Path(student).is_file():
+        raise ValueError(f"--student: no camera weights at {student}")
+    return Path(student) if student is not None else None
+
+
 def check_pseudo(args: argparse.Namespace) -> None:
     """One-line errors for option combinations that cannot work."""
     if args.labels == "pseudo" and args.model != "camera":
@@ -33,6 +40,10 @@ def check_pseudo(args: argparse.Namespace) -> None:
         raise ValueError("--val-data is for camera or --federated training")
     if not 0.0 <= args.score_threshold <= 1.0:
         raise ValueError(f"--score-threshold must be in [0, 1], got {args.score_threshold}")
+    if not 0.0 <= args.student_threshold <= 1.0:
+        raise ValueError(f"--student-threshold must be in [0, 1], got {args.student_threshold}")
+    if args.student is not None and args.labels != "pseudo":
+        raise ValueError("--student is for self-training on pseudo-labels: add --labels pseudo")
 
 
 def train_federated(args: argparse.Namespace) -> int:
@@ -88,6 +99,10 @@ def write_card(out: Path, args: argparse.Namespace, result: dict) -> Path:
     teacher = "the shipped lidar.pt" if args.teacher == "lidar" else args.teacher
     labels = (f"pseudo-labels from the lidar teacher ({teacher}, score >= {args.score_threshold}); no simulator "
               "label read" if args.labels == "pseudo" else "ground truth")
+    if args.student is not None:
+        from perception.pseudo_labels import PseudoLabelConfig
+        labels += (f", plus the student's ({args.student}) boxes beyond {PseudoLabelConfig.student_min_range_m:g} m "
+                   f"scoring >= {args.student_threshold}")
     lines = [f"# Model card: {args.model} detector (`{out / 'best.pt'}`)", "",
              f"- **Made by**: `drivestack {' '.join(shlex.quote(a) for a in sys.argv[1:])}`",
              f"- **Training labels**: {labels}; data `{args.data}`"

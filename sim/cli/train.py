@@ -31,11 +31,14 @@ def add_arguments(sub) -> None:
                    help="camera: ground truth, or pseudo-labels from --teacher on (unlabelled) frames")
     t.add_argument("--teacher", default="lidar", help="pseudo labels: lidar detector weights ('lidar': the shipped ones)")
     t.add_argument("--score-threshold", type=float, default=0.3, help="pseudo labels: teacher boxes scoring below are dropped")
+    t.add_argument("--student", default=None,
+                   help="pseudo labels, self-training: camera weights whose confident boxes beyond the lidar's reach are added")
+    t.add_argument("--student-threshold", type=float, default=0.5, help="self-training: student boxes scoring below are dropped")
     t.add_argument("--val-data", type=Path, default=None,
                    help="labelled datagen directory whose val split scores each epoch/round (default: --data)")
     t.add_argument("--federated", action="store_true", help="detectors: train on Flower's simulation engine")
     t.add_argument("--clients", type=int, default=5, help="federated: vehicle clients (non-IID shards)")
-    t.add_argument("--rounds", type=int, default=5, help="federated: rounds")
+    t.add_argument("--rounds", type=int, default=8, help="federated: rounds")
     t.add_argument("--local-epochs", type=float, default=1.0,
                    help="federated: passes over its shard each client makes per round (a fraction: more, shorter rounds)")
     t.add_argument("--server-lr", type=float, default=1.0,
@@ -82,7 +85,7 @@ def train(args: argparse.Namespace) -> int:
     from perception.train_camera import train_camera
     from perception.train_lidar import train_lidar
     from perception.training import TrainConfig
-    from sim.cli.fleet import check_pseudo, teacher_path, write_card
+    from sim.cli.fleet import check_pseudo, student_path, teacher_path, write_card
 
     check_pseudo(args)
     positive("--epochs", args.epochs)
@@ -95,7 +98,8 @@ def train(args: argparse.Namespace) -> int:
                       init_weights=args.init_weights)
     try:
         if args.model == "camera":
-            pseudo = PseudoLabelConfig(teacher_path(args.teacher), args.score_threshold) if args.labels == "pseudo" else None
+            pseudo = PseudoLabelConfig(teacher_path(args.teacher), args.score_threshold, student=student_path(args.student),
+                                       student_threshold=args.student_threshold) if args.labels == "pseudo" else None
             result = train_camera(args.data, out, cfg, resume=args.resume, pseudo=pseudo, val_data=args.val_data)
         else:
             result = train_lidar(args.data, out, cfg, resume=args.resume)

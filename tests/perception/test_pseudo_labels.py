@@ -50,6 +50,21 @@ def test_pseudo_labels_keep_confident_boxes_in_range():
     assert labels.visible_fraction.shape == (1, 1) and labels.visible_fraction[0, 0] == pytest.approx(1.0)
 
 
+def test_self_training_adds_only_confident_far_student_boxes_that_no_teacher_box_explains():
+    teacher = Detections(0.0, "lidar", np.array([[20.0, 0, 0.75], [50.0, 4, 0.75]]), np.tile(CAR, (2, 1)),
+                         np.zeros(2), np.array([0.9, 0.8]), np.zeros((2, 2, 2)))
+    student_at = np.array([[30.0, -4, 0.75], [50.5, 4.5, 0.75], [55.0, -4, 0.75], [58.0, 8, 0.75], [70.0, 0, 0.75]])
+    student = Detections(0.0, "camera", student_at, np.tile(CAR, (5, 1)), np.zeros(5),
+                         np.array([0.9, 0.9, 0.8, 0.3, 0.9]), np.zeros((5, 2, 2)))
+    cfg = PseudoLabelConfig("unused", score_threshold=0.3, max_range_m=60.0, student="unused", student_threshold=0.5)
+    labels = pseudo_labels(teacher, front_camera(), cfg, student)
+    # kept: both teacher boxes and the student's confident 55 m box; not the near (30 m) one, the one the
+    # teacher explains (0.7 m from its 50 m box), the unconfident one, nor the one beyond max_range_m
+    assert labels.center_m[:, 0].tolist() == [20.0, 50.0, 55.0]
+    assert labels.lidar_points.tolist() == [1, 1, 0]
+    assert pseudo_labels(teacher, front_camera(), cfg).center_m[:, 0].tolist() == [20.0, 50.0]
+
+
 def strip_labels(src, dst):
     """A copy of a data set with every simulator-only member removed from frames and manifest."""
     shutil.copytree(src, dst)
