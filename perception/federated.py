@@ -79,6 +79,28 @@ def set_arrays(net: torch.nn.Module, arrays: list[np.ndarray]) -> None:
                          for (k, v), a in zip(state.items(), arrays)})
 
 
+def batchnorm_pairs(net: torch.nn.Module) -> list[tuple[int, int]]:
+    """(running_mean, running_var) positions in ``get_arrays``' order, one pair per BatchNorm layer."""
+    keys = list(net.state_dict())
+    return [(i, keys.index(k.removesuffix("running_mean") + "running_var"))
+            for i, k in enumerate(keys) if k.endswith("running_mean")]
+
+
+def pooled_batchnorm(averaged: list[np.ndarray], clients: list[list[np.ndarray]], weights: list[float],
+                     pairs: list[tuple[int, int]]) -> list[np.ndarray]:
+    """``averaged`` with each BatchNorm layer's statistics replaced by those of the clients' data taken
+    together: the weighted mean of the running means, and the mixture variance sum_k w_k (var_k +
+    (mean_k - mean)^2), which the plain average of the variances underestimates when the clients'
+    feature means differ (non-IID shards, a degraded sensor)."""
+    out = list(averaged)
+    w = np.asarray(weights, float) / float(np.sum(weights))
+    for im, iv in pairs:
+        mean = sum(wk * c[im].astype(np.float64) for wk, c in zip(w, clients))
+        var = sum(wk * (c[iv].astype(np.float64) + (c[im] - mean) ** 2) for wk, c in zip(w, clients))
+        out[im], out[iv] = mean.astype(averaged[im].dtype), var.astype(averaged[iv].dtype)
+    return out
+
+
 class Degraded(torch.utils.data.Dataset):
     """A shard's samples under its sensor condition: the camera image darkened and grainy (night),
     or lidar points jittered by 8 cm and 30 % of them dropped. Targets are unchanged."""

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from perception.federated import Learner, LearnerSpec, Shard, cosine_lr, get_arrays, local_train, partition, \
-    set_arrays, train_rows
+from perception.federated import Learner, LearnerSpec, Shard, batchnorm_pairs, cosine_lr, get_arrays, local_train, \
+    partition, pooled_batchnorm, set_arrays, train_rows
 from perception.training import append_csv_row
 
 STRATEGIES = ("fedavg", "fedprox")
@@ -37,6 +37,9 @@ class FederatedConfig:
     """The server's step along the clients' mean update of the weights (1: plain averaging, FedAvg and
     FedProx as published; above 1, FedOpt's server SGD: K clients' parallel steps average to fewer
     sequential ones). BatchNorm statistics are always plainly averaged."""
+    pool_batchnorm: bool = False
+    """BatchNorm statistics of the clients' data taken together (mixture variance) instead of the plain
+    average of each client's statistics."""
     max_train_frames: int | None = None
     """Use the first N train frames of the data set (before they are split among the clients)."""
 
@@ -95,7 +98,8 @@ def _numpy_client(client: FleetClient):
     return _Client()
 
 
-def _strategy(cfg: FederatedConfig, ledger: Ledger, evaluate_fn, initial: list[np.ndarray], trainable: list[bool]):
+def _strategy(cfg: FederatedConfig, ledger: Ledger, evaluate_fn, initial: list[np.ndarray], trainable: list[bool],
+              bn_pairs: list[tuple[int, int]] = ()):
     from flwr.common import ndarrays_to_parameters, parameters_to_ndarrays
     from flwr.server.strategy import FedAvg, FedProx
 
@@ -130,7 +134,11 @@ def _strategy(cfg: FederatedConfig, ledger: Ledger, evaluate_fn, initial: list[n
                 print(line, flush=True)
             params, metrics = super().aggregate_fit(server_round, kept, [])
             if params is not None:
-                params = ndarrays_to_parameters(self.server_step(parameters_to_ndarrays(params)))
+                arrays = parameters_to_ndarrays(params)
+                if cfg.pool_batchnorm:
+                    arrays = pooled_batchnorm(arrays, [parameters_to_ndarrays(r.parameters) for _, r in kept],
+                                              [r.num_examples for _, r in kept], bn_pairs)
+                params = ndarrays_to_parameters(self.server_step(arrays))
             return params, metrics
 
         def server_step(self, mean: list[np.ndarray]) -> list[np.ndarray]:
@@ -186,7 +194,8 @@ def run_federated(cfg: FederatedConfig, out: Path) -> dict:
 
     def server_fn(_context):
         learned = {name for name, _ in server.net.named_parameters()}
-        strategy = _strategy(cfg, ledger, evaluate_fn, get_arrays(server.net), [k in learned for k in server.net.state_dict()])
+        strategy = _strategy(cfg, ledger, evaluate_fn, get_arrays(server.net), [k in learned for k in server.net.state_dict()],
+                             batchnorm_pairs(server.net))
         return ServerAppComponents(strategy=strategy, config=ServerConfig(num_rounds=cfg.rounds))
 
     def client_fn(context):

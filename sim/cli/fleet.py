@@ -72,7 +72,7 @@ def train_federated(args: argparse.Namespace) -> int:
             history = _metrics(out / "metrics.csv")
         else:
             cfg = FederatedConfig(spec, shards, args.rounds, args.strategy, args.proximal_mu, args.local_epochs,
-                                  args.keep_optimizer, lr, args.server_lr, args.max_train_frames)
+                                  args.keep_optimizer, lr, args.server_lr, args.pool_batchnorm, args.max_train_frames)
             result = run_federated(cfg, out)
             history = result["history"]
     except KeyboardInterrupt:
@@ -118,6 +118,7 @@ def write_card(out: Path, args: argparse.Namespace, result: dict) -> Path:
                      + f", {args.rounds} rounds x {args.local_epochs:g} local epochs"
                      + (", clients keep their optimiser state" if args.keep_optimizer else "")
                      + (f", server learning rate {args.server_lr:g}" if args.server_lr != 1.0 else "")
+                     + (", pooled BatchNorm statistics" if args.pool_batchnorm else "")
                      + f", frames per client {result['frames']}")
     path = out / "best.md"
     path.write_text("\n".join(lines) + "\n")

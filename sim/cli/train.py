@@ -43,6 +43,8 @@ def add_arguments(sub) -> None:
                    help="federated: passes over its shard each client makes per round (a fraction: more, shorter rounds)")
     t.add_argument("--server-lr", type=float, default=1.0,
                    help="federated: server step along the clients' mean update (1: plain FedAvg/FedProx averaging)")
+    t.add_argument("--pool-batchnorm", action="store_true",
+                   help="federated: BatchNorm statistics of all clients' data together (mixture variance), not their plain mean")
     t.add_argument("--keep-optimizer", action="store_true",
                    help="federated: each client keeps its AdamW moments between rounds instead of restarting them")
     t.add_argument("--strategy", default="fedavg", choices=["fedavg", "fedprox", "pooled"],
