@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from perception.federated import (Degraded, Learner, LearnerSpec, Shard, cosine_lr, fleet, get_arrays, local_train,
-                                  partition, set_arrays)
+from perception.federated import (Degraded, Learner, LearnerSpec, Shard, batchnorm_pairs, cosine_lr, fleet, get_arrays,
+                                  local_train, partition, pooled_batchnorm, set_arrays)
 from perception.flower import FleetClient
 
 
@@ -100,3 +100,22 @@ def test_a_client_that_keeps_its_optimiser_resumes_it_next_round(tiny_data, tmp_
         arrays, n, _ = client.fit(arrays, {"lr": 1e-3, "local_epochs": 1, "round": rnd})
         steps = torch.load(tmp_path / "car" / "optimizer.pt")["state"][0]["step"]
         assert n == len(train) and steps == rnd * math.ceil(len(train) / 2)
+
+
+def test_pooled_batchnorm_statistics_are_those_of_the_clients_data_taken_together():
+    rng = np.random.default_rng(0)
+    shards = [rng.normal(0.0, 1.0, 3000), rng.normal(3.0, 0.5, 1000)]  # a clear and a shifted (degraded) client
+    clients = [[np.zeros(1, np.float32), np.array([x.mean()], np.float32), np.array([x.var()], np.float32)] for x in shards]
+    plain = [np.full(1, 7.0, np.float32), np.zeros(1, np.float32), np.zeros(1, np.float32)]
+    out = pooled_batchnorm(plain, clients, [3000, 1000], [(1, 2)])
+    union = np.concatenate(shards)
+    assert out[0] == 7.0  # not a statistic: left as averaged
+    assert out[1][0] == pytest.approx(union.mean(), abs=1e-5) and out[2][0] == pytest.approx(union.var(), rel=1e-5)
+    assert out[2].dtype == np.float32
+
+
+def test_batchnorm_pairs_name_each_layers_mean_and_variance():
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 1), torch.nn.BatchNorm2d(2), torch.nn.BatchNorm1d(3))
+    keys = list(net.state_dict())
+    assert [(keys[m], keys[v]) for m, v in batchnorm_pairs(net)] == [("1.running_mean", "1.running_var"),
+                                                                     ("2.running_mean", "2.running_var")]

@@ -18,7 +18,9 @@ def run(tiny_data, tmp_path_factory):
     spec = LearnerSpec("lidar", str(tiny_data), str(tiny_data), batch_size=2, max_val_frames=1)
     shards = (Shard("a", ("highway",)), Shard("b", ("highway",), "noisy"), Shard("empty", ("roundabout",)))
     before = os.environ.get("PYTHONPATH")
-    result = run_federated(FederatedConfig(spec, shards, rounds=2, strategy="fedprox", lr=1e-3), out)
+    cfg = FederatedConfig(spec, shards, rounds=2, strategy="fedprox", lr=1e-3, local_epochs=0.5, keep_optimizer=True,
+                          pool_batchnorm=True)
+    result = run_federated(cfg, out)
     # Flower's Ray backend sets PYTHONPATH for the whole process; later subprocesses (the wheel test)
     # would import this checkout instead of what they installed
     assert os.environ.get("PYTHONPATH") == before
@@ -32,6 +34,8 @@ def test_rounds_run_validate_and_checkpoint(run):
     for name in ("round_01.pt", "round_02.pt", "best.pt"):
         load_lidar_net(out / name, "cpu")  # the format every consumer of lidar weights loads
     assert (out / "metrics.csv").read_text().count("\n") == 3
+    # each client kept its optimiser on its own side (never in a message: see the boundary test)
+    assert sorted(p.parent.name for p in (out / "clients").glob("*/optimizer.pt")) == ["a", "b"]
 
 
 def test_a_client_without_data_is_reported_in_one_line_and_the_round_goes_on(run):
