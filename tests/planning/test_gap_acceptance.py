@@ -160,3 +160,39 @@ def test_crossing_boxes_grow_until_the_lane_speed_limit_only():
     assert out[0, -1, 5] == pytest.approx(5.0 + 0.5 + 1.0 * 4.0)       # 1 s to reach 10 m/s, then 1 m/s more
     assert out[1, -1, 5] == pytest.approx(5.0 + 0.5 * 25.0)            # on no lane: no limit, but finite
     assert out[2, -1, 5] == 5.0 and out[0, -1, 0] > 0.0                 # not crossing: unchanged; grown forward
+
+
+@pytest.mark.parametrize("car_x", [-40.0, -38.0])
+def test_a_crossing_car_at_its_lanes_speed_limit_is_not_expected_to_speed_up(car_x):
+    # The ego 25 m before the junction at 10 m/s; a crossing car about 40 m from it at 10 m/s. At its
+    # road's limit (10 m/s) it will not go faster, and the ego has time to cross first; where the
+    # limit is 15 m/s it could speed up into the ego's way, so the ego waits at its stop line.
+    from dataclasses import replace
+    base = crossing_map()
+    for limit, crosses in ((10.0, True), (15.0, False)):
+        lanes = LaneMap({**base.lanes, "w>e>0": replace(base.lanes["w>e>0"], speed_limit_mps=limit)})
+        car = _track_on_lane(1, lanes.lanes["w>e>0"], 300.0 + car_x, 10.0)
+        world = WorldModel(0.0, EgoState(0.0, 0.0, -25.0, np.pi / 2, 10.0), (car,), lanes, "s>c>0",
+                           ("s", "c", "n", "x"))
+        traj = RulePlanner().plan(world)
+        if crosses:
+            assert traj.xy_m[-1, 1] > 10.0, limit                 # through the junction
+        else:
+            assert traj.xy_m[:, 1].max() < -6.0 - 2.5, limit      # its front stays before the stop line
+
+
+@pytest.mark.parametrize("ring_gap_m", [25.0, 30.0])
+def test_standing_at_a_ring_entry_it_waits_for_a_ring_car_and_moves_up_to_its_stop_position(ring_gap_m):
+    # The ego stands with its front 3.5 m before the end of the entry; a ring car at 8 m/s is
+    # ring_gap_m before the entry point. The ego must not start into the ring in front of it, and
+    # it waits where a yield waits: moved up to the jam gap (3 m) before the end of its lane.
+    from fusion import project
+    lanes = roundabout_map()
+    entry, ring = lanes.lanes["in>S>0"], lanes.lanes["W>S>0"]
+    xy, yaw = interpolate(entry.centerline_m, entry.s_m, np.array([entry.length_m - 3.5 - 2.5]))
+    ego = EgoState(0.0, float(xy[0, 0]), float(xy[0, 1]), float(yaw[0]), 0.0)
+    car = _track_on_lane(1, ring, ring.length_m - ring_gap_m, 8.0)
+    traj = RulePlanner().plan(WorldModel(0.0, ego, (car,), lanes, "in>S>0", RING_ROUTE))
+    assert traj.speed_mps.max() < 0.5
+    s_end, _ = project(entry.centerline_m, entry.s_m, traj.xy_m[-1:])
+    assert 2.8 < entry.length_m - (s_end[0] + 2.5) < 3.1

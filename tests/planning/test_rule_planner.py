@@ -112,3 +112,39 @@ def test_from_the_rightmost_lane_it_overtakes_on_the_left():
     assert -4.5 < hist[:, 1].max() < -3.0               # by moving one lane left, not past that lane
     assert hist[:, 1].min() > -8.5                      # and never right of its own
     assert hist[:, 3].min() > 24.0                      # a clean change: no braking behind the slow car
+
+
+def _uncertain_leader_world(gap_centre_m, leader_speed, speed_std, ego_speed=20.0):
+    from dataclasses import replace
+    var = speed_std ** 2
+    leader = replace(make_track(1, gap_centre_m, 0.0, leader_speed, "a>b>0"),
+                     covariance=np.diag([0.01, 0.01, var, var]))
+    return make_world(straight_lane_map(1), (0.0, 0.0, ego_speed), [leader], "a>b>0")
+
+
+def _rear_if_slower(x0, speed, speed_std, at_s):
+    """Rear bumper x of a 5 m car that started at ``x0`` and drives one speed std slower than its
+    estimate (at least 0.5 m/s slower: the planner's floor), ``at_s`` seconds after the plan starts."""
+    return x0 + (speed - max(speed_std, 0.5)) * at_s - 2.5
+
+
+def test_a_car_just_ahead_whose_speed_is_a_guess_gets_room_for_it_being_slower():
+    # 5 m (bumper to bumper) ahead at the ego's 20 m/s, but just born: speed std 5 m/s. It may be doing
+    # 15 m/s: the plan stays behind where its rear would then be, rather than betting on 20 m/s.
+    traj = RulePlanner().plan(_uncertain_leader_world(10.0, 20.0, 5.0))
+    t = traj.t_s - traj.t_s[0]
+    front = traj.xy_m[:, 0] + 2.5
+    assert (front < _rear_if_slower(10.0, 20.0, 5.0, t)).all()
+    # a well-tracked car at the same place is followed at about its speed
+    assert RulePlanner().plan(_uncertain_leader_world(10.0, 20.0, 0.1)).speed_mps[-1] > 15.0
+
+
+def test_closing_on_a_car_whose_speed_is_uncertain_it_keeps_a_second_to_collision_if_it_is_slower():
+    # 15 m (bumper) ahead at 15 m/s, the ego at 20 m/s, speed std 4 m/s. From every planned state,
+    # driving on at the planned speed for up to 1 s must not reach where the car's rear would be
+    # if it drove one std slower (nuPlan's time-to-collision against the uncertain position).
+    traj = RulePlanner().plan(_uncertain_leader_world(20.0, 15.0, 4.0))
+    t = traj.t_s - traj.t_s[0]
+    for tau in (0.25, 0.5, 0.75, 1.0):
+        ahead = traj.xy_m[:, 0] + traj.speed_mps * tau + 2.5
+        assert (ahead < _rear_if_slower(20.0, 15.0, 4.0, t + tau)).all(), tau
