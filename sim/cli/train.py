@@ -20,7 +20,8 @@ def add_arguments(sub) -> None:
     t.add_argument("--out", type=output_dir, default=None, help="output directory (default: runs/MODEL)")
     t.add_argument("--epochs", type=int, default=10, help="detectors: training epochs")
     t.add_argument("--batch-size", type=int, default=8, help="detectors: frames per batch")
-    t.add_argument("--lr", type=float, default=None, help="detectors: learning rate (default: 3e-3 lidar, 1e-3 camera)")
+    t.add_argument("--lr", type=float, default=None,
+                   help="detectors: learning rate (default: 3e-3 lidar, 1e-3 camera; federated clients twice that)")
     t.add_argument("--max-train-frames", type=int, default=None, help="detectors: use at most this many training frames")
     t.add_argument("--init-weights", default=None, help="detectors: fine-tune from this checkpoint (camera)")
     t.add_argument("--patience", type=int, default=3, help="detectors: stop after this many epochs without a better val AP")
