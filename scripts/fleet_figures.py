@@ -51,8 +51,9 @@ def _epochs(name: str) -> str:
 
 
 def federated(runs: Path, named: tuple[tuple[str, str, str], ...] = DEFAULT_RUNS) -> dict:
-    """Each run NAME (``STRATEGY-EPOCHS``): validation AP by round/epoch, bytes, and its test AP; the
-    ratio of a federated run's test AP@2m to the pooled run with the same total epochs."""
+    """Each run NAME (``STRATEGY-EPOCHS[/variant]``): validation AP by round/epoch, bytes, and its test AP;
+    the ratio of a federated run's test AP@2m to the pooled run of the same total epochs and variant
+    (``fedavg-8/s2`` to ``pooled-8/s2``)."""
     out: dict = {}
     for name, folder, evaluation in named:
         run = runs / folder
@@ -68,14 +69,15 @@ def federated(runs: Path, named: tuple[tuple[str, str, str], ...] = DEFAULT_RUNS
                      if "bytes_up" in rows[0] else None, "wall_s": summary.get("wall_s"),
                      "frames": summary.get("frames"), "test": _ap(_json(runs / evaluation)), "folder": folder}
     for name, run in out.items():
-        pooled = out.get("pooled-" + _epochs(name), {}).get("test")
+        pooled = out.get("pooled-" + name.split("-", 1)[1], {}).get("test")  # same total epochs and /variant
         if not name.startswith("pooled") and pooled and run.get("test"):
             run["ratio_ap_2m"] = run["test"]["2.0"] / pooled["2.0"]
             run["target_met"] = run["ratio_ap_2m"] >= 0.95
     return out
 
 
-def plot(fed: dict, path: Path) -> None:
+def plot(fed: dict, path: Path, plot_only: str | None = None) -> None:
+    """Validation AP@2m against epochs of data seen; with ``plot_only``, only runs of that /variant."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -83,13 +85,16 @@ def plot(fed: dict, path: Path) -> None:
     labels = {"fedavg": "FedAvg", "fedprox": "FedProx", "pooled": "centralised"}
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for name, run in fed.items():
+        if plot_only and name.split("/", 1)[-1] != plot_only:
+            continue
         strategy, epochs = name.split("/")[0].rsplit("-", 1)
         unit = "epochs" if strategy == "pooled" else f"rounds of {float(epochs) / len(run['val_ap_2m']):g} epoch"
         ax.plot(run["epochs_seen"], run["val_ap_2m"], marker="o", linestyle="-" if epochs != "3" else ":",
                 label=f"{labels.get(strategy, strategy)}, {len(run['val_ap_2m'])} {unit}")
     ax.set_xlabel("epochs of training data seen (all clients together)")
     ax.set_ylabel("validation AP@2m (lidar)")
-    ax.set_title("Federated lidar, 5 non-IID clients, vs centralised at equal total epochs")
+    ax.set_title("Federated lidar, 5 non-IID clients, vs centralised at equal total epochs"
+                 + (f" ({plot_only})" if plot_only else ""), fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -121,13 +126,14 @@ def main() -> None:
     parser.add_argument("--fed", nargs=3, action="append", metavar=("NAME", "RUN", "EVAL_JSON"),
                         help="a federated or pooled run (NAME is STRATEGY-TOTAL_EPOCHS[/variant], e.g. fedavg-8; RUN and "
                              "EVAL_JSON relative to --runs); default: the 3-epoch runs fleet_lidar_*")
+    parser.add_argument("--plot-variant", default=None, help="plot only the runs NAME/VARIANT of this variant")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     fig = {"camera": camera(args.runs), "federated": federated(args.runs, tuple(map(tuple, args.fed)) if args.fed else DEFAULT_RUNS)}
     (args.out / "fleet.json").write_text(json.dumps(fig, indent=1))
     (args.out / "fleet.txt").write_text(text(fig))
     if fig["federated"]:
-        plot(fig["federated"], args.out / "fleet_federated_ap.png")
+        plot(fig["federated"], args.out / "fleet_federated_ap.png", args.plot_variant)
     print(text(fig), end="")
 
 
