@@ -57,6 +57,25 @@ def main(argv: list[str] | None = None) -> int:
     if os.environ.get("SDL_VIDEODRIVER", "dummy") == "dummy":
         os.environ["SDL_VIDEODRIVER"] = "offscreen"  # highway-env renders black frames under 'dummy'
     args = build_parser().parse_args(argv)
+    code = _run(args)
+    if code == 130:
+        _leave_ray_after_interrupt()
+    return code
+
+
+def _leave_ray_after_interrupt() -> None:
+    """After Ctrl-C, with Ray running: everything is written and said, so end the process here. Ray's
+    own shutdown at exit can abort on a task reply that races the interrupt ("Tried to complete task
+    that was not pending": exit 1 and a C++ stack trace instead of 130). Ray's reaper process ends the
+    embedded cluster when this driver is gone."""
+    ray = sys.modules.get("ray")
+    if ray is not None and ray.is_initialized():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+
+
+def _run(args) -> int:
     try:
         return args.run(args)
     except (ValueError, FileNotFoundError, PermissionError, IsADirectoryError) as exc:
