@@ -36,7 +36,7 @@ class FederatedConfig:
     server_lr: float = 1.0
     """The server's step along the clients' mean update of the weights (1: plain averaging, FedAvg and
     FedProx as published; above 1, FedOpt's server SGD: K clients' parallel steps average to fewer
-    sequential ones). BatchNorm statistics are always plainly averaged."""
+    sequential ones). BatchNorm statistics are aggregated, never stepped."""
     pool_batchnorm: bool = False
     """BatchNorm statistics of the clients' data taken together (mixture variance) instead of the plain
     average of each client's statistics."""
@@ -142,7 +142,8 @@ def _strategy(cfg: FederatedConfig, ledger: Ledger, evaluate_fn, initial: list[n
             return params, metrics
 
         def server_step(self, mean: list[np.ndarray]) -> list[np.ndarray]:
-            """Global weights + server_lr x (the clients' mean - global weights); buffers plainly averaged."""
+            """Global weights + server_lr x (the clients' mean - global weights); buffers (BatchNorm
+            statistics) are taken as aggregated."""
             if cfg.server_lr != 1.0:
                 mean = [(g + cfg.server_lr * (m - g)).astype(g.dtype) if learned else m
                         for g, m, learned in zip(self.current, mean, trainable)]

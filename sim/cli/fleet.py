@@ -46,9 +46,10 @@ def check_pseudo(args: argparse.Namespace) -> None:
         raise ValueError("--student is for self-training on pseudo-labels: add --labels pseudo")
 
 
-FEDERATED_LR = {"lidar": 3e-3, "camera": 1e-3}
-"""Default learning rate of ``--strategy pooled``; FedAvg/FedProx clients default to twice it: K clients'
-parallel steps average to fewer sequential ones (measured for the lidar in docs/fleet.md)."""
+DETECTOR_LR = {"lidar": 3e-3, "camera": 1e-3}
+"""Default learning rate of detector training (``train``, ``--strategy pooled``); FedAvg/FedProx clients
+default to twice it: K clients' parallel steps average to fewer sequential ones (measured for the lidar
+in docs/fleet.md)."""
 
 
 def train_federated(args: argparse.Namespace) -> int:
@@ -67,7 +68,7 @@ def train_federated(args: argparse.Namespace) -> int:
         raise ValueError(f"--proximal-mu must be >= 0, got {args.proximal_mu}")
     spec = LearnerSpec(args.model, str(args.data), str(args.val_data or args.data), args.batch_size, args.seed,
                        "cpu" if args.device == "auto" else args.device)
-    lr = args.lr if args.lr is not None else FEDERATED_LR[args.model] * (1 if args.strategy == "pooled" else 2)
+    lr = args.lr if args.lr is not None else DETECTOR_LR[args.model] * (1 if args.strategy == "pooled" else 2)
     out = args.out or Path("runs") / f"{args.model}_{args.strategy}"
     shards = fleet(args.clients, args.model)
     try:

@@ -88,13 +88,13 @@ def train(args: argparse.Namespace) -> int:
     from perception.train_camera import train_camera
     from perception.train_lidar import train_lidar
     from perception.training import TrainConfig
-    from sim.cli.fleet import check_pseudo, student_path, teacher_path, write_card
+    from sim.cli.fleet import DETECTOR_LR, check_pseudo, student_path, teacher_path, write_card
 
     check_pseudo(args)
     positive("--epochs", args.epochs)
     positive("--batch-size", args.batch_size)
     positive("--patience", args.patience)
-    lr = args.lr if args.lr is not None else {"lidar": 3e-3, "camera": 1e-3}[args.model]
+    lr = args.lr if args.lr is not None else DETECTOR_LR[args.model]
     out = args.out or Path("runs") / args.model
     cfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=lr, seed=args.seed, device=args.device,
                       max_train_frames=args.max_train_frames, patience=args.patience,
