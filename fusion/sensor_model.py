@@ -44,6 +44,10 @@ class SensorModel:
     inflates: bool = True
     """Whether an improbable innovation of its detections inflates the track's predicted covariance
     (``TrackerConfig.inflate_chi2``); not for a monocular camera, whose depth outliers would drag a track."""
+    adapts_noise: bool = True
+    """Whether the tracker widens its covariance online when its detections' NIS says it is understated
+    (``fusion.calibration.NoiseScale``; not for a monocular camera, whose heavy-tailed depth errors are
+    down-weighted detection by detection instead: see ``inflates``)."""
     confirms: bool = True
     """Whether this source alone can keep a track output where a confirming source looks (a camera
     does not: its depth errors at range would otherwise sustain phantoms; ``TrackerConfig.unconfirmed_frames``)."""
@@ -76,7 +80,8 @@ keep a track alive through partial occlusion but start none."""
 CAMERA = SensorModel("camera", floor_m2=0.05, noise_scale=0.2,
                      range_edges_m=(0.0, 10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 80.0),
                      p_detect=(0.3, 0.6, 0.6, 0.55, 0.45, 0.3, 0.1), fov_deg=80.0, min_score=0.3, birth_prior=0.5,
-                     score_trust=5.0, max_hit_ratio=3.0, confirms=False, box_overlap=False, inflates=False)
+                     score_trust=5.0, max_hit_ratio=3.0, confirms=False, box_overlap=False, inflates=False,
+                     adapts_noise=False)
 """Its reported covariance is 5x too wide for most detections (NIS median 0.1-0.2) with a heavy tail,
 so it is scaled by 0.2 (the smallest scale that keeps 95 % of NIS inside the chi-square bound in
 every range bin: 0.95/0.99/0.96 on tuning seeds 7000-7005) and an improbable innovation widens the

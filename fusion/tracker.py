@@ -5,6 +5,8 @@ frame, so the ego's own motion never enters the target dynamics: detections (ego
 the map frame with the ego pose before association. Per detection batch (one sensor, one stamp),
 after dropping detections under the source's ``min_score``:
 
+0. each detection's covariance is scaled by its source's online factor for its range (``fusion.calibration``:
+   1 while the source's NIS is calibrated, wider when a degraded sensor's errors outgrow what it reports);
 1. association, global (Hungarian) in two passes: confident detections (``min_spawn_score``) first,
    then the weak ones against the tracks still free; the cost is the negative log-likelihood
    d^2 + ln det S plus a box-overlap term (1 - generalised IoU in the bird's-eye view); a pair is
@@ -37,6 +39,7 @@ import numpy as np
 
 from fusion import existence as ex
 from fusion.association import box_overlap, gated_assignment, two_pass_assignment
+from fusion.calibration import NoiseScale
 from fusion.ego_odometry import map_to_ego
 from fusion.filtering import (detections_to_map, ego_pose_at, innovation_stats, kalman_update, process_noise,
                               resolve_pi_ambiguity, transition)
@@ -83,6 +86,8 @@ class MultiObjectTracker:
         self._time_s: float | None = None
         self._rates: dict[str, ex.DetectionRate] = {}
         """Online detection probability per source and range bin (see ``existence.DetectionRate``)."""
+        self._scales: dict[str, NoiseScale] = {}
+        """Online covariance factor per source and range bin (see ``calibration.NoiseScale``)."""
         self._frame_s: dict[str, float] = {}
         """Stamp of each source's latest frame (batch) [s]."""
         self.nis_log: list[tuple[str, float, float]] | None = None
@@ -95,6 +100,7 @@ class MultiObjectTracker:
 
     def reset(self) -> None:
         self._tracks, self._next_id, self._time_s, self._rates, self._frame_s = [], 1, None, {}, {}
+        self._scales = {}
 
     def update(self, detections: Sequence[Detections] | Detections, ego: EgoState,
                stamp: float | None = None) -> None:
@@ -159,7 +165,13 @@ class MultiObjectTracker:
         batch = batch.above(model.min_score)
         strong = batch.score >= self.config.min_spawn_score  # confident; the rest are weak (see the module doc)
         z, R, yaw = detections_to_map(batch, pose, model.floor_m2, model.noise_scale)
+        det_bins = model.coverage(batch.center_m[:, :2])[0]
+        R = R * self._scale(model).factor(det_bins)[:, None, None]
         pairs, d2, giou = self._associate(batch, z, R, yaw, strong, model.box_overlap)
+        confident = [(ti, di) for ti, di in pairs if strong[di]]  # weak detections are clutter too often
+        if confident and model.adapts_noise:
+            ti, di = np.array(confident).T
+            self._scale(model).add(det_bins[di], d2[ti, di])
         if pairs:
             self._correct([self._tracks[ti] for ti, _ in pairs], [di for _, di in pairs], z, R, yaw, batch,
                           np.array([d2[ti, di] for ti, di in pairs]), model, strong)
@@ -195,6 +207,13 @@ class MultiObjectTracker:
         if model.source not in self._rates:
             self._rates[model.source] = ex.DetectionRate(np.asarray(model.p_detect, float))  # pragma: no mutate (it casts)
         return self._rates[model.source]
+
+    def _scale(self, model: SensorModel) -> NoiseScale:
+        """The source's online covariance factor (1 until its detections say otherwise)."""
+        if model.source not in self._scales:
+            rate = self.config.noise_adapt_rate if model.adapts_noise else 0.0
+            self._scales[model.source] = NoiseScale(len(model.p_detect), rate)
+        return self._scales[model.source]
 
     def _associate(self, batch: Detections, z: np.ndarray, R: np.ndarray, yaw: np.ndarray, strong: np.ndarray,
                    overlap: bool):

@@ -28,6 +28,10 @@ class TrackerConfig:
     """Innovations with d^2 above this (99 %) inflate the predicted covariance by d^2 / inflate_chi2
     before the update (adaptive process noise for manoeuvres and sensor-frame motion)."""
     max_inflation: float = 50.0
+    noise_adapt_rate: float = 0.03
+    """Step of each source's online covariance factor per associated confident detection, in log units
+    (``fusion.calibration.NoiseScale``: it widens a degraded sensor's covariance until its median NIS is
+    calibrated again; 0: the offline calibration only)."""
     min_spawn_score: float = 0.5
     """Detections scoring below this are associated in the second pass; they start a track (if their
     source's ``birth_score`` allows) only ``weak_birth_clearance_m`` away from every track."""
