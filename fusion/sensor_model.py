@@ -36,8 +36,11 @@ class SensorModel:
     more likely a detection inside a track's gate is the tracked vehicle than clutter (clutter rarely
     falls there), below 1 for a source whose confident detections are still often wrong."""
     max_hit_ratio: float = 100.0
-    """Cap on the existence odds gain of one hit: a source with a small cap cannot alone push a
-    track far, however confident its detections."""
+    """Cap on a hit's score odds times ``score_trust``, before the detection probability there multiplies
+    it into the existence odds gain (so a hit gains at most ``max_hit_ratio * p_detect``): a source with
+    a small cap cannot alone push a track far, however confident its detections, and the less so where
+    it rarely detects (capping the product instead let the camera's close-range false detections keep
+    phantoms alive in a lidar blackout: MOTA 0.657 -> 0.609 on tuning seeds 7000-7005)."""
     box_overlap: bool = True
     """Whether its boxes' overlap with the tracks' helps association (not for a monocular camera,
     whose depth errors dominate any overlap: its Mahalanobis distance along the ray says more)."""
