@@ -49,7 +49,7 @@ class SensorModel:
     (``TrackerConfig.inflate_chi2``); not for a monocular camera, whose depth outliers would drag a track."""
     adapts_noise: bool = True
     """Whether the tracker widens its covariance online when its detections' NIS says it is understated
-    (``fusion.calibration.NoiseScale``; not for a monocular camera, whose heavy-tailed depth errors are
+    (``fusion.noise_scale.NoiseScale``; not for a monocular camera, whose heavy-tailed depth errors are
     down-weighted detection by detection instead: see ``inflates``)."""
     confirms: bool = True
     """Whether this source alone can keep a track output where a confirming source looks (a camera

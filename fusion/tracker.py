@@ -5,7 +5,7 @@ frame, so the ego's own motion never enters the target dynamics: detections (ego
 the map frame with the ego pose before association. Per detection batch (one sensor, one stamp),
 after dropping detections under the source's ``min_score``:
 
-0. each detection's covariance is scaled by its source's online factor for its range (``fusion.calibration``:
+0. each detection's covariance is scaled by its source's online factor for its range (``fusion.noise_scale``:
    1 while the source's NIS is calibrated, wider when a degraded sensor's errors outgrow what it reports);
 1. association, global (Hungarian) in two passes: confident detections (``min_spawn_score``) first,
    then the weak ones against the tracks still free; the cost is the negative log-likelihood
@@ -39,7 +39,7 @@ import numpy as np
 
 from fusion import existence as ex
 from fusion.association import box_overlap, gated_assignment, two_pass_assignment
-from fusion.calibration import NoiseScale
+from fusion.noise_scale import NoiseScale
 from fusion.ego_odometry import map_to_ego
 from fusion.filtering import (detections_to_map, ego_pose_at, innovation_stats, kalman_update, process_noise,
                               resolve_pi_ambiguity, transition)
@@ -87,7 +87,7 @@ class MultiObjectTracker:
         self._rates: dict[str, ex.DetectionRate] = {}
         """Online detection probability per source and range bin (see ``existence.DetectionRate``)."""
         self._scales: dict[str, NoiseScale] = {}
-        """Online covariance factor per source and range bin (see ``calibration.NoiseScale``)."""
+        """Online covariance factor per source and range bin (see ``noise_scale.NoiseScale``)."""
         self._frame_s: dict[str, float] = {}
         """Stamp of each source's latest frame (batch) [s]."""
         self.nis_log: list[tuple[str, float, float]] | None = None

@@ -30,7 +30,7 @@ class TrackerConfig:
     max_inflation: float = 50.0
     noise_adapt_rate: float = 0.03
     """Step of each source's online covariance factor per associated confident detection, in log units
-    (``fusion.calibration.NoiseScale``: it widens a degraded sensor's covariance until its median NIS is
+    (``fusion.noise_scale.NoiseScale``: it widens a degraded sensor's covariance until its median NIS is
     calibrated again; 0: the offline calibration only)."""
     min_spawn_score: float = 0.5
     """Detections scoring below this are associated in the second pass; they start a track (if their

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from tracker_helpers import DT, detections, ego_at
 
-from fusion.calibration import CHI2_2DOF_MEDIAN, NoiseScale
+from fusion.noise_scale import CHI2_2DOF_MEDIAN, NoiseScale
 from fusion.sensor_model import SensorModel
 from fusion.tracker import MultiObjectTracker, TrackerConfig
 
