@@ -39,11 +39,11 @@ import numpy as np
 
 from fusion import existence as ex
 from fusion.association import box_overlap, gated_assignment, two_pass_assignment
-from fusion.noise_scale import NoiseScale
 from fusion.ego_odometry import map_to_ego
 from fusion.filtering import (detections_to_map, ego_pose_at, innovation_stats, kalman_update, process_noise,
                               resolve_pi_ambiguity, transition)
 from fusion.lanes import locate
+from fusion.noise_scale import NoiseScale
 from fusion.sensor_model import SensorModel
 from fusion.tracker_config import PRESETS, TRACKER_PRESETS, TrackerConfig, with_preset
 from fusion.types import EgoState, LaneMap, Track

@@ -29,7 +29,8 @@ class TrackerConfig:
     before the update (adaptive process noise for manoeuvres and sensor-frame motion)."""
     max_inflation: float = 50.0
     noise_adapt_rate: float = 0.03
-    """Step of each source's online covariance factor per associated confident detection, in log units
+    """Pace of each source's online covariance factor: every associated confident detection moves the
+    factor's log by half this, up when its NIS is above the chi-square median and down when below
     (``fusion.noise_scale.NoiseScale``: it widens a degraded sensor's covariance until its median NIS is
     calibrated again; 0: the offline calibration only)."""
     min_spawn_score: float = 0.5
