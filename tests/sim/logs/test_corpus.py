@@ -50,7 +50,7 @@ def test_a_damaged_log_is_its_own_row_and_fails_the_run(corpus, tmp_path, capsys
     assert "junk.mcap" in out and "not an MCAP file" in out and "Traceback" not in err
 
 
-@pytest.mark.slow  # a minute on 2 cores; Ray gives the local results is also held by tests/sim/backends/test_ray_backend.py
+@pytest.mark.slow  # a minute on 2 cores; that Ray gives the local results is also tested in tests/sim/backends/test_ray_backend.py
 def test_ray_and_local_give_the_same_rows(corpus, tmp_path, capsys):
     ray = pytest.importorskip("ray")
     rows = {}
