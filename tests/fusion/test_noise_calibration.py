@@ -33,13 +33,15 @@ def test_a_calibrated_or_overstated_covariance_keeps_the_offline_calibration():
 
 
 def test_outliers_do_not_drag_the_scale():
-    # one wrong association in ten, at the gate's edge: the median hardly moves, a mean would double
+    # one wrong association in ten, at the gate's edge: the median moves little (the factor settles
+    # near 1.17), while a factor that matched the mean d^2 to 2 would settle at (0.9 * 2 + 0.1 * 13) / 2 = 1.55
     rng = np.random.default_rng(1)
-    scale = NoiseScale(bins=1)
+    scale, factors = NoiseScale(bins=1), []
     for k in range(3000):
         d2 = (13.0 if k % 10 == 0 else rng.chisquare(2)) / scale.factor(np.array([0]))
         scale.add(np.array([0]), d2)
-    assert scale.factor(np.array([0]))[0] < 1.6
+        factors.append(scale.factor(np.array([0]))[0])
+    assert 1.05 < np.mean(factors[-1500:]) < 1.3
 
 
 def test_the_scale_is_bounded():
