@@ -165,11 +165,13 @@ class MultiObjectTracker:
         batch = batch.above(model.min_score)
         strong = batch.score >= self.config.min_spawn_score  # confident; the rest are weak (see the module doc)
         z, R, yaw = detections_to_map(batch, pose, model.floor_m2, model.noise_scale)
-        det_bins = model.coverage(batch.center_m[:, :2])[0]
-        R = R * self._scale(model).factor(det_bins)[:, None, None]
+        adapts = model.adapts_noise and self.config.noise_adapt_rate > 0.0
+        if adapts:
+            det_bins = model.coverage(batch.center_m[:, :2])[0]
+            R = R * self._scale(model).factor(det_bins)[:, None, None]
         pairs, d2, giou = self._associate(batch, z, R, yaw, strong, model.box_overlap)
         confident = [(ti, di) for ti, di in pairs if strong[di]]  # weak detections are clutter too often
-        if confident and model.adapts_noise:
+        if adapts and confident:
             ti, di = np.array(confident).T
             self._scale(model).add(det_bins[di], d2[ti, di])
         if pairs:
@@ -211,8 +213,7 @@ class MultiObjectTracker:
     def _scale(self, model: SensorModel) -> NoiseScale:
         """The source's online covariance factor (1 until its detections say otherwise)."""
         if model.source not in self._scales:
-            rate = self.config.noise_adapt_rate if model.adapts_noise else 0.0
-            self._scales[model.source] = NoiseScale(len(model.p_detect), rate)
+            self._scales[model.source] = NoiseScale(len(model.p_detect), self.config.noise_adapt_rate)
         return self._scales[model.source]
 
     def _associate(self, batch: Detections, z: np.ndarray, R: np.ndarray, yaw: np.ndarray, strong: np.ndarray,
