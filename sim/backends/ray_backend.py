@@ -31,10 +31,11 @@ def connect(backend: Backend) -> None:
         return
     os.environ.setdefault("RAY_IGNORE_UNHANDLED_ERRORS", "1")  # cancelled tasks after Ctrl-C or a failure
     address = backend.address or os.environ.get("RAY_ADDRESS") or None
-    embedded = {} if address else {"num_cpus": backend.pool_size}
+    # "local": a new embedded instance. With None, Ray would join the last cluster `ray start` left on
+    # this machine (/tmp/ray/ray_current_cluster), and fail there on num_cpus
+    where = {"address": address} if address else {"address": "local", "num_cpus": backend.pool_size}
     try:
-        ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR,
-                 **embedded)
+        ray.init(include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR, **where)
     except ConnectionError as exc:
         raise ValueError(f"cannot join the Ray cluster at {address}: {exc}") from None
 

@@ -97,6 +97,19 @@ def test_tasks_land_on_both_nodes_of_a_cluster(fresh_ray):
         cluster.shutdown()
 
 
+def test_without_an_address_it_starts_its_own_ray_beside_a_running_cluster(fresh_ray):
+    # a cluster started on this machine (like `ray start`) is where Ray's own default would connect
+    from ray.cluster_utils import Cluster
+
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
+    try:
+        assert run_parallel(_square, list(range(4)), Backend("ray", workers=2)) == [0, 1, 4, 9]
+        assert ray.cluster_resources()["CPU"] == 2  # the embedded instance, not the 1-CPU cluster
+    finally:
+        ray.shutdown()
+        cluster.shutdown()
+
+
 def test_simulate_on_ray_writes_the_same_metrics_json_as_the_local_pool(fresh_ray, tmp_path, capsys):
     runs = {}
     for backend in ("local", "ray"):

@@ -34,7 +34,7 @@ def _interrupt_once_done(args, tmp_path, at_least=1, timeout_s=180.0, settle_s=0
                 time.sleep(settle_s)  # into the next units' work, away from the moment they complete
                 break
             time.sleep(0.2)
-        assert proc.poll() is None, "the run ended before it could be interrupted"
+        assert proc.poll() is None, f"the run ended ({proc.poll()}) before it could be interrupted: {err_path.read_text()}"
         os.killpg(proc.pid, signal.SIGINT)                 # Ctrl-C reaches the whole process group
         proc.wait(timeout=60)
     return proc.returncode, out_path.read_text(), err_path.read_text()
