@@ -33,7 +33,7 @@ ranks boxes by it).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 
@@ -45,6 +45,7 @@ from fusion.filtering import (detections_to_map, ego_pose_at, innovation_stats, 
 from fusion.lanes import locate
 from fusion.noise_scale import NoiseScale
 from fusion.sensor_model import SensorModel
+from fusion.track_table import TrackTable
 from fusion.tracker_config import PRESETS, TRACKER_PRESETS, TrackerConfig, with_preset
 from fusion.types import EgoState, LaneMap, Track
 from perception.detections import Detections
@@ -54,34 +55,12 @@ __all__ = ["MultiObjectTracker", "SensorModel", "TrackerConfig", "gated_assignme
            "wrap_angle", "PRESETS", "TRACKER_PRESETS", "with_preset"]
 
 
-@dataclass
-class _TrackState:
-    """Mutable per-track filter state (internal)."""
-
-    track_id: int
-    x: np.ndarray
-    P: np.ndarray
-    yaw_rad: float
-    size_m: np.ndarray
-    """length, width, height [m]"""
-    z_m: float
-    existence: float
-    last_hit_s: float
-    hit_this_tick: bool = True
-    unconfirmed: int = 0
-    """Frames of a confirming source that should have seen the track and did not, since its last hit."""
-    confirmed: bool = False
-    """Whether a confirming source ever detected it confidently (then its weak detections carry it too)."""
-    detection_score: float = 1.0
-    """Score of the best detection that updated it this tick."""
-
-
 class MultiObjectTracker:
     """``update(detections, ego, stamp)`` once per tick, then ``tracks(lane_map)``."""
 
     def __init__(self, config: TrackerConfig = TrackerConfig()) -> None:
         self.config = config
-        self._tracks: list[_TrackState] = []
+        self._t = TrackTable.rows([])
         self._next_id = 1
         self._time_s: float | None = None
         self._rates: dict[str, ex.DetectionRate] = {}
@@ -99,7 +78,7 @@ class MultiObjectTracker:
         return self._time_s
 
     def reset(self) -> None:
-        self._tracks, self._next_id, self._time_s, self._rates, self._frame_s = [], 1, None, {}, {}
+        self._t, self._next_id, self._time_s, self._rates, self._frame_s = TrackTable.rows([]), 1, None, {}, {}
         self._scales = {}
 
     def update(self, detections: Sequence[Detections] | Detections, ego: EgoState,
@@ -112,8 +91,7 @@ class MultiObjectTracker:
         """
         stamp = ego.stamp if stamp is None else float(stamp)
         batches = [detections] if isinstance(detections, Detections) else list(detections)
-        for track in self._tracks:
-            track.hit_this_tick = False  # pragma: no mutate (None is as falsy)
+        self._t.hit[:] = False
         for batch in sorted(batches, key=lambda b: b.stamp):
             self._predict(batch.stamp)
             self._ingest(batch, ego)
@@ -122,13 +100,12 @@ class MultiObjectTracker:
 
     def tracks(self, lane_map: LaneMap | None = None) -> tuple[Track, ...]:
         """Tracks at or above the output existence (see the module's output policy), on ``lane_map`` if given."""
-        if not self._tracks:
+        t, c = self._t, self.config
+        if not len(t):
             return ()
-        c, now = self.config, self._time_s
-        var = _largest_var(np.stack([t.P for t in self._tracks]))
-        return tuple(self._output(t, lane_map, c.coast_score) for t, v in zip(self._tracks, var)
-                     if t.existence >= c.output_existence and t.unconfirmed <= c.unconfirmed_frames
-                     and (t.hit_this_tick or (now - t.last_hit_s <= c.output_coast_s and v <= c.output_coast_var_m2)))
+        coasting = (self._time_s - t.last_hit_s <= c.output_coast_s) & (_largest_var(t.P) <= c.output_coast_var_m2)
+        shown = (t.existence >= c.output_existence) & (t.unconfirmed <= c.unconfirmed_frames) & (t.hit | coasting)
+        return _output(t.select(shown), lane_map, c.coast_score)
 
     # -- prediction ---------------------------------------------------------------------------------
     def _predict(self, t: float) -> None:
@@ -137,16 +114,13 @@ class MultiObjectTracker:
         dt = t - self._time_s
         if dt <= 0.0:  # same stamp or a late batch: fuse it now  # pragma: no mutate (a dt-0 predict is a no-op)
             return
-        if self._tracks:
-            c = self.config
+        tab, c = self._t, self.config
+        if len(tab):
             F = transition(dt)
-            X, P = np.stack([tr.x for tr in self._tracks]), np.stack([tr.P for tr in self._tracks])
-            heading = self._headings(X, P, np.array([tr.yaw_rad for tr in self._tracks]))[0]
+            heading = self._headings(tab.x, tab.P, tab.yaw_rad)[0]
             Q = process_noise(dt, heading, c.accel_along_std_mps2, c.accel_across_std_mps2)
-            X, P = X @ F.T, F[None] @ P @ F.T[None] + Q
-            r = ex.after_time(np.array([tr.existence for tr in self._tracks]), dt, c.survival_per_s)
-            for tr, x, p, e in zip(self._tracks, X, P, r):
-                tr.x, tr.P, tr.existence = x, p, float(e)
+            tab.x, tab.P = tab.x @ F.T, F[None] @ tab.P @ F.T[None] + Q
+            tab.existence = ex.after_time(tab.existence, dt, c.survival_per_s)
         self._time_s = t
 
     def _headings(self, X: np.ndarray, P: np.ndarray, yaw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -175,10 +149,10 @@ class MultiObjectTracker:
             ti, di = np.array(confident).T
             self._scale(model).add(det_bins[di], d2[ti, di])
         if pairs:
-            self._correct([self._tracks[ti] for ti, _ in pairs], [di for _, di in pairs], z, R, yaw, batch,
-                          np.array([d2[ti, di] for ti, di in pairs]), model, strong)
+            ti, di = np.array(pairs).T
+            self._correct(ti, di, z, R, yaw, batch, d2[ti, di], model, strong)
         self._existence(model, sensor_pose, pairs, batch.score, strong)
-        matched, born = {di for _, di in pairs}, []
+        matched, born, new = {di for _, di in pairs}, [], []
         for di in range(len(batch)):
             if di in matched or batch.score[di] < model.birth_score:
                 continue
@@ -187,8 +161,10 @@ class MultiObjectTracker:
                 near = near or self._crowded(z[di], [z[b] for b in born])
             near = near or (not model.confirms and self._watched(z[di], sensor_pose))
             if not near and not any(self._duplicate(z[di], R[di], z[b], R[b]) for b in born):
-                self._spawn(z[di], R[di], yaw[di], batch, di, model, bool(strong[di]), pose[2], ego.speed_mps)
+                new.append(self._spawn(z[di], R[di], yaw[di], batch, di, model, bool(strong[di]), pose[2],
+                                       ego.speed_mps))
                 born.append(di)
+        self._t = self._t.extend(TrackTable.rows(new))
 
     def _watched(self, z: np.ndarray, sensor_pose: EgoState) -> bool:
         """Whether a confirming source with a frame in the last ``confirming_frame_s`` would probably
@@ -221,58 +197,52 @@ class MultiObjectTracker:
         """Two-pass assignment; returns (track, detection) pairs, d^2 and BEV GIoU (T, D) of the
         tracks as they stood before it (a spawn-exclusion test for unmatched detections)."""
         c = self.config
-        if not self._tracks or not len(batch):
-            empty = np.full((len(self._tracks), len(batch)), np.inf)  # pragma: no mutate (never read)
+        t = self._t
+        if not len(t) or not len(batch):
+            empty = np.full((len(t), len(batch)), np.inf)  # pragma: no mutate (never read)
             return [], empty, -empty  # pragma: no mutate (as above)
-        X, P = np.stack([t.x for t in self._tracks]), np.stack([t.P for t in self._tracks])
-        d2, log_det = innovation_stats(X, P, z, R)
-        giou = self._overlap(X, z, batch.size_m, yaw) if overlap else np.full(d2.shape, -1.0)
+        d2, log_det = innovation_stats(t.x, t.P, z, R)
+        giou = (box_overlap(t.x[:, :2], t.size_m[:, :2], t.yaw_rad, z, batch.size_m[:, :2], yaw) if overlap
+                else np.full(d2.shape, -1.0))
         feasible = (d2 <= c.gate_chi2) | ((giou > c.overlap_gate_giou) & strong[None])  # weak ones: gate only
         cost = d2 + log_det + c.overlap_weight * (1.0 - giou)
         return two_pass_assignment(cost, feasible, strong), d2, giou
 
-    def _overlap(self, X: np.ndarray, z: np.ndarray, size_m: np.ndarray, yaw: np.ndarray) -> np.ndarray:
-        sizes = np.stack([t.size_m[:2] for t in self._tracks])
-        return box_overlap(X[:, :2], sizes, np.array([t.yaw_rad for t in self._tracks]), z, size_m[:, :2], yaw)
-
     def _crowded(self, xy: np.ndarray, others: list[np.ndarray]) -> bool:
         """Whether a track or a detection born this batch lies within ``weak_birth_clearance_m`` of ``xy``."""
-        pts = [t.x[:2] for t in self._tracks] + others
-        return bool(pts) and float(np.min(np.hypot(*(np.array(pts) - xy).T))) < self.config.weak_birth_clearance_m
+        pts = np.concatenate([self._t.x[:, :2], np.reshape(others, (-1, 2))])
+        return len(pts) > 0 and float(np.min(np.hypot(*(pts - xy).T))) < self.config.weak_birth_clearance_m
 
     def _duplicate(self, za: np.ndarray, Ra: np.ndarray, zb: np.ndarray, Rb: np.ndarray) -> bool:
         """Two detections of one batch close enough to be the same vehicle (one starts a track)."""
         v = za - zb
         return float(v @ np.linalg.solve(Ra + Rb, v)) < self.config.spawn_exclusion_chi2
 
-    def _correct(self, tracks: list[_TrackState], dets: list[int], z, R, yaw, batch: Detections, d2: np.ndarray,
+    def _correct(self, ti: np.ndarray, di: np.ndarray, z, R, yaw, batch: Detections, d2: np.ndarray,
                  model: SensorModel, strong: np.ndarray) -> None:
-        """Kalman-correct the matched tracks with their detections, all at once; improbable innovations
+        """Kalman-correct tracks ``ti`` with detections ``di`` (M,), all at once; improbable innovations
         first inflate the predicted covariance (or, from a source that does not ``inflates``, the
         detection's); then yaw (pi-ambiguity resolved), size and height."""
-        X, P, Rm = np.stack([t.x for t in tracks]), np.stack([t.P for t in tracks]), R[dets]
+        t = self._t
+        X, P, Rm = t.x[ti], t.P[ti], R[di]
         if model.inflates:  # weak detections never inflate: their outliers are clutter more often than manoeuvres
-            P = P * np.where(strong[dets], self._inflation(X, P, z[dets], Rm, d2), 1.0)[:, None, None]
+            P = P * np.where(strong[di], self._inflation(X, P, z[di], Rm, d2), 1.0)[:, None, None]
         else:  # the detection is the outlier (a monocular depth error): down-weight it instead
             Rm = Rm * np.maximum(d2 / self.config.inflate_chi2, 1.0)[:, None, None]
-        X, P = kalman_update(X, P, z[dets], Rm)
-        yaw0 = np.array([t.yaw_rad for t in tracks])
+        X, P = kalman_update(X, P, z[di], Rm)
+        yaw0 = t.yaw_rad[ti]
         ref, moving = self._headings(X, P, yaw0)
         yaw0 = np.where(moving, resolve_pi_ambiguity(yaw0, ref), yaw0)
-        meas = resolve_pi_ambiguity(yaw[dets], ref)
-        yaw1 = wrap_angle(yaw0 + model.yaw_gain * wrap_angle(meas - yaw0))
-        size = np.stack([t.size_m for t in tracks])
-        size = size + model.size_gain * (batch.size_m[dets] - size)
-        height = np.array([t.z_m for t in tracks])
-        height = (height + model.size_gain * (batch.center_m[dets, 2] - height)).tolist()
-        for k, track in enumerate(tracks):
-            track.x, track.P, track.yaw_rad, track.size_m, track.z_m = X[k], P[k], float(yaw1[k]), size[k], height[k]
-            score = float(batch.score[dets[k]])
-            track.detection_score = max(track.detection_score, score) if track.hit_this_tick else score
-            track.last_hit_s = max(track.last_hit_s, batch.stamp)
-            track.hit_this_tick = True
+        meas = resolve_pi_ambiguity(yaw[di], ref)
+        t.x[ti], t.P[ti], t.yaw_rad[ti] = X, P, wrap_angle(yaw0 + model.yaw_gain * wrap_angle(meas - yaw0))
+        t.size_m[ti] += model.size_gain * (batch.size_m[di] - t.size_m[ti])
+        t.z_m[ti] += model.size_gain * (batch.center_m[di, 2] - t.z_m[ti])
+        score = batch.score[di]
+        t.detection_score[ti] = np.where(t.hit[ti], np.maximum(t.detection_score[ti], score), score)
+        t.last_hit_s[ti] = np.maximum(t.last_hit_s[ti], batch.stamp)
+        t.hit[ti] = True
         if self.nis_log is not None:
-            self.nis_log += [(batch.source, float(np.hypot(*batch.center_m[di, :2])), float(v)) for di, v in zip(dets, d2)]
+            self.nis_log += [(batch.source, float(np.hypot(*batch.center_m[k, :2])), float(v)) for k, v in zip(di, d2)]
 
     def _inflation(self, X, P, z, R, d2: np.ndarray) -> np.ndarray:
         """Factor (M,) on each predicted covariance that brings an improbable innovation's d^2 down to
@@ -293,10 +263,11 @@ class MultiObjectTracker:
                    strong: np.ndarray) -> None:
         """Hits raise, misses (in view, unoccluded, undetected) lower every track's existence;
         ``sensor_pose`` is the ego at the batch's stamp."""
-        if not self._tracks:
+        t = self._t
+        if not len(t):
             return
-        r = np.array([t.existence for t in self._tracks])
-        rel = map_to_ego(sensor_pose, np.stack([t.x[:2] for t in self._tracks]))
+        r = t.existence
+        rel = map_to_ego(sensor_pose, t.x[:, :2])
         bins, inside = model.coverage(rel)
         rate = self._rate(model)
         p_det = np.where(inside, rate.probability(bins), 0.0)
@@ -305,55 +276,54 @@ class MultiObjectTracker:
         if pairs:
             ti, di = np.array(pairs).T
             hit[ti], ratio[ti], confident_hit[ti] = True, model.hit_ratio(score[di]), strong[di]
-        radius = 0.5 * np.hypot(*np.stack([t.size_m[:2] for t in self._tracks]).T)
+        radius = 0.5 * np.hypot(t.size_m[:, 0], t.size_m[:, 1])
         visible = ex.visibility(rel, radius, r >= self.config.output_existence)
         sure = inside & (r > 0.99) & (visible > 0.9)  # tracks that tell what the sensor should see
         rate.add(bins[sure], hit[sure])
         seen = p_det * visible
-        r = np.where(hit, ex.after_hit(r, np.maximum(ratio * np.maximum(p_det, 0.05), 1e-3)), ex.after_miss(r, seen))
-        for t, e, h, confident, p in zip(self._tracks, r, hit, confident_hit, p_det):
-            t.existence = float(e)
-            if model.confirms:  # a weak detection keeps up a confirmed track but confirms none
-                t.confirmed |= bool(confident)
-                t.unconfirmed = 0 if confident or (h and t.confirmed) else t.unconfirmed + int(p > 0.5)
+        t.existence = np.where(hit, ex.after_hit(r, np.maximum(ratio * np.maximum(p_det, 0.05), 1e-3)),
+                               ex.after_miss(r, seen))
+        if model.confirms:  # a weak detection keeps up a confirmed track but confirms none
+            t.confirmed |= confident_hit
+            t.unconfirmed = np.where(confident_hit | (hit & t.confirmed), 0, t.unconfirmed + (p_det > 0.5))
 
     def _spawn(self, z, R, yaw_rad: float, batch: Detections, di: int, model: SensorModel, strong: bool,
-               ego_yaw_rad: float, ego_speed_mps: float) -> None:
-        """A new track; its velocity starts at the ego's (most traffic moves with the ego; in a sensor
-        frame without ego motion that is zero), with ``init_speed_std_mps`` around it."""
+               ego_yaw_rad: float, ego_speed_mps: float) -> dict:
+        """A new track's row (``TrackTable.rows``); its velocity starts at the ego's (most traffic moves with
+        the ego; in a sensor frame without ego motion that is zero), with ``init_speed_std_mps`` around it."""
         P = np.zeros((4, 4))
         P[:2, :2] = R
         P[2:, 2:] = self.config.init_speed_std_mps ** 2 * np.eye(2)
-        r0 = float(np.clip(model.birth_prior * batch.score[di], ex.R_MIN, ex.R_MAX))
-        # born unconfirmed from a source that cannot confirm: withheld at the first confirming look that misses it
         v0 = ego_speed_mps * np.array([np.cos(ego_yaw_rad), np.sin(ego_yaw_rad)])
-        self._tracks.append(_TrackState(self._next_id, np.array([z[0], z[1], *v0]), P, wrap_angle(yaw_rad),
-                                        np.array(batch.size_m[di], float), float(batch.center_m[di, 2]), r0,
-                                        batch.stamp, confirmed=model.confirms and strong,
-                                        detection_score=float(batch.score[di]),
-                                        unconfirmed=0 if model.confirms else self.config.unconfirmed_frames))
         self._next_id += 1
+        # born unconfirmed from a source that cannot confirm: withheld at the first confirming look that misses it
+        return {"ids": self._next_id - 1, "x": [z[0], z[1], *v0], "P": P, "yaw_rad": wrap_angle(yaw_rad),
+                "size_m": batch.size_m[di], "z_m": batch.center_m[di, 2],
+                "existence": np.clip(model.birth_prior * batch.score[di], ex.R_MIN, ex.R_MAX),
+                "last_hit_s": batch.stamp, "confirmed": model.confirms and strong,
+                "detection_score": batch.score[di], "unconfirmed": 0 if model.confirms else self.config.unconfirmed_frames}
 
     def _delete(self, stamp: float) -> None:
         """Drop tracks that are unlikely to exist, unseen for too long, or too uncertain in position."""
-        if not self._tracks:
-            return
-        c = self.config
-        largest_var = _largest_var(np.stack([t.P for t in self._tracks]))
-        keep = [t.existence >= c.delete_existence and stamp - t.last_hit_s <= c.max_coast_s and v <= c.max_position_var_m2
-                for t, v in zip(self._tracks, largest_var)]
-        self._tracks = [t for t, k in zip(self._tracks, keep) if k]
+        t, c = self._t, self.config
+        if len(t):
+            self._t = t.select((t.existence >= c.delete_existence) & (stamp - t.last_hit_s <= c.max_coast_s)
+                               & (_largest_var(t.P) <= c.max_position_var_m2))
 
-    @staticmethod
-    def _output(track: _TrackState, lane_map: LaneMap | None, coast_score: float) -> Track:
-        x, y, vx, vy = (float(v) for v in track.x)
+
+
+def _output(t: TrackTable, lane_map: LaneMap | None, coast_score: float) -> tuple[Track, ...]:
+    """The world model's tracks from table rows (see the module's output policy)."""
+    score = t.existence * np.where(t.hit, t.detection_score, coast_score)
+    out = []
+    for k, (i, (x, y, vx, vy), yaw, (length, width, height), z, e, s, hit) in enumerate(zip(
+            t.ids.tolist(), t.x.tolist(), t.yaw_rad.tolist(), t.size_m.tolist(), t.z_m.tolist(), t.existence.tolist(),
+            score.tolist(), t.hit.tolist())):
         pos = locate(lane_map, x, y) if lane_map is not None else None
         on_lane = pos is not None and pos.in_lane
-        length, width, height = (float(v) for v in track.size_m)
-        return Track(track.track_id, x, y, vx, vy, track.yaw_rad, length, width, track.P.copy(),
-                     pos.lane_id if on_lane else None, pos.offset_m if on_lane else 0.0,
-                     "confirmed" if track.hit_this_tick else "coasting", track.existence, track.z_m, height,
-                     track.existence * (track.detection_score if track.hit_this_tick else coast_score))
+        out.append(Track(i, x, y, vx, vy, yaw, length, width, t.P[k], pos.lane_id if on_lane else None,
+                         pos.offset_m if on_lane else 0.0, "confirmed" if hit else "coasting", e, z, height, s))
+    return tuple(out)
 
 
 def _largest_var(P: np.ndarray) -> np.ndarray:

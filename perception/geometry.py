@@ -36,9 +36,14 @@ def bev_giou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return inter / union - (hull - union) / np.maximum(hull, 1e-9)
 
 
+def _next(p: np.ndarray) -> np.ndarray:
+    """Each polygon's vertices (P, K, ...) shifted by one: vertex k+1 at k (np.roll's result, cheaper)."""
+    return np.concatenate([p[:, 1:], p[:, :1]], 1)
+
+
 def _polygon_area(p: np.ndarray) -> np.ndarray:
     """Areas (P,) of polygons (P, K, 2) with vertices in order (shoelace formula)."""
-    nxt = np.roll(p, -1, 1)
+    nxt = _next(p)
     return 0.5 * np.abs(np.sum(p[..., 0] * nxt[..., 1] - p[..., 1] * nxt[..., 0], 1))
 
 
@@ -65,19 +70,19 @@ def convex_quad_intersection(a: np.ndarray, b: np.ndarray, eps: float = 1e-9) ->
 
 def _inside(points: np.ndarray, poly: np.ndarray, eps: float) -> np.ndarray:
     """(P, K) whether each of ``points`` (P, K, 2) lies in the convex polygon ``poly`` (P, 4, 2)."""
-    edge = np.roll(poly, -1, 1) - poly
+    edge = _next(poly) - poly
     rel = points[:, :, None] - poly[:, None]
     cross = edge[:, None, :, 0] * rel[..., 1] - edge[:, None, :, 1] * rel[..., 0]
     scale = np.max(np.abs(edge), axis=(1, 2))[:, None, None] ** 2
-    orient = np.sign(np.sum(edge[..., 0] * np.roll(edge, -1, 1)[..., 1]
-                            - edge[..., 1] * np.roll(edge, -1, 1)[..., 0], 1))[:, None, None]
+    orient = np.sign(np.sum(edge[..., 0] * _next(edge)[..., 1]
+                            - edge[..., 1] * _next(edge)[..., 0], 1))[:, None, None]
     return np.all(orient * cross >= -eps * scale, axis=2)
 
 
 def _edge_crossings(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Crossing points (P, 16, 2) of every edge of ``a`` with every edge of ``b`` and whether they exist."""
-    p, r = a[:, :, None], (np.roll(a, -1, 1) - a)[:, :, None]
-    q, s = b[:, None], (np.roll(b, -1, 1) - b)[:, None]
+    p, r = a[:, :, None], (_next(a) - a)[:, :, None]
+    q, s = b[:, None], (_next(b) - b)[:, None]
     denom = r[..., 0] * s[..., 1] - r[..., 1] * s[..., 0]
     qp = q - p
     safe = np.where(np.abs(denom) > 1e-12, denom, 1.0)

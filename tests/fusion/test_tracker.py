@@ -173,7 +173,7 @@ def test_a_coasting_track_is_withheld_once_its_position_is_too_uncertain():
         tracker.update([], ego_at(t, 10.0))
         shown.append(len(tracker.tracks()))
     assert shown[0] == 1 and shown[-1] == 0
-    assert np.sqrt(np.max(np.linalg.eigvalsh(tracker._tracks[0].P[:2, :2]))) > 1.0
+    assert np.sqrt(np.max(np.linalg.eigvalsh(tracker._t.P[0, :2, :2]))) > 1.0
 
 
 def test_a_box_scores_its_existence_times_its_detection_and_ranks_below_once_it_coasts():
