@@ -152,7 +152,14 @@ class MultiObjectTracker:
             ti, di = np.array(pairs).T
             self._correct(ti, di, z, R, yaw, batch, d2[ti, di], model, strong)
         self._existence(model, sensor_pose, pairs, batch.score, strong)
-        matched, born, new = {di for _, di in pairs}, [], []
+        births = self._births(batch, model, {di for _, di in pairs}, z, R, strong, d2, giou, sensor_pose)
+        self._t = self._t.extend(TrackTable.rows([self._spawn(z[di], R[di], yaw[di], batch, di, model, bool(strong[di]),
+                                                              pose[2], ego.speed_mps) for di in births]))
+
+    def _births(self, batch: Detections, model: SensorModel, matched: set[int], z, R, strong: np.ndarray,
+                d2: np.ndarray, giou: np.ndarray, sensor_pose: EgoState) -> list[int]:
+        """The unmatched detections that start tracks (see the module doc), one per vehicle."""
+        born: list[int] = []
         for di in range(len(batch)):
             if di in matched or batch.score[di] < model.birth_score:
                 continue
@@ -161,10 +168,8 @@ class MultiObjectTracker:
                 near = near or self._crowded(z[di], [z[b] for b in born])
             near = near or (not model.confirms and self._watched(z[di], sensor_pose))
             if not near and not any(self._duplicate(z[di], R[di], z[b], R[b]) for b in born):
-                new.append(self._spawn(z[di], R[di], yaw[di], batch, di, model, bool(strong[di]), pose[2],
-                                       ego.speed_mps))
                 born.append(di)
-        self._t = self._t.extend(TrackTable.rows(new))
+        return born
 
     def _watched(self, z: np.ndarray, sensor_pose: EgoState) -> bool:
         """Whether a confirming source with a frame in the last ``confirming_frame_s`` would probably
@@ -301,7 +306,8 @@ class MultiObjectTracker:
                 "size_m": batch.size_m[di], "z_m": batch.center_m[di, 2],
                 "existence": np.clip(model.birth_prior * batch.score[di], ex.R_MIN, ex.R_MAX),
                 "last_hit_s": batch.stamp, "confirmed": model.confirms and strong,
-                "detection_score": batch.score[di], "unconfirmed": 0 if model.confirms else self.config.unconfirmed_frames}
+                "detection_score": batch.score[di],
+                "unconfirmed": 0 if model.confirms else self.config.unconfirmed_frames}
 
     def _delete(self, stamp: float) -> None:
         """Drop tracks that are unlikely to exist, unseen for too long, or too uncertain in position."""
