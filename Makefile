@@ -22,7 +22,7 @@ demo: install
 		--episodes 2 --seed 0 --video out/demo.mp4 --json out/demo.json
 
 test: install
-	$(BIN)/python -m pytest -q -n 2 --dist worksteal
+	$(BIN)/python -m pytest -q -n 2 --dist worksteal --durations=15
 
 mutation: install  # mutation testing of the core modules (not part of test: hours on 2 cores)
 	$(BIN)/python -m pip install --quiet "mutmut>=3.3"
