@@ -28,17 +28,17 @@ def process_noise(dt_s: float, heading_rad: np.ndarray, along_std_mps2: float, a
     return G[None] @ accel @ G.T[None]
 
 
-def detections_to_map(batch: Detections, pose: tuple[float, float, float], floor_m2: float,
-                      scale: float | np.ndarray = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def detections_to_map(batch: Detections, pose: tuple[float, float, float], floor_m2: float, scale: float = 1.0
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Centres (N, 2) [m], noise covariances R (N, 2, 2) [m^2] and yaws (N,) [rad] in the map frame.
 
     ``pose`` is the ego's (x_m, y_m, yaw_rad) in the map frame; R is the detection covariance times
-    ``scale`` (one, or one (N,) per detection), rotated into the map frame, plus ``floor_m2`` on each axis.
+    ``scale``, rotated into the map frame, plus ``floor_m2`` on each axis.
     """
     x_m, y_m, yaw_rad = pose
     rot = rotation(yaw_rad)
     z = batch.center_m[:, :2] @ rot.T + np.array([x_m, y_m])
-    R = np.reshape(scale, (-1, 1, 1)) * (rot[None] @ batch.covariance_m2 @ rot.T[None]) + floor_m2 * np.eye(2)[None]
+    R = scale * (rot[None] @ batch.covariance_m2 @ rot.T[None]) + floor_m2 * np.eye(2)[None]
     return z, R, wrap_angle(batch.yaw_rad + yaw_rad)
 
 

@@ -18,9 +18,8 @@ class SensorModel:
     floor_m2: float = 0.04
     """Variance [m^2] added to each axis of the reported centre covariance (model error the
     detector does not know about)."""
-    noise_scale: float | tuple[float, ...] = 1.0
-    """Factor on the reported covariance (1: the detector's own covariance is calibrated); one for every
-    range, or one per range bin (``range_edges_m``)."""
+    noise_scale: float = 1.0
+    """Factor on the reported covariance (1: the detector's own covariance is calibrated)."""
     range_edges_m: tuple[float, ...] = (0.0, 20.0, 40.0, 60.0, 80.0)
     p_detect: tuple[float, ...] = (0.9, 0.9, 0.8, 0.5)
     """Probability of detecting an unoccluded vehicle inside the field of view, per range bin."""
@@ -68,10 +67,6 @@ class SensorModel:
                                                   <= np.radians(self.fov_deg) / 2.0)
         return k, inside
 
-    def scale(self, bins: np.ndarray) -> np.ndarray:
-        """``noise_scale`` (N,) for detections in range bins ``bins`` (N,)."""
-        return np.broadcast_to(self.noise_scale, len(self.p_detect))[bins]
-
     def hit_ratio(self, score: np.ndarray) -> np.ndarray:
         """Existence odds gain (N,) of detections with these scores (times the detection probability)."""
         q = np.clip(score, 0.01, 0.99)
@@ -92,9 +87,10 @@ CAMERA = SensorModel("camera", floor_m2=0.05, noise_scale=0.2,
                      adapts_noise=False)
 """Its reported covariance is 5x too wide for most detections (NIS median 0.1-0.2) with a heavy tail,
 so it is scaled by 0.2 (the smallest scale that keeps 95 % of NIS inside the chi-square bound in
-every range bin: 0.95/0.99/0.96 on tuning seeds 7000-7005; the same rule per 10 m bin, 0.05-0.2, helped
-on those seeds but not on held-out ones: thinned-lidar fused MOTA 0.9651 -> 0.963) and an improbable
-innovation widens the detection's covariance instead of the track's (``inflates=False``). One hit is capped at 3:1 odds
+every range bin: 0.95/0.99/0.96 on tuning seeds 7000-7005; one scale per 10 m bin by the same rule,
+0.05-0.2, helped on those seeds but not on held-out ones: thinned-lidar fused MOTA 0.9651 -> 0.963) and an
+improbable innovation widens the detection's covariance instead of the track's (``inflates=False``). One
+hit is capped at 3:1 odds
 (its false detections score like its true ones); its detection probability counts every vehicle
 centred in a slightly narrowed field of view (cut by the image edge, partly hidden), so a camera miss
 weighs far less than a lidar miss. It starts no track where the lidar looks

@@ -138,14 +138,14 @@ class MultiObjectTracker:
         sensor_pose = replace(ego, x_m=pose[0], y_m=pose[1], yaw_rad=pose[2], stamp=batch.stamp)
         batch = batch.above(model.min_score)
         strong = batch.score >= self.config.min_spawn_score  # confident; the rest are weak (see the module doc)
-        det_bins = model.coverage(batch.center_m[:, :2])[0]
-        z, R, yaw = detections_to_map(batch, pose, model.floor_m2, model.scale(det_bins))
+        z, R, yaw = detections_to_map(batch, pose, model.floor_m2, model.noise_scale)
         adapts = model.adapts_noise and self.config.noise_adapt_rate > 0.0
         if adapts:
+            det_bins = model.coverage(batch.center_m[:, :2])[0]
             R = R * self._scale(model).factor(det_bins)[:, None, None]
         pairs, d2, giou = self._associate(batch, z, R, yaw, strong, model.box_overlap)
-        confident = [(ti, di) for ti, di in pairs if strong[di]]  # weak detections are clutter too often
-        if adapts and confident:
+        confident = [(ti, di) for ti, di in pairs if strong[di]] if adapts else []  # weak ones: clutter too often
+        if confident:
             ti, di = np.array(confident).T
             self._scale(model).add(det_bins[di], d2[ti, di])
         if pairs:

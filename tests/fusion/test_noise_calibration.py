@@ -73,25 +73,3 @@ def test_the_tracker_recalibrates_a_source_whose_errors_outgrew_its_covariance()
     assert fixed > 5.0 * CHI2_2DOF_MEDIAN  # what the detector reports is far too confident
     assert adapted == pytest.approx(CHI2_2DOF_MEDIAN, rel=0.35)
 
-
-def test_an_offline_scale_per_range_bin_applies_to_the_detections_in_that_bin():
-    """``SensorModel.noise_scale`` per range bin: a detection's covariance is scaled by its own bin's
-    factor, which decides how far it moves a track (the camera's scales grow and shrink with range)."""
-    def shift_after(range_m: float, scale: tuple[float, ...]) -> float:
-        probe = SensorModel("probe", floor_m2=0.0, range_edges_m=(0.0, 30.0, 80.0), p_detect=(0.9, 0.9),
-                            noise_scale=scale, adapts_noise=False, inflates=False, box_overlap=False)
-        anchor = SensorModel("anchor", floor_m2=0.0, adapts_noise=False)  # starts the track, scale 1
-        tracker = MultiObjectTracker(TrackerConfig(sensors=(probe, anchor), init_speed_std_mps=0.1))
-        ego = ego_at(0.0, speed=0.0)  # parked: the new track starts at rest (the ego's speed)
-        cov = np.diag([1.0, 1.0])
-        tracker.update([detections(0.0, ego, [ego.x_m + range_m, 0.0], cov, "anchor")], ego)
-        ego1 = ego_at(DT, speed=0.0)  # the second detection sees it 1 m further on
-        tracker.update([detections(DT, ego1, [ego.x_m + range_m + 1.0, 0.0], cov, "probe")], ego1)
-        (track,) = tracker.tracks()
-        return track.x_m - ego.x_m - range_m
-
-    near, far = shift_after(20.0, (1.0, 0.1)), shift_after(50.0, (1.0, 0.1))
-    assert near == pytest.approx(0.5, abs=0.05)    # equal variances: half way
-    assert far == pytest.approx(1.0 / 1.1, abs=0.05)  # a tenth of the variance: nearly all the way
-    assert shift_after(50.0, (1.0, 1.0)) == pytest.approx(near, abs=1e-9)  # a float and a tuple of it agree
-    assert shift_after(50.0, 1.0) == pytest.approx(near, abs=1e-9)
