@@ -16,7 +16,8 @@ def box_overlap(track_xy: np.ndarray, track_lw: np.ndarray, track_yaw: np.ndarra
     a = bev_corners(track_xy, track_lw[:, 0], track_lw[:, 1], track_yaw)
     b = bev_corners(det_xy, det_lw[:, 0], det_lw[:, 1], det_yaw)
     lo_a, hi_a, lo_b, hi_b = a.min(1), a.max(1), b.min(1), b.max(1)
-    touch = np.all((lo_a[:, None] < hi_b[None]) & (lo_b[None] < hi_a[:, None]), axis=-1)
+    touch = ((lo_a[:, None, 0] < hi_b[None, :, 0]) & (lo_b[None, :, 0] < hi_a[:, None, 0])
+             & (lo_a[:, None, 1] < hi_b[None, :, 1]) & (lo_b[None, :, 1] < hi_a[:, None, 1]))
     out = np.full(touch.shape, -1.0)
     if touch.any():
         ti, di = np.nonzero(touch)
