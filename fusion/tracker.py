@@ -160,10 +160,11 @@ class MultiObjectTracker:
                 d2: np.ndarray, giou: np.ndarray, sensor_pose: EgoState) -> list[int]:
         """The unmatched detections that start tracks (see the module doc), one per vehicle."""
         born: list[int] = []
-        for di in range(len(batch)):
-            if di in matched or batch.score[di] < model.birth_score:
+        near_track = (d2 < self.config.spawn_exclusion_chi2).any(0) | (giou > 0.0).any(0)
+        for di in np.flatnonzero(batch.score >= model.birth_score).tolist():
+            if di in matched:
                 continue
-            near = bool(np.any(d2[:, di] < self.config.spawn_exclusion_chi2) or np.any(giou[:, di] > 0.0))
+            near = bool(near_track[di])
             if not strong[di]:  # a weak detection starts a track only in the clear
                 near = near or self._crowded(z[di], [z[b] for b in born])
             near = near or (not model.confirms and self._watched(z[di], sensor_pose))
