@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sim.backends.spec import BACKENDS, Backend
-from sim.evaluation.metrics import aggregate, format_table, to_json, write_json
+from sim.evaluation.metrics import aggregate, format_score_terms, format_table, to_json, write_json
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
@@ -203,7 +203,8 @@ def print_result(text: str, path: Path | None, payload: dict) -> int:
 def report(episodes: list, json_path: Path | None, meta: dict, extra: dict | None = None) -> int:
     """The metrics table; ``extra`` adds top-level keys to the JSON."""
     rows = aggregate(episodes)
-    return print_result(format_table(rows), json_path, {**to_json(episodes, rows), "meta": meta, **(extra or {})})
+    text = f"{format_table(rows)}\n\n{format_score_terms(episodes)}" if episodes else format_table(rows)
+    return print_result(text, json_path, {**to_json(episodes, rows), "meta": meta, **(extra or {})})
 
 
 def report_episodes(run: Callable[[], list], json_path: Path | None, meta: dict,

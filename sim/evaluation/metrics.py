@@ -279,8 +279,11 @@ def format_table(rows: Sequence[AggregateMetrics]) -> str:
 
     The jerk and lateral-acceleration columns are means over episodes of each episode's maximum.
     """
-    cells = [[fmt(r) for _, fmt in _TABLE_COLUMNS] for r in rows]
-    header = [name for name, _ in _TABLE_COLUMNS]
+    return _fixed_width([name for name, _ in _TABLE_COLUMNS], [[fmt(r) for _, fmt in _TABLE_COLUMNS] for r in rows])
+
+
+def _fixed_width(header: Sequence[str], cells: Sequence[Sequence[str]]) -> str:
+    """Header, rule and rows; the first ``_TEXT_COLUMNS`` left-aligned, the numbers right-aligned."""
     widths = [max(len(c) for c in col) for col in zip(header, *cells)]
 
     def line(values: Sequence[str]) -> str:
@@ -289,6 +292,25 @@ def format_table(rows: Sequence[AggregateMetrics]) -> str:
 
     rule = "  ".join("-" * w for w in widths)
     return "\n".join([line(header), rule, *(line(c) for c in cells)])
+
+
+_TERMS = (("ttc", "ttc_score"), ("progress", "progress_score"), ("speed limit", "speed_limit_score"),
+          ("comfort", "comfort_score"))
+_GATES = ("at_fault_gate", "drivable_gate", "progress_gate")
+
+
+def format_score_terms(episodes: Sequence[EpisodeMetrics]) -> str:
+    """Where each group's score comes from: the mean of each weighted term and the share of episodes
+    that pass all three gates, per (scenario, planner, world model) in first-appearance order."""
+    groups: dict[tuple[str, str, str], list[EpisodeMetrics]] = {}
+    for e in episodes:
+        groups.setdefault((e.scenario, e.planner, e.world_model), []).append(e)
+    header = ["scenario", "planner", "world model", *(name for name, _ in _TERMS), "gates passed %", "score"]
+    cells = [[*key, *(f"{np.mean([getattr(e, f) for e in g]):.3f}" for _, f in _TERMS),
+              f"{100.0 * np.mean([all(getattr(e, k) == 1.0 for k in _GATES) for e in g]):.1f}",
+              f"{np.mean([e.score for e in g]):.3f}"] for key, g in groups.items()]
+    title = "score terms (means; score = gates x (5 ttc + 5 progress + 4 speed limit + 2 comfort) / 16)"
+    return f"{title}\n{_fixed_width(header, cells)}"
 
 
 def jsonable(value: Any) -> Any:

@@ -12,6 +12,7 @@ from sim.evaluation.metrics import (
     aggregate,
     comfort_signals,
     compute_episode_metrics,
+    format_score_terms,
     format_table,
     write_json,
 )
@@ -187,6 +188,19 @@ def test_table_text_columns_left_and_numbers_right_aligned():
         "merge     rl       perception           3         25.0         50.0            9.88       123.5       2.50"
         "              1.25                 0.50         0.0  1.000",
     ]
+
+
+def test_score_terms_table_gives_each_groups_term_means_and_gate_share():
+    fast = _episode()
+    slow = dataclasses.replace(fast, ttc_score=0.0, progress_score=0.5, comfort_score=0.0, at_fault_gate=0.0, score=0.0)
+    other = dataclasses.replace(fast, scenario="merge", speed_limit_score=0.25, score=0.8125)
+    lines = format_score_terms([fast, slow, other]).splitlines()
+    assert lines[0].startswith("score terms")
+    assert lines[1].split() == ["scenario", "planner", "world", "model", "ttc", "progress", "speed", "limit", "comfort",
+                                "gates", "passed", "%", "score"]
+    assert lines[3].split() == ["highway", "rule", "ground_truth", "0.500", "0.750", "1.000", "0.500", "50.0",
+                                f"{fast.score / 2:.3f}"]
+    assert lines[4].split() == ["merge", "rule", "ground_truth", "1.000", "1.000", "0.250", "1.000", "100.0", "0.812"]
 
 
 def test_json_file_layout(tmp_path):
