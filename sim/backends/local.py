@@ -8,6 +8,7 @@ from typing import Callable, Iterator, TypeVar
 
 from tqdm import tqdm
 
+from sim.backends.interrupt import raise_if_interrupted
 from sim.backends.spec import Backend, as_backend
 from sim.backends.worker import prepare_worker
 
@@ -39,6 +40,7 @@ def run_parallel(fn: Callable[[T], R], items: list[T], backend: Backend | int = 
         for i, value in _iterate(fn, items, backend):
             results[i], done[i] = value, True
             bar.update(1)
+            raise_if_interrupted()  # a Ctrl-C that a finaliser swallowed (sim.backends.interrupt)
     except KeyboardInterrupt:
         raise Interrupted([r for r, d in zip(results, done) if d]) from None
     finally:

@@ -27,6 +27,7 @@ def foreign_package() -> str | None:
 
 CLASH = foreign_package()
 if CLASH is None:  # with a foreign package in the way, importing the commands would fail deep inside
+    from sim.backends.interrupt import keep_ctrl_c
     from sim.cli import bench, data, logs, simulate, tracking, train
 
     GROUPS = (simulate, bench, data, train, tracking, logs)
@@ -57,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     if os.environ.get("SDL_VIDEODRIVER", "dummy") == "dummy":
         os.environ["SDL_VIDEODRIVER"] = "offscreen"  # highway-env renders black frames under 'dummy'
     args = build_parser().parse_args(argv)
-    code = _run(args)
+    with keep_ctrl_c():
+        code = _run(args)
     if code == 130:
         _leave_ray_after_interrupt()
     return code

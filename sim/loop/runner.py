@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from planning.ttc import min_time_to_collision
+from sim.backends.interrupt import raise_if_interrupted
 from sim.highway.env import collision_fault
 from sim.highway.ground_truth import GroundTruthFrame
 from sim.loop.drivers import EgoDriver
@@ -81,6 +82,7 @@ def _loop(episode: Episode, sinks: Sequence[TickSink], timings: Timings) -> Epis
     setup, sc = episode.setup, episode.setup.scenario
     rec, end_reason, collided, fault, crash_tick = _EgoRecord(), "duration", False, False, None
     for _ in range(int(round(sc.duration_s * sc.policy_frequency_hz))):
+        raise_if_interrupted()  # a Ctrl-C that a finaliser swallowed still stops the episode here
         record = episode.tick()
         t0 = time.perf_counter()
         rec.record(record.ground_truth)
