@@ -173,16 +173,16 @@ class MultiObjectTracker:
         return born
 
     def _watched(self, z: np.ndarray, sensor_pose: EgoState) -> bool:
-        """Whether a confirming source with a frame in the last ``confirming_frame_s`` would probably
-        (over 0.5, its online rate) have detected a vehicle at map position ``z``: a non-confirming
-        source's lone detection there is a phantom more often than a vehicle that source missed, and
-        starts no track."""
+        """Whether a confirming source with a frame in the last ``confirming_frame_s`` detects vehicles
+        at map position ``z`` at a rate above ``watched_rate`` (its online rate): a non-confirming source's
+        lone detection there is a phantom more often than a vehicle the confirming one will not soon
+        confirm, and starts no track."""
         rel = map_to_ego(sensor_pose, z[None])
         for source, stamp in self._frame_s.items():
             model = self.config.sensor(source)
             if model.confirms and sensor_pose.stamp - stamp <= self.config.confirming_frame_s:
                 bins, inside = model.coverage(rel)
-                if inside[0] and self._rate(model).probability(bins)[0] > 0.5:
+                if inside[0] and self._rate(model).probability(bins)[0] > self.config.watched_rate:
                     return True
         return False
 

@@ -50,8 +50,13 @@ class TrackerConfig:
     blackouts, but cannot alone keep one alive under its eyes."""
     confirming_frame_s: float = 0.15
     """A non-confirming source (the camera) starts no track where a confirming one (the lidar) that
-    delivered a frame this recently would probably have seen a vehicle [s]; in a blackout of the
-    confirming source it starts tracks everywhere."""
+    delivered a frame this recently could have seen a vehicle [s]; in a blackout of the confirming
+    source it starts tracks everywhere."""
+    watched_rate: float = 0.15
+    """... could have seen it: its online detection rate there is above this. Where the lidar detects
+    vehicles even now and then, a real one is confirmed by it within a few frames, while a lone camera
+    detection is more often a phantom; only where it is nearly blind (thinned points at range) does the
+    camera start tracks. (0.5 before: with thinned lidar, held-out MOTA 0.965 -> 0.968.)"""
     delete_existence: float = 0.05
     survival_per_s: float = 0.99
     """Existence kept per second without evidence."""
