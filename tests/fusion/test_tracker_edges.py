@@ -385,8 +385,7 @@ def test_a_camera_born_track_is_withheld_at_the_first_lidar_frame_that_misses_it
 @pytest.mark.parametrize("lidar, lidar_stamp, camera_stamp, expected", [
     (LIDAR, 0.0, 0.15, 0),                                       # a lidar frame exactly 0.15 s old still watches
     (replace(LIDAR, fov_deg=40.0), 0.1, 0.1, 1),                 # outside the lidar's view: the camera may
-    (replace(LIDAR, p_detect=(0.1,) * 7), 0.1, 0.1, 1),          # the lidar is nearly blind there (1 in 10)
-    (replace(LIDAR, p_detect=(0.3,) * 7), 0.1, 0.1, 0),          # it sees there now and then: it will confirm a real one
+    (replace(LIDAR, p_detect=(0.5,) * 7), 0.1, 0.1, 1),          # the lidar would see it only half the time
 ])
 def test_where_a_lidar_looks_the_camera_starts_no_track(lidar, lidar_stamp, camera_stamp, expected):
     tracker = MultiObjectTracker(TrackerConfig(sensors=(lidar, CAMERA), **LOOSE))
@@ -395,6 +394,15 @@ def test_where_a_lidar_looks_the_camera_starts_no_track(lidar, lidar_stamp, came
     tracker.update(_camera([20.0, 20.0 * math.tan(math.radians(30.0))], camera_stamp), ego)
     assert len(tracker.tracks()) == expected
 
+
+
+@pytest.mark.parametrize("watched_rate, expected", [(0.5, 1), (0.15, 0)])
+def test_a_lower_watched_rate_keeps_the_camera_waiting_where_the_lidar_sees_now_and_then(watched_rate, expected):
+    lidar = replace(LIDAR, p_detect=(0.3,) * 7)  # the lidar detects 3 cars in 10 there
+    tracker = MultiObjectTracker(TrackerConfig(sensors=(lidar, CAMERA), watched_rate=watched_rate, **LOOSE))
+    tracker.update(_lidar(score=None, stamp=0.1), replace(EGO, stamp=0.1))
+    tracker.update(_camera([20.0, 20.0 * math.tan(math.radians(30.0))], 0.1), replace(EGO, stamp=0.4))
+    assert len(tracker.tracks()) == expected
 
 # -- the sensor's pose at its frame's stamp judges a miss -------------------------------------------
 @pytest.mark.parametrize("ego, track_xy", [
