@@ -17,23 +17,18 @@ R_MIN, R_MAX = 1e-6, 1.0 - 1e-6
 """Existence is kept inside these bounds so evidence can always turn it."""
 
 
-def _bounded(r: np.ndarray) -> np.ndarray:
-    """``r`` inside [R_MIN, R_MAX] (np.clip's values, without its call overhead on small arrays)."""
-    return np.minimum(np.maximum(r, R_MIN), R_MAX)
-
-
 def after_hit(r: np.ndarray, ratio: np.ndarray) -> np.ndarray:
     """Existence after detections with odds gains ``ratio`` (both (N,))."""
-    return _bounded(r * ratio / (r * ratio + 1.0 - r))
+    return np.clip(r * ratio / (r * ratio + 1.0 - r), R_MIN, R_MAX)
 
 
 def after_miss(r: np.ndarray, p_detect: np.ndarray) -> np.ndarray:
     """Existence after a sensor with detection probabilities ``p_detect`` (N,) missed the tracks."""
-    return _bounded(r * (1.0 - p_detect) / np.maximum(1.0 - r * p_detect, 1e-9))
+    return np.clip(r * (1.0 - p_detect) / np.maximum(1.0 - r * p_detect, 1e-9), R_MIN, R_MAX)
 
 
 def after_time(r: np.ndarray, dt_s: float, survival_per_s: float) -> np.ndarray:
-    return _bounded(r * survival_per_s ** max(dt_s, 0.0))
+    return np.clip(r * survival_per_s ** max(dt_s, 0.0), R_MIN, R_MAX)
 
 
 def visibility(rel_xy_m: np.ndarray, radius_m: np.ndarray, blocking: np.ndarray) -> np.ndarray:

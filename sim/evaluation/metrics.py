@@ -248,12 +248,17 @@ def _aggregate_group(group: Sequence[EpisodeMetrics]) -> AggregateMetrics:
     )
 
 
-def aggregate(episodes: Sequence[EpisodeMetrics]) -> list[AggregateMetrics]:
-    """One row per (scenario, planner, world model), in the order the groups first appear."""
+def _grouped(episodes: Sequence[EpisodeMetrics]) -> dict[tuple[str, str, str], list[EpisodeMetrics]]:
+    """Episodes by (scenario, planner, world model), in the order the groups first appear."""
     groups: dict[tuple[str, str, str], list[EpisodeMetrics]] = {}
     for e in episodes:
         groups.setdefault((e.scenario, e.planner, e.world_model), []).append(e)
-    return [_aggregate_group(g) for g in groups.values()]
+    return groups
+
+
+def aggregate(episodes: Sequence[EpisodeMetrics]) -> list[AggregateMetrics]:
+    """One row per (scenario, planner, world model), in the order the groups first appear."""
+    return [_aggregate_group(g) for g in _grouped(episodes).values()]
 
 
 _TABLE_COLUMNS: tuple[tuple[str, Any], ...] = (
@@ -302,13 +307,10 @@ _GATES = ("at_fault_gate", "drivable_gate", "progress_gate")
 def format_score_terms(episodes: Sequence[EpisodeMetrics]) -> str:
     """Where each group's score comes from: the mean of each weighted term and the share of episodes
     that pass all three gates, per (scenario, planner, world model) in first-appearance order."""
-    groups: dict[tuple[str, str, str], list[EpisodeMetrics]] = {}
-    for e in episodes:
-        groups.setdefault((e.scenario, e.planner, e.world_model), []).append(e)
     header = ["scenario", "planner", "world model", *(name for name, _ in _TERMS), "gates passed %", "score"]
     cells = [[*key, *(f"{np.mean([getattr(e, f) for e in g]):.3f}" for _, f in _TERMS),
               f"{100.0 * np.mean([all(getattr(e, k) == 1.0 for k in _GATES) for e in g]):.1f}",
-              f"{np.mean([e.score for e in g]):.3f}"] for key, g in groups.items()]
+              f"{np.mean([e.score for e in g]):.3f}"] for key, g in _grouped(episodes).items()]
     title = "score terms (means; score = gates x (5 ttc + 5 progress + 4 speed limit + 2 comfort) / 16)"
     return f"{title}\n{_fixed_width(header, cells)}"
 

@@ -72,4 +72,3 @@ def test_the_tracker_recalibrates_a_source_whose_errors_outgrew_its_covariance()
     fixed, adapted = np.median(_track_noisy_source(0.0)), np.median(_track_noisy_source(0.03))
     assert fixed > 5.0 * CHI2_2DOF_MEDIAN  # what the detector reports is far too confident
     assert adapted == pytest.approx(CHI2_2DOF_MEDIAN, rel=0.35)
-

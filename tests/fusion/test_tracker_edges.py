@@ -395,7 +395,6 @@ def test_where_a_lidar_looks_the_camera_starts_no_track(lidar, lidar_stamp, came
     assert len(tracker.tracks()) == expected
 
 
-
 @pytest.mark.parametrize("watched_rate, expected", [(0.5, 1), (0.15, 0)])
 def test_a_lower_watched_rate_keeps_the_camera_waiting_where_the_lidar_sees_now_and_then(watched_rate, expected):
     lidar = replace(LIDAR, p_detect=(0.3,) * 7)  # the lidar detects 3 cars in 10 there
