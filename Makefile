@@ -10,11 +10,10 @@ export SDL_VIDEODRIVER := offscreen
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml scripts/install-system-deps.sh
+$(STAMP): pyproject.toml scripts/install-system-deps.sh scripts/install_deps.py
 	bash scripts/install-system-deps.sh
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python scripts/install_deps.py
 	touch $(STAMP)
 
 demo: install
