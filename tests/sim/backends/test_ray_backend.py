@@ -25,6 +25,14 @@ def fresh_ray():
     ray.shutdown()
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _no_ray_left_behind():
+    """The tests without ``fresh_ray`` share one embedded Ray (the backend reuses a live one: each start
+    costs 10-20 s on 2 cores); it goes down with the module, before other modules fork pools."""
+    yield
+    ray.shutdown()
+
+
 def _square(x: int) -> int:
     time.sleep(0.05 * (x % 3))  # finish out of order
     return x * x
@@ -55,13 +63,13 @@ def _node(_: int) -> str:
     return ray.get_runtime_context().get_node_id()
 
 
-def test_ray_gives_the_local_results_in_item_order(fresh_ray):
+def test_ray_gives_the_local_results_in_item_order():
     items = list(range(9))
     assert run_parallel(_square, items, Backend("ray", workers=2)) == run_parallel(_square, items, Backend("local", 2))
     assert run_parallel(_square, items, Backend("ray", workers=2)) == [x * x for x in items]
 
 
-def test_a_killed_worker_is_retried_and_the_run_completes(fresh_ray, tmp_path):
+def test_a_killed_worker_is_retried_and_the_run_completes(tmp_path):
     def kill_first_attempt():
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -79,9 +87,26 @@ def test_a_killed_worker_is_retried_and_the_run_completes(fresh_ray, tmp_path):
     assert len(list(tmp_path.glob("0-*"))) == 2  # killed once, run again on a new worker
 
 
-def test_a_task_that_raises_fails_the_run_once_with_its_own_error(fresh_ray):
+def test_a_task_that_raises_fails_the_run_once_with_its_own_error():
     with pytest.raises(ValueError, match="episode 3"):
         run_parallel(_fails_on_three, list(range(6)), Backend("ray", workers=2))
+
+
+def test_simulate_on_ray_writes_the_same_metrics_json_as_the_local_pool(tmp_path, capsys):
+    runs = {}
+    for backend, workers in (("local", "1"), ("ray", "2")):  # the reference runs in this process, Ray in its workers
+        out = tmp_path / f"{backend}.json"
+        code = main(["simulate", "--episodes", "3", "--seed", "40", "--workers", workers, "--backend", backend,
+                     "--set", "scenario.duration_s=2", "--json", str(out)])
+        assert code == 0
+        runs[backend] = json.loads(out.read_text())
+    # the loop's tick-time diagnostics measure the machine's load, not the episodes: compared apart
+    timing = {b: r.pop("diagnostics") for b, r in runs.items()}
+    assert runs["ray"] == runs["local"]
+    assert [e["seed"] for e in runs["ray"]["episodes"]] == [40, 41, 42]
+    untimed = {b: {m: v for m, v in d["modules"].items() if m != "loop"} for b, d in timing.items()}
+    assert untimed["ray"] == untimed["local"] and {"planner", "tracker", "controller"} <= set(untimed["ray"])
+    assert timing["ray"]["ticks"] == timing["local"]["ticks"] == 60
 
 
 def test_tasks_land_on_both_nodes_of_a_cluster(fresh_ray):
@@ -108,20 +133,3 @@ def test_without_an_address_it_starts_its_own_ray_beside_a_running_cluster(fresh
     finally:
         ray.shutdown()
         cluster.shutdown()
-
-
-def test_simulate_on_ray_writes_the_same_metrics_json_as_the_local_pool(fresh_ray, tmp_path, capsys):
-    runs = {}
-    for backend in ("local", "ray"):
-        out = tmp_path / f"{backend}.json"
-        code = main(["simulate", "--episodes", "3", "--seed", "40", "--workers", "2", "--backend", backend,
-                     "--set", "scenario.duration_s=2", "--json", str(out)])
-        assert code == 0
-        runs[backend] = json.loads(out.read_text())
-    # the loop's tick-time diagnostics measure the machine's load, not the episodes: compared apart
-    timing = {b: r.pop("diagnostics") for b, r in runs.items()}
-    assert runs["ray"] == runs["local"]
-    assert [e["seed"] for e in runs["ray"]["episodes"]] == [40, 41, 42]
-    untimed = {b: {m: v for m, v in d["modules"].items() if m != "loop"} for b, d in timing.items()}
-    assert untimed["ray"] == untimed["local"] and {"planner", "tracker", "controller"} <= set(untimed["ray"])
-    assert timing["ray"]["ticks"] == timing["local"]["ticks"] == 60

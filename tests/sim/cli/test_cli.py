@@ -216,7 +216,7 @@ def test_ctrl_c_during_datagen_keeps_a_manifest_of_the_finished_episodes(workers
 
 def test_ctrl_c_during_evaluate_tracking_scores_the_finished_episodes(tmp_path):
     out = tmp_path / "partial.json"
-    code, stdout, err = _interrupt_once_done(["evaluate-tracking", "--episodes", "60", "--workers", "2", "--set",
+    code, stdout, err = _interrupt_once_done(["evaluate-tracking", "--episodes", "60", "--workers", "1", "--set",
                                               "scenario.duration_s=4", "--json", str(out)], tmp_path)
     assert code == 130, err
     assert "Traceback" not in err
