@@ -253,6 +253,7 @@ class RulePlanner:
                              times, limits)
         keys = [(options[i].lane_id, int(k)) for i, k in zip(lane_idx, kind)]
         total = total + cfg.hysteresis * ((total > 0.0) & np.array([key == self._last_choice for key in keys]))
+        total = _comfortable_first(total, emergency, terms["ttc_ok"])
         best = int(np.argmax(total)) if total.max() > 0.0 else _least_bad(terms, v0)
         self._preferred_lane, self._last_choice = options[lane_idx[best]].lane_id, keys[best]
         self.last_debug = {"scores": total, "terms": terms, "lanes": [options[i].lane_id for i in lane_idx],
@@ -364,6 +365,16 @@ def _lateral_offset(points: np.ndarray, paths: np.ndarray) -> np.ndarray:
     tangent /= np.maximum(np.linalg.norm(tangent, axis=-1, keepdims=True), 1e-9)
     rel = points - paths[bi, k]
     return np.abs(tangent[..., 0] * rel[..., 1] - tangent[..., 1] * rel[..., 0])
+
+
+def _comfortable_first(total: np.ndarray, emergency: np.ndarray, ttc_ok: np.ndarray) -> np.ndarray:
+    """Scores with the emergency proposals zeroed while a comfortable one neither collides nor fails
+    the TTC check (scores above zero with ``ttc_ok``): from a creep an emergency stop can also pass as
+    comfortable in the coarse rollout and win a near-tie, and the real controller then brakes it at the
+    vehicle's jerk limit (intersection seed 123402: 5.25 m/s^3)."""
+    if (~emergency & (total > 0.0) & ttc_ok).any():
+        return np.where(emergency, 0.0, total)
+    return total
 
 
 def _least_bad(terms: dict[str, np.ndarray], v0: np.ndarray) -> int:

@@ -10,8 +10,8 @@ from conftest import arc_lane_map, make_track, make_world, straight_lane_map
 from fusion import EgoState, Lane, LaneMap, WorldModel, arc_length
 from planning import RulePlanner
 from planning.paths import LaneChain
-from planning.rule_planner import (RulePlannerConfig, _LaneOption, _lateral_offset, _least_bad, _speed_std,
-                                   curve_speed_cap)
+from planning.rule_planner import (RulePlannerConfig, _comfortable_first, _LaneOption, _lateral_offset, _least_bad,
+                                   _speed_std, curve_speed_cap)
 
 LANES = straight_lane_map(3)  # lane 0 leftmost at y=0, lane 1 at y=-4, lane 2 at y=-8
 
@@ -49,6 +49,16 @@ def test_proposals_are_speed_factors_of_the_lowest_limit_per_lane_plus_a_yield_a
     assert lead_v == pytest.approx([7.0, 7.0, 7.0, 0.0, 0.0, 0.0, 0.0, 7.0, 7.0, 0.0])
     assert kind.tolist() == [0, 1, 2, 3, 0, 1, 2, 100, 102, 103]
     assert emergency.tolist() == [False] * 7 + [True] * 3
+
+
+def test_an_emergency_copy_never_wins_while_a_comfortable_proposal_is_acceptable():
+    # a near-tie from a creep: the emergency stop scored 0.684 against the comfortable stop's 0.683
+    emergency = np.array([False, False, True])
+    total = np.array([0.0, 0.683, 0.684])
+    assert _comfortable_first(total, emergency, np.array([False, True, True])).tolist() == [0.0, 0.683, 0.0]
+    # the comfortable stop fails the TTC check (or collides: score 0): the emergency one may win
+    assert _comfortable_first(total, emergency, np.array([True, False, True])).tolist() == [0.0, 0.683, 0.684]
+    assert _comfortable_first(np.array([0.0, 0.0, 0.5]), emergency, np.ones(3, bool)).tolist() == [0.0, 0.0, 0.5]
 
 
 @pytest.mark.parametrize("stop, lead", [(np.inf, 50.0), (60.0, 50.0), (50.0, 50.0), (0.0, 50.0), (-3.0, np.inf)])
