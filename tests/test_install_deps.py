@@ -2,7 +2,8 @@
 import importlib.util
 from pathlib import Path
 
-_spec = importlib.util.spec_from_file_location("install_deps", Path(__file__).parents[1] / "scripts" / "install_deps.py")
+_SCRIPT = Path(__file__).parents[1] / "scripts" / "install_deps.py"
+_spec = importlib.util.spec_from_file_location("install_deps", _SCRIPT)
 install_deps = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(install_deps)
 
@@ -25,7 +26,8 @@ def test_pip_sources_become_uv_flags_and_a_variable_wins_over_a_file():
     cmd = install_deps.uv_command(settings)
     pairs = list(zip(cmd, cmd[1:]))
     assert ("--find-links", "/opt/more") in pairs and ("--index-url", "https://mirror.example/simple") in pairs
-    assert ("--extra-index-url", "file:///opt/pypi-more/simple") in pairs and ("--constraint", "/etc/xdg/pip/constraints.txt") in pairs
+    assert ("--extra-index-url", "file:///opt/pypi-more/simple") in pairs
+    assert ("--constraint", "/etc/xdg/pip/constraints.txt") in pairs
     assert ("--index-strategy", "unsafe-best-match") in pairs and cmd[-2:] == ["-e", ".[dev]"]
     assert "--cert" not in cmd and "180" not in cmd  # uv takes the certificate from SSL_CERT_FILE
 
