@@ -34,9 +34,9 @@ def pip_settings(listing: str) -> dict[str, list[str]]:
 def uv_command(settings: dict[str, list[str]]) -> list[str]:
     # unsafe-best-match: like pip, the newest allowed version on any index wins (uv's default stops at
     # the first index that has the package)
-    # --compile-bytecode: pip writes .pyc files at install, uv does not by default; processes started
-    # with -B (multiprocessing passes the flag on) then compile torch and the rest from source at every
-    # start, which made the test suite 1.6x slower
+    # --compile-bytecode: pip writes .pyc files at install, uv does not by default; where Python may not
+    # write them itself (PYTHONDONTWRITEBYTECODE=1, as on this project's machines, or -B), every process
+    # then compiles torch and the rest from source at each start: the test suite ran 1.6x slower
     cmd = [sys.executable, "-m", "uv", "pip", "install", "--quiet", "--python", sys.executable,
            "--index-strategy", "unsafe-best-match", "--compile-bytecode"]
     for key, flag in {**LIST_KEYS, **ONE_KEYS}.items():

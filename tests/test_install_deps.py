@@ -29,7 +29,7 @@ def test_pip_sources_become_uv_flags_and_a_variable_wins_over_a_file():
     assert ("--extra-index-url", "file:///opt/pypi-more/simple") in pairs
     assert ("--constraint", "/etc/xdg/pip/constraints.txt") in pairs
     assert ("--index-strategy", "unsafe-best-match") in pairs and cmd[-2:] == ["-e", ".[dev]"]
-    assert "--compile-bytecode" in cmd  # as pip does: a process started with -B would compile torch every time
+    assert "--compile-bytecode" in cmd  # as pip does (PYTHONDONTWRITEBYTECODE=1: no .pyc otherwise)
     assert "--cert" not in cmd and "180" not in cmd  # uv takes the certificate from SSL_CERT_FILE
 
 
