@@ -403,6 +403,7 @@ def test_a_lower_watched_rate_keeps_the_camera_waiting_where_the_lidar_sees_now_
     tracker.update(_camera([20.0, 20.0 * math.tan(math.radians(30.0))], 0.1), replace(EGO, stamp=0.4))
     assert len(tracker.tracks()) == expected
 
+
 # -- the sensor's pose at its frame's stamp judges a miss -------------------------------------------
 @pytest.mark.parametrize("ego, track_xy", [
     (EgoState(1.0, 20.0, 0.0, 0.0, 20.0), (15.0, 0.0)),              # 10 m back along +x at the frame
