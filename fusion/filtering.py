@@ -42,6 +42,19 @@ def detections_to_map(batch: Detections, pose: tuple[float, float, float], floor
     return z, R, wrap_angle(batch.yaw_rad + yaw_rad)
 
 
+def inflate_along_ray(R: np.ndarray, z: np.ndarray, sensor_xy: np.ndarray, along: float, across: float
+                      ) -> np.ndarray:
+    """Covariances R (N, 2, 2) [m^2] of detections at z (N, 2) [m] with their variance along the ray from
+    ``sensor_xy`` (2,) multiplied by ``along`` and across it by ``across`` (map frame throughout)."""
+    if along == 1.0 and across == 1.0:
+        return R
+    u = z - sensor_xy
+    u = u / np.maximum(np.hypot(u[:, 0], u[:, 1]), 1e-6)[:, None]
+    basis = np.stack([u, np.column_stack([-u[:, 1], u[:, 0]])], 1)  # rows: along, across
+    ray = basis @ R @ basis.transpose(0, 2, 1)
+    return basis.transpose(0, 2, 1) @ (ray * np.sqrt(np.outer([along, across], [along, across]))[None]) @ basis
+
+
 def innovation_stats(xs: np.ndarray, Ps: np.ndarray, z: np.ndarray, R: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Squared Mahalanobis distances d^2 (T, D) and ln det S (T, D) of the innovations of detections
     z (D, 2), R (D, 2, 2) against track states xs (T, 4), Ps (T, 4, 4) (position-only measurement)."""

@@ -54,6 +54,12 @@ class SensorModel:
     confirms: bool = True
     """Whether this source alone can keep a track output where a confirming source looks (a camera
     does not: its depth errors at range would otherwise sustain phantoms; ``TrackerConfig.unconfirmed_frames``)."""
+    error_correlation: tuple[float, float] = (0.0, 0.0)
+    """Correlation of its centre errors from one frame to the next for the same vehicle, along and across
+    the viewing ray (``drivestack evaluate-tracking --nis`` measures it). A Kalman update treats successive
+    detections as independent; correlated ones carry less news, so the update divides their information
+    by ``update_inflation`` (the variance factor of the mean of an AR(1) series). Association, gating
+    and NIS keep the per-frame covariance."""
     yaw_gain: float = 0.3
     size_gain: float = 0.2
     """How far one detection moves the track's yaw and box size (and centre height) towards its own
@@ -66,6 +72,11 @@ class SensorModel:
         inside = (rng < self.range_edges_m[-1]) & (np.abs(np.arctan2(rel_xy_m[:, 1], rel_xy_m[:, 0]))
                                                   <= np.radians(self.fov_deg) / 2.0)
         return k, inside
+
+    @property
+    def update_inflation(self) -> tuple[float, float]:
+        """Factors on its covariance along and across the ray in the Kalman update: (1 + rho) / (1 - rho)."""
+        return tuple((1.0 + rho) / (1.0 - rho) for rho in self.error_correlation)
 
     def hit_ratio(self, score: np.ndarray) -> np.ndarray:
         """Existence odds gain (N,) of detections with these scores (times the detection probability)."""

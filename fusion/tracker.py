@@ -40,8 +40,8 @@ import numpy as np
 from fusion import existence as ex
 from fusion.association import box_overlap, gated_assignment, two_pass_assignment
 from fusion.ego_odometry import map_to_ego
-from fusion.filtering import (detections_to_map, ego_pose_at, innovation_stats, kalman_update, process_noise,
-                              resolve_pi_ambiguity, transition)
+from fusion.filtering import (detections_to_map, ego_pose_at, inflate_along_ray, innovation_stats, kalman_update,
+                              process_noise, resolve_pi_ambiguity, transition)
 from fusion.lanes import locate
 from fusion.noise_scale import NoiseScale
 from fusion.sensor_model import SensorModel
@@ -143,24 +143,26 @@ class MultiObjectTracker:
         if adapts:
             det_bins = model.coverage(batch.center_m[:, :2])[0]
             R = R * self._scale(model).factor(det_bins)[:, None, None]
-        pairs, d2, giou = self._associate(batch, z, R, yaw, strong, model.box_overlap)
+        pairs, d2, iou = self._associate(batch, z, R, yaw, strong, model.box_overlap)
         confident = [(ti, di) for ti, di in pairs if strong[di]] if adapts else []  # weak ones: clutter too often
         if confident:
             ti, di = np.array(confident).T
             self._scale(model).add(det_bins[di], d2[ti, di])
         if pairs:
             ti, di = np.array(pairs).T
-            self._correct(ti, di, z, R, yaw, batch, d2[ti, di], model, strong)
+            self._correct(ti, di, z, R, yaw, batch, d2[ti, di], model, strong, np.asarray(pose[:2]))
         self._existence(model, sensor_pose, pairs, batch.score, strong)
-        births = self._births(batch, model, {di for _, di in pairs}, z, R, strong, d2, giou, sensor_pose)
+        births = self._births(batch, model, {di for _, di in pairs}, z, R, strong, d2, iou, sensor_pose)
         self._t = self._t.extend(TrackTable.rows([self._spawn(z[di], R[di], yaw[di], batch, di, model, bool(strong[di]),
                                                               pose[2], ego.speed_mps) for di in births]))
 
     def _births(self, batch: Detections, model: SensorModel, matched: set[int], z, R, strong: np.ndarray,
-                d2: np.ndarray, giou: np.ndarray, sensor_pose: EgoState) -> list[int]:
-        """The unmatched detections that start tracks (see the module doc), one per vehicle."""
+                d2: np.ndarray, iou: np.ndarray, sensor_pose: EgoState) -> list[int]:
+        """The unmatched detections that start tracks (see the module doc), one per vehicle: none whose box
+        overlaps a track's (a detector's second box on one vehicle; a generalised-IoU test missed those
+        offset along the car's length once the boxes' headings differed by a few degrees)."""
         born: list[int] = []
-        near_track = (d2 < self.config.spawn_exclusion_chi2).any(0) | (giou > 0.0).any(0)
+        near_track = (d2 < self.config.spawn_exclusion_chi2).any(0) | (iou > 0.0).any(0)
         for di in np.flatnonzero(batch.score >= model.birth_score).tolist():
             if di in matched:
                 continue
@@ -200,19 +202,19 @@ class MultiObjectTracker:
 
     def _associate(self, batch: Detections, z: np.ndarray, R: np.ndarray, yaw: np.ndarray, strong: np.ndarray,
                    overlap: bool):
-        """Two-pass assignment; returns (track, detection) pairs, d^2 and BEV GIoU (T, D) of the
+        """Two-pass assignment; returns (track, detection) pairs, d^2 and BEV IoU (T, D) of the
         tracks as they stood before it (a spawn-exclusion test for unmatched detections)."""
         c = self.config
         t = self._t
         if not len(t) or not len(batch):
             empty = np.full((len(t), len(batch)), np.inf)  # pragma: no mutate (never read)
-            return [], empty, -empty  # pragma: no mutate (as above)
+            return [], empty, np.zeros(empty.shape)  # pragma: no mutate (as above)
         d2, log_det = innovation_stats(t.x, t.P, z, R)
-        giou = (box_overlap(t.x[:, :2], t.size_m[:, :2], t.yaw_rad, z, batch.size_m[:, :2], yaw) if overlap
-                else np.full(d2.shape, -1.0))
+        iou, giou = (box_overlap(t.x[:, :2], t.size_m[:, :2], t.yaw_rad, z, batch.size_m[:, :2], yaw) if overlap
+                     else (np.zeros(d2.shape), np.full(d2.shape, -1.0)))
         feasible = (d2 <= c.gate_chi2) | ((giou > c.overlap_gate_giou) & strong[None])  # weak ones: gate only
         cost = d2 + log_det + c.overlap_weight * (1.0 - giou)
-        return two_pass_assignment(cost, feasible, strong), d2, giou
+        return two_pass_assignment(cost, feasible, strong), d2, iou
 
     def _crowded(self, xy: np.ndarray, others: list[np.ndarray]) -> bool:
         """Whether a track or a detection born this batch lies within ``weak_birth_clearance_m`` of ``xy``."""
@@ -225,17 +227,19 @@ class MultiObjectTracker:
         return float(v @ np.linalg.solve(Ra + Rb, v)) < self.config.spawn_exclusion_chi2
 
     def _correct(self, ti: np.ndarray, di: np.ndarray, z, R, yaw, batch: Detections, d2: np.ndarray,
-                 model: SensorModel, strong: np.ndarray) -> None:
+                 model: SensorModel, strong: np.ndarray, sensor_xy: np.ndarray) -> None:
         """Kalman-correct tracks ``ti`` with detections ``di`` (M,), all at once; improbable innovations
         first inflate the predicted covariance (or, from a source that does not ``inflates``, the
-        detection's); then yaw (pi-ambiguity resolved), size and height."""
+        detection's), and the update weighs each detection as its source's frame-to-frame error correlation
+        says (``SensorModel.error_correlation``; ``sensor_xy`` (2,) [m] the sensor in the map frame); then
+        yaw (pi-ambiguity resolved), size and height."""
         t = self._t
         X, P, Rm = t.x[ti], t.P[ti], R[di]
         if model.inflates:  # weak detections never inflate: their outliers are clutter more often than manoeuvres
             P = P * np.where(strong[di], self._inflation(X, P, z[di], Rm, d2), 1.0)[:, None, None]
         else:  # the detection is the outlier (a monocular depth error): down-weight it instead
             Rm = Rm * np.maximum(d2 / self.config.inflate_chi2, 1.0)[:, None, None]
-        X, P = kalman_update(X, P, z[di], Rm)
+        X, P = kalman_update(X, P, z[di], inflate_along_ray(Rm, z[di], sensor_xy, *model.update_inflation))
         yaw0 = t.yaw_rad[ti]
         ref, moving = self._headings(X, P, yaw0)
         yaw0 = np.where(moving, resolve_pi_ambiguity(yaw0, ref), yaw0)

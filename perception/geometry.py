@@ -20,10 +20,11 @@ def bev_corners(center_xy: np.ndarray, length_m: np.ndarray, width_m: np.ndarray
                      center_xy[:, None, 1] + s[:, None] * dx + c[:, None] * dy], -1)
 
 
-def bev_giou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Generalised IoU (P,) of paired rotated rectangles ``a``, ``b`` (P, 4, 2): IoU minus the share of
-    the enclosing box not covered by the union, in [-1, 1]. The enclosing box is taken along the axes
-    of ``a`` (a cheap bound on the convex hull, exact for boxes with the same heading)."""
+def bev_overlap(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(IoU, generalised IoU) (P,) of paired rotated rectangles ``a``, ``b`` (P, 4, 2). The generalised
+    IoU is the IoU minus the share of the enclosing box not covered by the union, in [-1, 1]; the
+    enclosing box is taken along the axes of ``a`` (a cheap bound on the convex hull, exact for boxes
+    with the same heading), so boxes that do overlap can score below 0."""
     inter = convex_quad_intersection(a, b)
     area_a, area_b = _polygon_area(a), _polygon_area(b)
     union = np.maximum(area_a + area_b - inter, 1e-9)
@@ -33,7 +34,7 @@ def bev_giou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     u = c[:, None] * both[..., 0] + s[:, None] * both[..., 1]
     v = -s[:, None] * both[..., 0] + c[:, None] * both[..., 1]
     hull = (u.max(1) - u.min(1)) * (v.max(1) - v.min(1))
-    return inter / union - (hull - union) / np.maximum(hull, 1e-9)
+    return inter / union, inter / union - (hull - union) / np.maximum(hull, 1e-9)
 
 
 def _next(p: np.ndarray) -> np.ndarray:

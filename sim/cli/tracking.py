@@ -34,6 +34,7 @@ def evaluate_tracking(args: argparse.Namespace) -> int:
     if args.kitti is not None:
         return _kitti(args)
     from sim.backends import Interrupted, run_parallel
+    from sim.evaluation.error_correlation import correlation_summary, format_correlation
     from sim.evaluation.tracking import TrackingJob, combine, format_nis, format_tracking, nis_summary, track_episode
     from sim.loop.setup import build_setup
 
@@ -52,11 +53,12 @@ def evaluate_tracking(args: argparse.Namespace) -> int:
         return interrupted("0 episodes finished")
     results = {name: combine([r.accumulators[name].summary() for r in runs]) for name in runs[0].accumulators}
     nis = nis_summary([n for r in runs for n in r.nis])
+    correlation = correlation_summary([p for r in runs for p in r.error_pairs])
     text = format_tracking(results, len(runs), args.scenario) + ("" if window is None else
                                                                     f"\n(frames in {window[0]:g}-{window[1]:g} s only)")
-    code = print_result(text + "\n\n" + format_nis(nis), args.json,
+    code = print_result(text + "\n\n" + format_nis(nis) + "\n\n" + format_correlation(correlation), args.json,
                         {"scenario": args.scenario, "seeds": [r.seed for r in runs], "window_s": window,
-                         "results": results, "nis": nis, "partial": partial})
+                         "results": results, "nis": nis, "error_correlation": correlation, "partial": partial})
     return interrupted(f"{len(runs)} episodes finished", args.json) if partial else code
 
 

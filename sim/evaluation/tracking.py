@@ -11,6 +11,7 @@ from fusion.ego_odometry import map_to_ego
 from fusion.tracking_metrics import MotAccumulator
 from fusion.world import WorldBuilder
 from perception.registry import delivered_batches
+from sim.evaluation.error_correlation import ErrorPairs
 from sim.loop.setup import RunSetup, open_env
 from sim.loop.tick import Episode
 from sim.loop.world_sources import configured_detectors
@@ -35,6 +36,8 @@ class EpisodeTracking:
     accumulators: dict[str, MotAccumulator]
     nis: tuple[tuple[str, float, float], ...]
     seed: int = -1
+    error_pairs: tuple[tuple[str, float, float, float, float, float], ...] = ()
+    """Lag-one detection error pairs (``sim.evaluation.error_correlation.ErrorPairs``)."""
 
 
 def track_episode(job: TrackingJob) -> EpisodeTracking:
@@ -47,6 +50,7 @@ def track_episode(job: TrackingJob) -> EpisodeTracking:
     builders = {k: WorldBuilder(cfg.tracker_config, cfg.score_threshold) for k in sets}
     nis_log = builders[next(iter(sets))].tracker.nis_log = []
     accs = {k: MotAccumulator(2.0, job.max_range_m) for k in sets}
+    errors = ErrorPairs()
     env = open_env(setup)
     try:
         episode = Episode(env, setup, job.seed, sensors=True)
@@ -54,6 +58,7 @@ def track_episode(job: TrackingJob) -> EpisodeTracking:
             record = episode.tick()
             gt, frame = record.ground_truth, record.frame
             dets = delivered_batches([net.detect(frame) for net in nets.values()], frame)
+            errors.add(dets, frame.labels)
             for name, used in sets.items():
                 world = builders[name].update([d for d in dets if d.source in used], gt.ego_state, None)
                 if job.window_s is None or job.window_s[0] <= gt.stamp <= job.window_s[1]:
@@ -62,7 +67,7 @@ def track_episode(job: TrackingJob) -> EpisodeTracking:
                 break
     finally:
         env.close()
-    return EpisodeTracking(accs, tuple(nis_log), job.seed)
+    return EpisodeTracking(accs, tuple(nis_log), job.seed, tuple(errors.pairs))
 
 
 NIS_BINS_M = ((0.0, 20.0), (20.0, 40.0), (40.0, 80.0))
