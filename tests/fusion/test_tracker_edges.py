@@ -33,7 +33,7 @@ def _batch(xy, cov=1.0, score=1.0, source="unit", stamp=0.0, size=(4.5, 1.9, 1.5
     center = np.column_stack([xy, np.broadcast_to(z, (n,))])
     cov = np.broadcast_to(np.asarray(cov, float), (n,))
     return Detections(stamp, source, center, np.tile(np.asarray(size, float), (n, 1)).reshape(n, 3),
-                      np.full(n, float(yaw)), np.broadcast_to(np.asarray(score, float), (n,)).copy(),
+                      np.broadcast_to(np.asarray(yaw, float), (n,)).copy(), np.broadcast_to(np.asarray(score, float), (n,)).copy(),
                       cov[:, None, None] * np.eye(2)[None])
 
 
@@ -147,6 +147,20 @@ def test_touching_boxes_do_not_overlap():
     assert len(tracker.tracks()) == 2
 
 
+def test_a_second_box_on_a_tracked_car_starts_no_track_even_when_its_generalised_iou_is_negative():
+    # A lidar's second box 2.8 m ahead on the same car, 13 degrees off the track's heading: the boxes
+    # overlap (IoU 0.24) but the generalised IoU, with its enclosing box along the track's axes, is
+    # below 0, which the birth test once took for "apart" (a phantom track a car's length ahead).
+    from fusion.association import box_overlap
+    iou, giou = box_overlap(np.array([[20.0, 0.0]]), np.array([[4.97, 1.99]]), np.array([-0.13]),
+                            np.array([[22.8, 0.2]]), np.array([[5.0, 2.0]]), np.array([0.1]))
+    assert iou[0, 0] > 0.2 and giou[0, 0] < 0.0
+    config = _config(gate_chi2=1.0, spawn_exclusion_chi2=1.0, **LOOSE)
+    tracker = _tracker(_batch([20.0, 0.0], cov=0.01, yaw=-0.13), config=config)
+    tracker.update(_batch([[20.0, 0.0], [22.8, 0.2]], cov=0.01, yaw=[-0.13, 0.1], score=[1.0, 0.6]), EGO)
+    assert len(tracker.tracks()) == 1
+
+
 def test_a_weak_detection_exactly_the_clearance_away_starts_a_track():
     # weak_birth_clearance_m = 6: "within" is strictly closer.
     tracker = _tracker(_batch([[20.0, 0.0], [20.0, 6.0]], cov=1e-4, score=[1.0, 0.4]))
@@ -188,6 +202,15 @@ def test_a_probable_or_a_weak_detection_gets_the_plain_kalman_gain(score):
     # Prior variance 1, detection variance 1: the estimate moves halfway and its variance halves.
     track = _corrected(_batch([20.0, 1.0], score=score))
     assert track.y_m == pytest.approx(0.5) and track.covariance[1, 1] == pytest.approx(0.5)
+
+
+def test_a_source_with_correlated_errors_updates_as_if_its_variance_were_inflated_along_and_across_the_ray():
+    # rho 0.6 along (the x axis here: the car is dead ahead), 0 across: factor (1 + 0.6) / (1 - 0.6) = 4
+    # along, 1 across. Prior 1, detection 1 (x4 along): gain 1/5 along, 1/2 across.
+    flat = replace(UNIT, source="flat", error_correlation=(0.6, 0.0))
+    track = _corrected(_batch([25.0, 0.0], source="flat"), sensor=flat, inflate_chi2=1e9)
+    assert track.x_m == pytest.approx(21.0) and track.covariance[0, 0] == pytest.approx(0.8)
+    assert track.y_m == pytest.approx(0.0) and track.covariance[1, 1] == pytest.approx(0.5)
 
 
 def test_a_probable_detection_from_a_non_inflating_source_gets_the_plain_kalman_gain():
