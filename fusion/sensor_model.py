@@ -56,10 +56,13 @@ class SensorModel:
     does not: its depth errors at range would otherwise sustain phantoms; ``TrackerConfig.unconfirmed_frames``)."""
     error_correlation: tuple[float, float] = (0.0, 0.0)
     """Correlation of its centre errors from one frame to the next for the same vehicle, along and across
-    the viewing ray (``drivestack evaluate-tracking --nis`` measures it). A Kalman update treats successive
+    the viewing ray (``drivestack evaluate-tracking`` measures it). A Kalman update treats successive
     detections as independent; correlated ones carry less news, so the update divides their information
-    by ``update_inflation`` (the variance factor of the mean of an AR(1) series). Association, gating
-    and NIS keep the per-frame covariance."""
+    by ``update_inflation``. Association, gating and NIS keep the per-frame covariance."""
+    correlation_window_frames: int = 10
+    """Frames over which the track is taken to average this source's detections (its memory: about 1 s
+    at 10 Hz, beyond which the process noise has forgotten a position): ``update_inflation`` is the
+    variance factor of the mean of that many AR(1) errors."""
     yaw_gain: float = 0.3
     size_gain: float = 0.2
     """How far one detection moves the track's yaw and box size (and centre height) towards its own
@@ -75,8 +78,11 @@ class SensorModel:
 
     @property
     def update_inflation(self) -> tuple[float, float]:
-        """Factors on its covariance along and across the ray in the Kalman update: (1 + rho) / (1 - rho)."""
-        return tuple((1.0 + rho) / (1.0 - rho) for rho in self.error_correlation)
+        """Factors on its covariance along and across the ray in the Kalman update: the variance of the mean
+        of n = ``correlation_window_frames`` AR(1) errors with lag-one correlation rho, over that of n
+        independent ones: 1 + 2 sum_{k<n} (1 - k/n) rho^k."""
+        n = self.correlation_window_frames
+        return tuple(1.0 + 2.0 * sum((1.0 - k / n) * rho ** k for k in range(1, n)) for rho in self.error_correlation)
 
     def hit_ratio(self, score: np.ndarray) -> np.ndarray:
         """Existence odds gain (N,) of detections with these scores (times the detection probability)."""
@@ -87,7 +93,7 @@ class SensorModel:
 LIDAR = SensorModel("lidar", floor_m2=0.005, noise_scale=0.2,
                     range_edges_m=(0.0, 10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 80.0),
                     p_detect=(1.0, 0.99, 0.95, 0.90, 0.84, 0.24, 0.01), birth_prior=0.7, min_score=0.2,
-                    birth_score=0.3, score_trust=10.0)
+                    birth_score=0.3, score_trust=10.0, error_correlation=(0.18, 0.42))
 """Clutter is rare (0.003 false detections per frame over score 0.3 on the validation split): a hit is strong
 evidence. Weaker detections (0.2-0.3, about half of them clutter, most of the rest a half-hidden vehicle)
 keep a track alive through partial occlusion but start none."""
@@ -95,7 +101,7 @@ CAMERA = SensorModel("camera", floor_m2=0.05, noise_scale=0.2,
                      range_edges_m=(0.0, 10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 80.0),
                      p_detect=(0.3, 0.6, 0.6, 0.55, 0.45, 0.3, 0.1), fov_deg=80.0, min_score=0.3, birth_prior=0.5,
                      score_trust=5.0, max_hit_ratio=3.0, confirms=False, box_overlap=False, inflates=False,
-                     adapts_noise=False)
+                     adapts_noise=False, error_correlation=(0.69, 0.81))
 """Its reported covariance is 5x too wide for most detections (NIS median 0.1-0.2) with a heavy tail,
 so it is scaled by 0.2 (the smallest scale that keeps 95 % of NIS inside the chi-square bound in
 every range bin: 0.95/0.99/0.96 on tuning seeds 7000-7005; one scale per 10 m bin by the same rule,

@@ -205,11 +205,15 @@ def test_a_probable_or_a_weak_detection_gets_the_plain_kalman_gain(score):
 
 
 def test_a_source_with_correlated_errors_updates_as_if_its_variance_were_inflated_along_and_across_the_ray():
-    # rho 0.6 along (the x axis here: the car is dead ahead), 0 across: factor (1 + 0.6) / (1 - 0.6) = 4
-    # along, 1 across. Prior 1, detection 1 (x4 along): gain 1/5 along, 1/2 across.
-    flat = replace(UNIT, source="flat", error_correlation=(0.6, 0.0))
+    # rho 0.5 along (the x axis here: the car is dead ahead), 0 across, a window of 2 frames: the mean of
+    # two errors has variance (1 + rho) / 2 instead of 1 / 2, so the factor is 1.5 along, 1 across.
+    # Prior 1, detection 1 (x1.5 along): gain 1/2.5 along, 1/2 across.
+    flat = replace(UNIT, source="flat", error_correlation=(0.5, 0.0), correlation_window_frames=2)
+    assert flat.update_inflation == pytest.approx((1.5, 1.0))
+    assert replace(flat, error_correlation=(0.69, 0.81), correlation_window_frames=10).update_inflation == pytest.approx(
+        (4.05, 5.58), abs=0.01)
     track = _corrected(_batch([25.0, 0.0], source="flat"), sensor=flat, inflate_chi2=1e9)
-    assert track.x_m == pytest.approx(21.0) and track.covariance[0, 0] == pytest.approx(0.8)
+    assert track.x_m == pytest.approx(22.0) and track.covariance[0, 0] == pytest.approx(0.6)
     assert track.y_m == pytest.approx(0.0) and track.covariance[1, 1] == pytest.approx(0.5)
 
 
