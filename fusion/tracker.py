@@ -14,7 +14,9 @@ after dropping detections under the source's ``min_score``:
    manoeuvre or an unmodelled sensor motion does not split a track;
 2. correction, with the predicted covariance inflated when a confident detection's innovation is
    improbable (d^2 above ``inflate_chi2``; sources with ``inflates`` only, not a monocular camera):
-   the filter follows manoeuvres instead of lagging;
+   the filter follows manoeuvres instead of lagging; a source whose errors persist from frame to frame
+   (``SensorModel.error_correlation``) updates with its covariance widened along and across the ray by
+   as much as that persistence takes from the news in its detections;
 3. existence (``fusion.existence``): hits raise it by the source's evidence, sensors that cover a
    track's place and missed it lower it; tracks are born from unmatched detections scoring at least
    the source's ``birth_score`` with the source's prior (a weak one only ``weak_birth_clearance_m``
