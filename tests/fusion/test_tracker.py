@@ -269,7 +269,7 @@ def test_noisy_ego_adds_gaussian_noise_of_the_given_size():
 
 
 def test_an_improbable_innovation_inflates_the_covariance_so_the_track_follows():
-    # A parked target jumps 0.5 m sideways (as it does in the frame of a turning camera): d^2 lands
+    # A parked target jumps 0.45 m sideways (as it does in the frame of a turning camera): d^2 lands
     # between the inflation threshold and the gate.
     after_jump = {}
     for inflate in (9.21, 1e9):
@@ -278,7 +278,7 @@ def test_an_improbable_innovation_inflates_the_covariance_so_the_track_follows()
         for k in range(13):
             t = k * DT
             ego = EgoState(t, 0.0, 0.0, 0.0, 0.0)
-            tracker.update([detections(t, ego, [[20.0, 0.0 if k < 10 else 0.5]])], ego)
+            tracker.update([detections(t, ego, [[20.0, 0.0 if k < 10 else 0.45]])], ego)
             ys.append(only_track(tracker).y_m)
         after_jump[inflate] = np.array(ys[10:])
     assert np.all(after_jump[9.21] > after_jump[1e9] + 0.015)  # closer to the new position at every step
