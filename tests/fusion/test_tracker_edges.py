@@ -33,7 +33,8 @@ def _batch(xy, cov=1.0, score=1.0, source="unit", stamp=0.0, size=(4.5, 1.9, 1.5
     center = np.column_stack([xy, np.broadcast_to(z, (n,))])
     cov = np.broadcast_to(np.asarray(cov, float), (n,))
     return Detections(stamp, source, center, np.tile(np.asarray(size, float), (n, 1)).reshape(n, 3),
-                      np.broadcast_to(np.asarray(yaw, float), (n,)).copy(), np.broadcast_to(np.asarray(score, float), (n,)).copy(),
+                      np.broadcast_to(np.asarray(yaw, float), (n,)).copy(),
+                      np.broadcast_to(np.asarray(score, float), (n,)).copy(),
                       cov[:, None, None] * np.eye(2)[None])
 
 
@@ -210,8 +211,8 @@ def test_a_source_with_correlated_errors_updates_as_if_its_variance_were_inflate
     # Prior 1, detection 1 (x1.5 along): gain 1/2.5 along, 1/2 across.
     flat = replace(UNIT, source="flat", error_correlation=(0.5, 0.0), correlation_window_frames=2)
     assert flat.update_inflation == pytest.approx((1.5, 1.0))
-    assert replace(flat, error_correlation=(0.69, 0.81), correlation_window_frames=10).update_inflation == pytest.approx(
-        (4.05, 5.58), abs=0.01)
+    camera_like = replace(flat, error_correlation=(0.69, 0.81), correlation_window_frames=10)
+    assert camera_like.update_inflation == pytest.approx((4.05, 5.58), abs=0.01)
     track = _corrected(_batch([25.0, 0.0], source="flat"), sensor=flat, inflate_chi2=1e9)
     assert track.x_m == pytest.approx(22.0) and track.covariance[0, 0] == pytest.approx(0.6)
     assert track.y_m == pytest.approx(0.0) and track.covariance[1, 1] == pytest.approx(0.5)

@@ -19,7 +19,8 @@ def _dets(xy, score=0.9, source="camera") -> Detections:
     xy = np.atleast_2d(np.asarray(xy, float))
     n = len(xy)
     return Detections(0.0, source, np.column_stack([xy, np.zeros(n)]), np.tile([4.5, 1.9, 1.5], (n, 1)),
-                      np.zeros(n), np.broadcast_to(np.asarray(score, float), (n,)).copy(), np.tile(np.eye(2), (n, 1, 1)))
+                      np.zeros(n), np.broadcast_to(np.asarray(score, float), (n,)).copy(),
+                      np.tile(np.eye(2), (n, 1, 1)))
 
 
 def test_errors_are_split_along_and_across_the_ray_and_matched_one_to_one():
@@ -55,4 +56,5 @@ def test_a_frame_without_labels_pairs_nothing_and_sources_are_kept_apart():
     log.add([_dets([[31.0, 0.0]]), _dets([[30.1, 0.0]], source="lidar")], labels)
     log.add([_dets([[31.0, 0.0]])], None)
     log.add([_dets([[31.5, 0.0]]), _dets([[30.2, 0.0]], source="lidar")], labels)
-    assert sorted((p[0], round(p[2], 6), round(p[3], 6)) for p in log.pairs) == [("camera", 1.0, 1.5), ("lidar", 0.1, 0.2)]
+    pairs = sorted((p[0], round(p[2], 6), round(p[3], 6)) for p in log.pairs)
+    assert pairs == [("camera", 1.0, 1.5), ("lidar", 0.1, 0.2)]
