@@ -46,8 +46,6 @@ def inflate_along_ray(R: np.ndarray, z: np.ndarray, sensor_xy: np.ndarray, along
                       ) -> np.ndarray:
     """Covariances R (N, 2, 2) [m^2] of detections at z (N, 2) [m] with their variance along the ray from
     ``sensor_xy`` (2,) multiplied by ``along`` and across it by ``across`` (map frame throughout)."""
-    if along == 1.0 and across == 1.0:
-        return R
     u = z - sensor_xy
     u = u / np.maximum(np.hypot(u[:, 0], u[:, 1]), 1e-6)[:, None]
     basis = np.stack([u, np.column_stack([-u[:, 1], u[:, 0]])], 1)  # rows: along, across

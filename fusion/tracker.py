@@ -241,7 +241,9 @@ class MultiObjectTracker:
             P = P * np.where(strong[di], self._inflation(X, P, z[di], Rm, d2), 1.0)[:, None, None]
         else:  # the detection is the outlier (a monocular depth error): down-weight it instead
             Rm = Rm * np.maximum(d2 / self.config.inflate_chi2, 1.0)[:, None, None]
-        X, P = kalman_update(X, P, z[di], inflate_along_ray(Rm, z[di], sensor_xy, *model.update_inflation))
+        if any(model.error_correlation):  # off for the shipped sources: no per-tick cost then
+            Rm = inflate_along_ray(Rm, z[di], sensor_xy, *model.update_inflation)
+        X, P = kalman_update(X, P, z[di], Rm)
         yaw0 = t.yaw_rad[ti]
         ref, moving = self._headings(X, P, yaw0)
         yaw0 = np.where(moving, resolve_pi_ambiguity(yaw0, ref), yaw0)
