@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from perception.geometry import bev_corners, bev_overlap, wrap_angle
 
@@ -61,6 +60,8 @@ def two_pass_assignment(cost: np.ndarray, feasible: np.ndarray, high: np.ndarray
 def gated_assignment(cost: np.ndarray, feasible: np.ndarray) -> tuple[list[tuple[int, int]], list[int]]:
     """Globally minimum-cost (row, column) pairs of ``cost`` (T, D) among the ``feasible`` (T, D) ones
     (inside the gate), and the unmatched columns."""
+    from scipy.optimize import linear_sum_assignment  # here: importing scipy.optimize takes 0.7 s
+
     n_cols = cost.shape[1]
     if cost.size == 0:
         return [], list(range(n_cols))

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
-from scipy.signal import savgol_filter
 
 from sim.loop.episode import EpisodeLog
 
@@ -115,8 +114,11 @@ def _savgol(x: np.ndarray, window: int, deriv: int, dt_s: float) -> np.ndarray:
     The first and last samples take the derivative of the first and last full window's fit
     (``mode='interp'``), so the episode's ends are no noisier than its middle: a shrinking window
     there would difference single noisy samples. Windows shorter than 3 samples (or a window of 1)
-    fall back to plain finite differences.
+    fall back to plain finite differences. (scipy.signal is imported here: it takes over a second,
+    which every command that scores no episode would pay.)
     """
+    from scipy.signal import savgol_filter
+
     window = min(window, len(x) - (1 - len(x) % 2))
     if window < 3:
         return np.diff(x, n=deriv) / dt_s ** deriv  # deriv 0: x itself

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import open3d as o3d
 
 # 12 triangles of a unit box with corners indexed by (+-x, +-y, +-z) bits, outward winding
 _BOX_TRIS = np.array([[0, 2, 1], [1, 2, 3], [4, 5, 6], [5, 7, 6], [0, 1, 4], [1, 5, 4],
@@ -77,12 +76,16 @@ def cast(vehicles: SceneVehicles, origins: np.ndarray, dirs: np.ndarray, max_ran
     return RayHits(t.astype(np.float32), vehicle, normal, ground)
 
 
-def build_scene(vehicles: SceneVehicles) -> o3d.t.geometry.RaycastingScene:
+def build_scene(vehicles: SceneVehicles):
     """One triangle mesh of all boxes (12 triangles each, vehicle = primitive id // 12).
 
     Rebuilt every tick: open3d's scene cannot move geometry, and a rebuild of a few dozen boxes
-    costs well under a millisecond (``drivestack bench-sensors`` reports it).
+    costs well under a millisecond (``drivestack bench-sensors`` reports it). Returns an open3d
+    ``t.geometry.RaycastingScene``; open3d is imported here, not with the module (it takes about 1.5 s,
+    which every command that never casts a ray would pay).
     """
+    import open3d as o3d
+
     verts = vehicles.corners().reshape(-1, 3).astype(np.float32)
     tris = (_BOX_TRIS[None] + 8 * np.arange(len(vehicles), dtype=np.uint32)[:, None, None]).reshape(-1, 3)
     scene = o3d.t.geometry.RaycastingScene()
@@ -91,6 +94,8 @@ def build_scene(vehicles: SceneVehicles) -> o3d.t.geometry.RaycastingScene:
 
 
 def _cast_boxes(vehicles: SceneVehicles, origins: np.ndarray, dirs: np.ndarray):
+    import open3d as o3d
+
     scene = build_scene(vehicles)
     rays = o3d.core.Tensor(np.concatenate([origins, dirs], axis=1).astype(np.float32))
     ans = scene.cast_rays(rays)
