@@ -31,22 +31,6 @@ def after_time(r: np.ndarray, dt_s: float, survival_per_s: float) -> np.ndarray:
     return np.clip(r * survival_per_s ** max(dt_s, 0.0), R_MIN, R_MAX)
 
 
-def visibility(rel_xy_m: np.ndarray, radius_m: np.ndarray, blocking: np.ndarray) -> np.ndarray:
-    """Unoccluded share (N,) of each track's angular extent as seen from the sensor at the origin of the
-    ego-frame positions (N, 2) [m]; ``radius_m`` (N,) half the box diagonal, ``blocking`` (N,) which
-    tracks are solid enough to hide others (confident ones)."""
-    rng = np.maximum(np.hypot(rel_xy_m[:, 0], rel_xy_m[:, 1]), 1e-3)
-    az = np.arctan2(rel_xy_m[:, 1], rel_xy_m[:, 0])
-    half = np.arctan2(radius_m, rng)
-    lo, hi = az - half, az + half
-    # overlap of j's interval with i's, for nearer blocking j (angles wrapped near +-pi ignored: rare)
-    ov = np.clip(np.minimum(hi[:, None], hi[None]) - np.maximum(lo[:, None], lo[None]), 0.0, None)
-    nearer = (rng[None] < rng[:, None] - 1.0) & blocking[None]
-    np.fill_diagonal(nearer, False)
-    hidden = np.minimum(np.sum(np.where(nearer, ov, 0.0), axis=1) / np.maximum(2.0 * half, 1e-9), 1.0)
-    return 1.0 - hidden
-
-
 class DetectionRate:
     """Online estimate of one source's detection probability per range bin, from what it did with
     the tracks it should have seen (confident, unoccluded, in view): Beta-style, starting from the
@@ -58,8 +42,8 @@ class DetectionRate:
         self.looks = np.full(len(table), float(prior_looks))
 
     def add(self, bins: np.ndarray, detected: np.ndarray) -> None:
-        np.add.at(self.looks, bins, 1.0)
-        np.add.at(self.hits, bins, detected.astype(float))
+        self.looks += np.bincount(bins, minlength=len(self.looks))
+        self.hits += np.bincount(bins, weights=detected.astype(float), minlength=len(self.hits))
 
     def probability(self, bins: np.ndarray) -> np.ndarray:
         return self.hits[bins] / self.looks[bins]

@@ -40,10 +40,11 @@ from dataclasses import replace
 import numpy as np
 
 from fusion import existence as ex
-from fusion.association import box_overlap, gated_assignment, two_pass_assignment
+from fusion.association import gated_assignment, two_pass_assignment
 from fusion.ego_odometry import map_to_ego
-from fusion.filtering import (detections_to_map, ego_pose_at, inflate_along_ray, innovation_stats, kalman_update,
-                              process_noise, resolve_pi_ambiguity, transition)
+from fusion.filtering import detections_to_map, ego_pose_at, inflate_along_ray, resolve_pi_ambiguity
+from fusion.kernels import (inflation_factors, innovation_matrix, joseph_update, overlap_matrix, predict,
+                            visibility)
 from fusion.lanes import locate
 from fusion.noise_scale import NoiseScale
 from fusion.sensor_model import SensorModel
@@ -107,7 +108,7 @@ class MultiObjectTracker:
             return ()
         coasting = (self._time_s - t.last_hit_s <= c.output_coast_s) & (_largest_var(t.P) <= c.output_coast_var_m2)
         shown = (t.existence >= c.output_existence) & (t.unconfirmed <= c.unconfirmed_frames) & (t.hit | coasting)
-        return _output(t.select(shown), lane_map, c.coast_score)
+        return _output(t, np.flatnonzero(shown), lane_map, c.coast_score)
 
     # -- prediction ---------------------------------------------------------------------------------
     def _predict(self, t: float) -> None:
@@ -118,10 +119,8 @@ class MultiObjectTracker:
             return
         tab, c = self._t, self.config
         if len(tab):
-            F = transition(dt)
             heading = self._headings(tab.x, tab.P, tab.yaw_rad)[0]
-            Q = process_noise(dt, heading, c.accel_along_std_mps2, c.accel_across_std_mps2)
-            tab.x, tab.P = tab.x @ F.T, F[None] @ tab.P @ F.T[None] + Q
+            tab.x, tab.P = predict(tab.x, tab.P, dt, heading, c.accel_along_std_mps2, c.accel_across_std_mps2)
             tab.existence = ex.after_time(tab.existence, dt, c.survival_per_s)
         self._time_s = t
 
@@ -211,8 +210,8 @@ class MultiObjectTracker:
         if not len(t) or not len(batch):
             empty = np.full((len(t), len(batch)), np.inf)  # pragma: no mutate (never read)
             return [], empty, np.zeros(empty.shape)  # pragma: no mutate (as above)
-        d2, log_det = innovation_stats(t.x, t.P, z, R)
-        iou, giou = (box_overlap(t.x[:, :2], t.size_m[:, :2], t.yaw_rad, z, batch.size_m[:, :2], yaw) if overlap
+        d2, log_det = innovation_matrix(t.x, t.P, z, R)
+        iou, giou = (overlap_matrix(t.x[:, :2], t.size_m[:, :2], t.yaw_rad, z, batch.size_m[:, :2], yaw) if overlap
                      else (np.zeros(d2.shape), np.full(d2.shape, -1.0)))
         feasible = (d2 <= c.gate_chi2) | ((giou > c.overlap_gate_giou) & strong[None])  # weak ones: gate only
         cost = d2 + log_det + c.overlap_weight * (1.0 - giou)
@@ -225,8 +224,9 @@ class MultiObjectTracker:
 
     def _duplicate(self, za: np.ndarray, Ra: np.ndarray, zb: np.ndarray, Rb: np.ndarray) -> bool:
         """Two detections of one batch close enough to be the same vehicle (one starts a track)."""
-        v = za - zb
-        return float(v @ np.linalg.solve(Ra + Rb, v)) < self.config.spawn_exclusion_chi2
+        (a, b), (_, c) = (Ra + Rb).tolist()
+        vx, vy = (za - zb).tolist()
+        return (c * vx * vx - 2.0 * b * vx * vy + a * vy * vy) / (a * c - b * b) < self.config.spawn_exclusion_chi2
 
     def _correct(self, ti: np.ndarray, di: np.ndarray, z, R, yaw, batch: Detections, d2: np.ndarray,
                  model: SensorModel, strong: np.ndarray, sensor_xy: np.ndarray) -> None:
@@ -243,7 +243,7 @@ class MultiObjectTracker:
             Rm = Rm * np.maximum(d2 / self.config.inflate_chi2, 1.0)[:, None, None]
         if any(model.error_correlation):  # off for the shipped sources: no per-tick cost then
             Rm = inflate_along_ray(Rm, z[di], sensor_xy, *model.update_inflation)
-        X, P = kalman_update(X, P, z[di], Rm)
+        X, P = joseph_update(X, P, z[di], Rm)
         yaw0 = t.yaw_rad[ti]
         ref, moving = self._headings(X, P, yaw0)
         yaw0 = np.where(moving, resolve_pi_ambiguity(yaw0, ref), yaw0)
@@ -262,16 +262,8 @@ class MultiObjectTracker:
         """Factor (M,) on each predicted covariance that brings an improbable innovation's d^2 down to
         ``inflate_chi2`` (covariance matching; 1 for probable ones, at most ``max_inflation``)."""
         c = self.config
-        lam = np.ones(len(d2))
         big = d2 > c.inflate_chi2  # pragma: no mutate (at d2 == inflate_chi2 the factor is 1 either way)
-        if not big.any():
-            return lam
-        v = z - X[:, :2]
-        for _ in range(4):  # d^2(lam) falls with lam; each step moves lam by the remaining ratio
-            S = lam[:, None, None] * P[:, :2, :2] + R
-            now = np.einsum("mi,mi->m", v, np.linalg.solve(S, v[..., None])[..., 0])  # pragma: no mutate (subscript case)
-            lam = np.where(big, np.clip(lam * now / c.inflate_chi2, 1.0, c.max_inflation), 1.0)
-        return lam
+        return inflation_factors(z - X[:, :2], P[:, :2, :2], R, big, c.inflate_chi2, c.max_inflation)
 
     def _existence(self, model: SensorModel, sensor_pose: EgoState, pairs, score: np.ndarray,
                    strong: np.ndarray) -> None:
@@ -291,7 +283,7 @@ class MultiObjectTracker:
             ti, di = np.array(pairs).T
             hit[ti], ratio[ti], confident_hit[ti] = True, model.hit_ratio(score[di]), strong[di]
         radius = 0.5 * np.hypot(t.size_m[:, 0], t.size_m[:, 1])
-        visible = ex.visibility(rel, radius, r >= self.config.output_existence)
+        visible = visibility(rel, radius, r >= self.config.output_existence)
         sure = inside & (r > 0.99) & (visible > 0.9)  # tracks that tell what the sensor should see
         rate.add(bins[sure], hit[sure])
         seen = p_det * visible
@@ -327,16 +319,17 @@ class MultiObjectTracker:
 
 
 
-def _output(t: TrackTable, lane_map: LaneMap | None, coast_score: float) -> tuple[Track, ...]:
-    """The world model's tracks from table rows (see the module's output policy)."""
-    score = t.existence * np.where(t.hit, t.detection_score, coast_score)
+def _output(t: TrackTable, rows: np.ndarray, lane_map: LaneMap | None, coast_score: float) -> tuple[Track, ...]:
+    """The world model's tracks from the table's ``rows`` (see the module's output policy)."""
+    score = t.existence[rows] * np.where(t.hit[rows], t.detection_score[rows], coast_score)
     out = []
-    for k, (i, (x, y, vx, vy), yaw, (length, width, height), z, e, s, hit) in enumerate(zip(
-            t.ids.tolist(), t.x.tolist(), t.yaw_rad.tolist(), t.size_m.tolist(), t.z_m.tolist(), t.existence.tolist(),
-            score.tolist(), t.hit.tolist())):
+    for k, i, (x, y, vx, vy), yaw, (length, width, height), z, e, s, hit in zip(
+            rows.tolist(), t.ids[rows].tolist(), t.x[rows].tolist(), t.yaw_rad[rows].tolist(),
+            t.size_m[rows].tolist(), t.z_m[rows].tolist(), t.existence[rows].tolist(), score.tolist(),
+            t.hit[rows].tolist()):
         pos = locate(lane_map, x, y) if lane_map is not None else None
         on_lane = pos is not None and pos.in_lane
-        out.append(Track(i, x, y, vx, vy, yaw, length, width, t.P[k], pos.lane_id if on_lane else None,
+        out.append(Track(i, x, y, vx, vy, yaw, length, width, t.P[k].copy(), pos.lane_id if on_lane else None,
                          pos.offset_m if on_lane else 0.0, "confirmed" if hit else "coasting", e, z, height, s))
     return tuple(out)
 

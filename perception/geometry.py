@@ -11,32 +11,6 @@ def wrap_angle(angle_rad):
     return float(wrapped) if wrapped.ndim == 0 else wrapped
 
 
-def bev_corners(center_xy: np.ndarray, length_m: np.ndarray, width_m: np.ndarray, yaw_rad: np.ndarray) -> np.ndarray:
-    """Corners (N, 4, 2) [m] of rotated rectangles, counter-clockwise."""
-    c, s = np.cos(yaw_rad), np.sin(yaw_rad)
-    half = np.array([[1, 1], [-1, 1], [-1, -1], [1, -1]], float) * 0.5
-    dx, dy = half[None, :, 0] * np.asarray(length_m)[:, None], half[None, :, 1] * np.asarray(width_m)[:, None]
-    return np.stack([center_xy[:, None, 0] + c[:, None] * dx - s[:, None] * dy,
-                     center_xy[:, None, 1] + s[:, None] * dx + c[:, None] * dy], -1)
-
-
-def bev_overlap(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(IoU, generalised IoU) (P,) of paired rotated rectangles ``a``, ``b`` (P, 4, 2). The generalised
-    IoU is the IoU minus the share of the enclosing box not covered by the union, in [-1, 1]; the
-    enclosing box is taken along the axes of ``a`` (a cheap bound on the convex hull, exact for boxes
-    with the same heading), so boxes that do overlap can score below 0."""
-    inter = convex_quad_intersection(a, b)
-    area_a, area_b = _polygon_area(a), _polygon_area(b)
-    union = np.maximum(area_a + area_b - inter, 1e-9)
-    edge = a[:, 1] - a[:, 0]
-    c, s = (edge / np.maximum(np.linalg.norm(edge, axis=1, keepdims=True), 1e-12)).T
-    both = np.concatenate([a, b], 1)
-    u = c[:, None] * both[..., 0] + s[:, None] * both[..., 1]
-    v = -s[:, None] * both[..., 0] + c[:, None] * both[..., 1]
-    hull = (u.max(1) - u.min(1)) * (v.max(1) - v.min(1))
-    return inter / union, inter / union - (hull - union) / np.maximum(hull, 1e-9)
-
-
 def _next(p: np.ndarray) -> np.ndarray:
     """Each polygon's vertices (P, K, ...) shifted by one: vertex k+1 at k (np.roll's result, cheaper)."""
     return np.concatenate([p[:, 1:], p[:, :1]], 1)

@@ -2,6 +2,7 @@
 import numpy as np
 
 from fusion import existence as ex
+from fusion.kernels import visibility
 
 
 def test_hits_raise_and_misses_lower_existence_by_the_odds_rule():
@@ -14,10 +15,10 @@ def test_hits_raise_and_misses_lower_existence_by_the_odds_rule():
 
 def test_a_car_behind_a_nearer_one_is_hidden_but_one_beside_it_is_not():
     rel = np.array([[20.0, 0.0], [40.0, 0.0], [20.0, 10.0]])
-    vis = ex.visibility(rel, np.full(3, 2.5), np.ones(3, bool))
+    vis = visibility(rel, np.full(3, 2.5), np.ones(3, bool))
     assert vis[0] == 1.0 and vis[2] == 1.0
     assert vis[1] < 0.2
-    assert ex.visibility(rel, np.full(3, 2.5), np.array([False, True, True]))[1] == 1.0  # unsure tracks hide nothing
+    assert visibility(rel, np.full(3, 2.5), np.array([False, True, True]))[1] == 1.0  # unsure tracks hide nothing
 
 
 def test_detection_rate_moves_from_its_table_towards_what_the_sensor_does():

@@ -152,8 +152,8 @@ def test_a_second_box_on_a_tracked_car_starts_no_track_even_when_its_generalised
     # A lidar's second box 2.8 m ahead on the same car, 13 degrees off the track's heading: the boxes
     # overlap (IoU 0.24) but the generalised IoU, with its enclosing box along the track's axes, is
     # below 0, which the birth test once took for "apart" (a phantom track a car's length ahead).
-    from fusion.association import box_overlap
-    iou, giou = box_overlap(np.array([[20.0, 0.0]]), np.array([[4.97, 1.99]]), np.array([-0.13]),
+    from fusion.kernels import overlap_matrix
+    iou, giou = overlap_matrix(np.array([[20.0, 0.0]]), np.array([[4.97, 1.99]]), np.array([-0.13]),
                             np.array([[22.8, 0.2]]), np.array([[5.0, 2.0]]), np.array([0.1]))
     assert iou[0, 0] > 0.2 and giou[0, 0] < 0.0
     config = _config(gate_chi2=1.0, spawn_exclusion_chi2=1.0, **LOOSE)
