@@ -19,17 +19,17 @@ def gated_assignment(cost: np.ndarray, feasible: np.ndarray) -> tuple[list[tuple
     (inside the gate), and the unmatched columns."""
     from scipy.optimize import linear_sum_assignment  # here: importing scipy.optimize takes 0.7 s
 
-    n_cols = cost.shape[1]
     inside = feasible & np.isfinite(cost)
     rows, cols = np.flatnonzero(inside.any(1)), np.flatnonzero(inside.any(0))
-    if not len(rows):
-        return [], list(range(n_cols))
-    # Only rows and columns with a feasible pair take part (the same optimum, a smaller problem); out-of-gate
-    # pairs among them get a cost dwarfing any feasible total so they are chosen only when forced.
-    sub = np.ix_(rows, cols)
-    r, c = linear_sum_assignment(np.where(inside[sub], cost[sub], 1e9))
-    r, c = rows[r], cols[c]
-    ok = inside[r, c]
-    pairs = list(zip(r[ok].tolist(), c[ok].tolist()))
-    taken = set(c[ok].tolist())
-    return pairs, [j for j in range(n_cols) if j not in taken]
+    unmatched = np.ones(cost.shape[1], bool)
+    if len(rows):
+        # Only rows and columns with a feasible pair take part (the same optimum, a smaller problem); out-of-gate
+        # pairs among them get a cost dwarfing any feasible total so they are chosen only when forced.
+        sub_inside = inside[rows][:, cols]
+        r, c = linear_sum_assignment(np.where(sub_inside, cost[rows][:, cols], 1e9))
+        ok = sub_inside[r, c]
+        r, c = rows[r[ok]].tolist(), cols[c[ok]].tolist()
+        unmatched[c] = False
+    else:
+        r, c = [], []
+    return list(zip(r, c)), np.flatnonzero(unmatched).tolist()

@@ -17,8 +17,6 @@ from numba import njit
 ALIGNED_RAD = 0.1
 """Boxes whose headings differ by less than this (modulo pi) overlap as if aligned: the exact and cheap
 formula in the first box's frame, within a few per cent of the polygon's."""
-_HALF = np.array([[0.5, 0.5], [-0.5, 0.5], [-0.5, -0.5], [0.5, -0.5]])
-"""Box corners in units of length and width, counter-clockwise from the front left."""
 
 
 @njit(cache=True)
@@ -113,7 +111,8 @@ def _corners(xy: np.ndarray, lw: np.ndarray, yaw: np.ndarray) -> np.ndarray:
     for n in range(xy.shape[0]):
         c, s = math.cos(yaw[n]), math.sin(yaw[n])
         for k in range(4):
-            dx, dy = _HALF[k, 0] * lw[n, 0], _HALF[k, 1] * lw[n, 1]
+            dx = (0.5 if k == 0 or k == 3 else -0.5) * lw[n, 0]
+            dy = (0.5 if k < 2 else -0.5) * lw[n, 1]
             out[n, k, 0] = xy[n, 0] + c * dx - s * dy
             out[n, k, 1] = xy[n, 1] + s * dx + c * dy
     return out
@@ -124,8 +123,10 @@ def _bounds(corners: np.ndarray) -> np.ndarray:
     """Axis-aligned bounds (N, 4): x min, y min, x max, y max of polygons (N, K, 2)."""
     out = np.empty((corners.shape[0], 4))
     for n in range(corners.shape[0]):
-        out[n, 0], out[n, 1] = corners[n, :, 0].min(), corners[n, :, 1].min()
-        out[n, 2], out[n, 3] = corners[n, :, 0].max(), corners[n, :, 1].max()
+        out[n, 0], out[n, 1], out[n, 2], out[n, 3] = math.inf, math.inf, -math.inf, -math.inf
+        for k in range(corners.shape[1]):
+            out[n, 0], out[n, 1] = min(out[n, 0], corners[n, k, 0]), min(out[n, 1], corners[n, k, 1])
+            out[n, 2], out[n, 3] = max(out[n, 2], corners[n, k, 0]), max(out[n, 3], corners[n, k, 1])
     return out
 
 
@@ -133,29 +134,33 @@ def _bounds(corners: np.ndarray) -> np.ndarray:
 def _clipped_area(subject: np.ndarray, clip: np.ndarray) -> float:
     """Area of convex polygon ``subject`` (4, 2) cut by convex counter-clockwise quadrilateral ``clip``
     (4, 2): Sutherland-Hodgman, one half-plane per edge of ``clip`` (at most 8 vertices remain)."""
-    poly, n = np.empty((8, 2)), 4
-    poly[:4] = subject
-    out = np.empty((8, 2))
+    px, py, qx, qy = np.empty(8), np.empty(8), np.empty(8), np.empty(8)
+    n = 4
+    for k in range(4):
+        px[k], py[k] = subject[k, 0], subject[k, 1]
     for e in range(4):
-        p, q = clip[e], clip[(e + 1) % 4]
+        ax, ay = clip[e, 0], clip[e, 1]
+        ex, ey = clip[(e + 1) % 4, 0] - ax, clip[(e + 1) % 4, 1] - ay
         m = 0
         for k in range(n):
-            cur, nxt = poly[k], poly[(k + 1) % n]
-            side_cur = (q[0] - p[0]) * (cur[1] - p[1]) - (q[1] - p[1]) * (cur[0] - p[0])
-            side_nxt = (q[0] - p[0]) * (nxt[1] - p[1]) - (q[1] - p[1]) * (nxt[0] - p[0])
-            if side_cur >= 0.0:
-                out[m] = cur
+            k1 = (k + 1) % n
+            side = ex * (py[k] - ay) - ey * (px[k] - ax)  # >= 0: left of the edge, inside
+            side_next = ex * (py[k1] - ay) - ey * (px[k1] - ax)
+            if side >= 0.0:
+                qx[m], qy[m] = px[k], py[k]
                 m += 1
-            if (side_cur >= 0.0) != (side_nxt >= 0.0):
-                out[m] = cur + side_cur / (side_cur - side_nxt) * (nxt - cur)
+            if (side >= 0.0) != (side_next >= 0.0):
+                t = side / (side - side_next)
+                qx[m], qy[m] = px[k] + t * (px[k1] - px[k]), py[k] + t * (py[k1] - py[k])
                 m += 1
-        poly[:m] = out[:m]
         n = m
         if n < 3:
             return 0.0
+        for k in range(n):
+            px[k], py[k] = qx[k], qy[k]
     area = 0.0
     for k in range(n):
-        area += poly[k, 0] * poly[(k + 1) % n, 1] - poly[k, 1] * poly[(k + 1) % n, 0]
+        area += px[k] * py[(k + 1) % n] - py[k] * px[(k + 1) % n]
     return 0.5 * abs(area)
 
 
