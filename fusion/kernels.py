@@ -228,3 +228,59 @@ def visibility(rel_xy_m: np.ndarray, radius_m: np.ndarray, blocking: np.ndarray)
                 hidden += max(min(az[i] + half[i], az[j] + half[j]) - max(az[i] - half[i], az[j] - half[j]), 0.0)
         out[i] = 1.0 - min(hidden / max(2.0 * half[i], 1e-9), 1.0)
     return out
+
+
+@njit(cache=True)
+def feasible_block(cost: np.ndarray, feasible: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The rows (R,) and columns (C,) of ``cost`` (T, D) that have a feasible (and finite) pair, their block of
+    costs (R, C) with the infeasible pairs at 1e9, and which of the block's pairs are feasible (R, C)."""
+    ok = feasible & np.isfinite(cost)
+    rows, cols = np.flatnonzero(ok.sum(axis=1) > 0), np.flatnonzero(ok.sum(axis=0) > 0)
+    block, inside = np.full((len(rows), len(cols)), 1e9), np.zeros((len(rows), len(cols)), np.bool_)
+    for i in range(len(rows)):
+        for j in range(len(cols)):
+            if ok[rows[i], cols[j]]:
+                block[i, j], inside[i, j] = cost[rows[i], cols[j]], True
+    return rows, cols, block, inside
+
+
+@njit(cache=True)
+def coverage(rel_xy_m: np.ndarray, range_edges_m: np.ndarray, n_bins: int, half_fov_rad: float
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """(range bin (N,), inside the field of view and range (N,)) of sensor-frame positions (N, 2) [m]: the
+    bin is that of the last edge at or below the range, kept within [0, ``n_bins``)."""
+    n = rel_xy_m.shape[0]
+    bins, inside = np.zeros(n, np.int64), np.zeros(n, np.bool_)
+    for i in range(n):
+        rng = math.hypot(rel_xy_m[i, 0], rel_xy_m[i, 1])
+        k = -1
+        while k + 1 < len(range_edges_m) and range_edges_m[k + 1] <= rng:
+            k += 1
+        bins[i] = min(max(k, 0), n_bins - 1)
+        inside[i] = rng < range_edges_m[-1] and abs(math.atan2(rel_xy_m[i, 1], rel_xy_m[i, 0])) <= half_fov_rad
+    return bins, inside
+
+
+@njit(cache=True)
+def yaw_update(track_yaw: np.ndarray, measured_yaw: np.ndarray, reference: np.ndarray, moving: np.ndarray,
+               gain: float) -> np.ndarray:
+    """Track yaws (M,) [rad] moved by ``gain`` towards measured ones (M,), both first turned by pi where
+    that brings them nearer the reference heading (M,) (a box's front and back look alike; a track's own
+    yaw only while it is ``moving`` (M,), when its velocity tells its front), wrapped to [-pi, pi)."""
+    out = np.empty_like(track_yaw)
+    for m in range(len(track_yaw)):
+        yaw = _nearer(track_yaw[m], reference[m]) if moving[m] else track_yaw[m]
+        out[m] = _wrap(yaw + gain * _wrap(_nearer(measured_yaw[m], reference[m]) - yaw))
+    return out
+
+
+@njit(cache=True)
+def _wrap(angle_rad: float) -> float:
+    return (angle_rad + math.pi) % (2.0 * math.pi) - math.pi
+
+
+@njit(cache=True)
+def _nearer(yaw_rad: float, reference_rad: float) -> float:
+    """``yaw_rad`` or ``yaw_rad + pi``, whichever is nearer ``reference_rad``, wrapped."""
+    yaw = _wrap(yaw_rad)
+    return yaw if abs(_wrap(yaw - reference_rad)) <= math.pi / 2.0 else _wrap(yaw + math.pi)

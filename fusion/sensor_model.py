@@ -7,9 +7,12 @@ probability per 10 m range bin) and the NIS calibration of ``drivestack evaluate
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
+
+from fusion.kernels import coverage
 
 
 @dataclass(frozen=True)
@@ -70,11 +73,8 @@ class SensorModel:
 
     def coverage(self, rel_xy_m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(range bin (N,), inside the field of view and range (N,)) of ego-frame positions (N, 2) [m]."""
-        rng = np.hypot(rel_xy_m[:, 0], rel_xy_m[:, 1])
-        k = np.clip(np.searchsorted(self.range_edges_m, rng, side="right") - 1, 0, len(self.p_detect) - 1)
-        inside = (rng < self.range_edges_m[-1]) & (np.abs(np.arctan2(rel_xy_m[:, 1], rel_xy_m[:, 0]))
-                                                  <= np.radians(self.fov_deg) / 2.0)
-        return k, inside
+        return coverage(np.asarray(rel_xy_m, float), np.asarray(self.range_edges_m, float), len(self.p_detect),
+                        math.radians(self.fov_deg) / 2.0)
 
     @property
     def update_inflation(self) -> tuple[float, float]:

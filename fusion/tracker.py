@@ -44,7 +44,7 @@ from fusion.association import gated_assignment, two_pass_assignment
 from fusion.ego_odometry import map_to_ego
 from fusion.filtering import detections_to_map, ego_pose_at, inflate_along_ray, resolve_pi_ambiguity
 from fusion.kernels import (inflation_factors, innovation_matrix, joseph_update, overlap_matrix, predict,
-                            visibility)
+                            visibility, yaw_update)
 from fusion.lanes import locate
 from fusion.noise_scale import NoiseScale
 from fusion.sensor_model import SensorModel
@@ -144,16 +144,14 @@ class MultiObjectTracker:
         if adapts:
             det_bins = model.coverage(batch.center_m[:, :2])[0]
             R = R * self._scale(model).factor(det_bins)[:, None, None]
-        pairs, d2, iou = self._associate(batch, z, R, yaw, strong, model.box_overlap)
-        confident = [(ti, di) for ti, di in pairs if strong[di]] if adapts else []  # weak ones: clutter too often
-        if confident:
-            ti, di = np.array(confident).T
-            self._scale(model).add(det_bins[di], d2[ti, di])
-        if pairs:
-            ti, di = np.array(pairs).T
+        ti, di, d2, iou = self._associate(batch, z, R, yaw, strong, model.box_overlap)
+        confident = strong[di]  # weak ones are clutter too often to calibrate the noise by
+        if adapts and confident.any():
+            self._scale(model).add(det_bins[di[confident]], d2[ti[confident], di[confident]])
+        if len(ti):
             self._correct(ti, di, z, R, yaw, batch, d2[ti, di], model, strong, np.asarray(pose[:2]))
-        self._existence(model, sensor_pose, pairs, batch.score, strong)
-        births = self._births(batch, model, {di for _, di in pairs}, z, R, strong, d2, iou, sensor_pose)
+        self._existence(model, sensor_pose, ti, di, batch.score, strong)
+        births = self._births(batch, model, set(di.tolist()), z, R, strong, d2, iou, sensor_pose)
         self._t = self._t.extend(TrackTable.rows([self._spawn(z[di], R[di], yaw[di], batch, di, model, bool(strong[di]),
                                                               pose[2], ego.speed_mps) for di in births]))
 
@@ -203,19 +201,20 @@ class MultiObjectTracker:
 
     def _associate(self, batch: Detections, z: np.ndarray, R: np.ndarray, yaw: np.ndarray, strong: np.ndarray,
                    overlap: bool):
-        """Two-pass assignment; returns (track, detection) pairs, d^2 and BEV IoU (T, D) of the
-        tracks as they stood before it (a spawn-exclusion test for unmatched detections)."""
+        """Two-pass assignment; returns the pairs' track and detection indices (M,), d^2 and BEV IoU (T, D) of
+        the tracks as they stood before it (a spawn-exclusion test for unmatched detections)."""
         c = self.config
         t = self._t
         if not len(t) or not len(batch):
             empty = np.full((len(t), len(batch)), np.inf)  # pragma: no mutate (never read)
-            return [], empty, np.zeros(empty.shape)  # pragma: no mutate (as above)
+            none = np.zeros(0, int)
+            return none, none, empty, np.zeros(empty.shape)  # pragma: no mutate (as above)
         d2, log_det = innovation_matrix(t.x, t.P, z, R)
         iou, giou = (overlap_matrix(t.x[:, :2], t.size_m[:, :2], t.yaw_rad, z, batch.size_m[:, :2], yaw) if overlap
                      else (np.zeros(d2.shape), np.full(d2.shape, -1.0)))
         feasible = (d2 <= c.gate_chi2) | ((giou > c.overlap_gate_giou) & strong[None])  # weak ones: gate only
         cost = d2 + log_det + c.overlap_weight * (1.0 - giou)
-        return two_pass_assignment(cost, feasible, strong), d2, iou
+        return *two_pass_assignment(cost, feasible, strong), d2, iou
 
     def _crowded(self, xy: np.ndarray, others: list[np.ndarray]) -> bool:
         """Whether a track or a detection born this batch lies within ``weak_birth_clearance_m`` of ``xy``."""
@@ -244,11 +243,8 @@ class MultiObjectTracker:
         if any(model.error_correlation):  # off for the shipped sources: no per-tick cost then
             Rm = inflate_along_ray(Rm, z[di], sensor_xy, *model.update_inflation)
         X, P = joseph_update(X, P, z[di], Rm)
-        yaw0 = t.yaw_rad[ti]
-        ref, moving = self._headings(X, P, yaw0)
-        yaw0 = np.where(moving, resolve_pi_ambiguity(yaw0, ref), yaw0)
-        meas = resolve_pi_ambiguity(yaw[di], ref)
-        t.x[ti], t.P[ti], t.yaw_rad[ti] = X, P, wrap_angle(yaw0 + model.yaw_gain * wrap_angle(meas - yaw0))
+        ref, moving = self._headings(X, P, t.yaw_rad[ti])
+        t.x[ti], t.P[ti], t.yaw_rad[ti] = X, P, yaw_update(t.yaw_rad[ti], yaw[di], ref, moving, model.yaw_gain)
         t.size_m[ti] += model.size_gain * (batch.size_m[di] - t.size_m[ti])
         t.z_m[ti] += model.size_gain * (batch.center_m[di, 2] - t.z_m[ti])
         score = batch.score[di]
@@ -265,10 +261,10 @@ class MultiObjectTracker:
         big = d2 > c.inflate_chi2  # pragma: no mutate (at d2 == inflate_chi2 the factor is 1 either way)
         return inflation_factors(z - X[:, :2], P[:, :2, :2], R, big, c.inflate_chi2, c.max_inflation)
 
-    def _existence(self, model: SensorModel, sensor_pose: EgoState, pairs, score: np.ndarray,
+    def _existence(self, model: SensorModel, sensor_pose: EgoState, ti: np.ndarray, di: np.ndarray, score: np.ndarray,
                    strong: np.ndarray) -> None:
-        """Hits raise, misses (in view, unoccluded, undetected) lower every track's existence;
-        ``sensor_pose`` is the ego at the batch's stamp."""
+        """Hits (tracks ``ti`` detected by ``di``) raise, misses (in view, unoccluded, undetected) lower every
+        track's existence; ``sensor_pose`` is the ego at the batch's stamp."""
         t = self._t
         if not len(t):
             return
@@ -279,9 +275,7 @@ class MultiObjectTracker:
         p_det = np.where(inside, rate.probability(bins), 0.0)
         hit, confident_hit = np.zeros(len(r), bool), np.zeros(len(r), bool)  # pragma: no mutate (0/1 floats act the same)
         ratio = np.ones(len(r))
-        if pairs:
-            ti, di = np.array(pairs).T
-            hit[ti], ratio[ti], confident_hit[ti] = True, model.hit_ratio(score[di]), strong[di]
+        hit[ti], ratio[ti], confident_hit[ti] = True, model.hit_ratio(score[di]), strong[di]
         radius = 0.5 * np.hypot(t.size_m[:, 0], t.size_m[:, 1])
         visible = visibility(rel, radius, r >= self.config.output_existence)
         sure = inside & (r > 0.99) & (visible > 0.9)  # tracks that tell what the sensor should see
