@@ -152,8 +152,10 @@ class MultiObjectTracker:
             self._correct(ti, di, z, R, yaw, batch, d2[ti, di], model, strong, np.asarray(pose[:2]))
         self._existence(model, sensor_pose, ti, di, batch.score, strong)
         births = self._births(batch, model, set(di.tolist()), z, R, strong, d2, iou, sensor_pose)
-        self._t = self._t.extend(TrackTable.rows([self._spawn(z[di], R[di], yaw[di], batch, di, model, bool(strong[di]),
-                                                              pose[2], ego.speed_mps) for di in births]))
+        if births:
+            self._t = self._t.extend(TrackTable.rows([self._spawn(z[di], R[di], yaw[di], batch, di, model,
+                                                                  bool(strong[di]), pose[2], ego.speed_mps)
+                                                      for di in births]))
 
     def _births(self, batch: Detections, model: SensorModel, matched: set[int], z, R, strong: np.ndarray,
                 d2: np.ndarray, iou: np.ndarray, sensor_pose: EgoState) -> list[int]:
@@ -308,8 +310,10 @@ class MultiObjectTracker:
         """Drop tracks that are unlikely to exist, unseen for too long, or too uncertain in position."""
         t, c = self._t, self.config
         if len(t):
-            self._t = t.select((t.existence >= c.delete_existence) & (stamp - t.last_hit_s <= c.max_coast_s)
-                               & (_largest_var(t.P) <= c.max_position_var_m2))
+            keep = ((t.existence >= c.delete_existence) & (stamp - t.last_hit_s <= c.max_coast_s)
+                    & (_largest_var(t.P) <= c.max_position_var_m2))
+            if not keep.all():
+                self._t = t.select(keep)
 
 
 
@@ -317,13 +321,13 @@ def _output(t: TrackTable, rows: np.ndarray, lane_map: LaneMap | None, coast_sco
     """The world model's tracks from the table's ``rows`` (see the module's output policy)."""
     score = t.existence[rows] * np.where(t.hit[rows], t.detection_score[rows], coast_score)
     out = []
-    for k, i, (x, y, vx, vy), yaw, (length, width, height), z, e, s, hit in zip(
-            rows.tolist(), t.ids[rows].tolist(), t.x[rows].tolist(), t.yaw_rad[rows].tolist(),
+    for cov, i, (x, y, vx, vy), yaw, (length, width, height), z, e, s, hit in zip(
+            t.P[rows], t.ids[rows].tolist(), t.x[rows].tolist(), t.yaw_rad[rows].tolist(),  # t.P[rows]: a copy
             t.size_m[rows].tolist(), t.z_m[rows].tolist(), t.existence[rows].tolist(), score.tolist(),
             t.hit[rows].tolist()):
         pos = locate(lane_map, x, y) if lane_map is not None else None
         on_lane = pos is not None and pos.in_lane
-        out.append(Track(i, x, y, vx, vy, yaw, length, width, t.P[k].copy(), pos.lane_id if on_lane else None,
+        out.append(Track(i, x, y, vx, vy, yaw, length, width, cov, pos.lane_id if on_lane else None,
                          pos.offset_m if on_lane else 0.0, "confirmed" if hit else "coasting", e, z, height, s))
     return tuple(out)
 

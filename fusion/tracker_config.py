@@ -82,7 +82,10 @@ class TrackerConfig:
     """Model of a source not listed in ``sensors``."""
 
     def sensor(self, source: str) -> SensorModel:
-        return next((s for s in self.sensors if s.source == source), replace(self.default_sensor, source=source))
+        for model in self.sensors:
+            if model.source == source:
+                return model
+        return replace(self.default_sensor, source=source)
 
 
 PRESETS = {
