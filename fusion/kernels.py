@@ -79,29 +79,74 @@ def overlap_matrix(xy_a: np.ndarray, lw_a: np.ndarray, yaw_a: np.ndarray, xy_b: 
 def joseph_update(x: np.ndarray, P: np.ndarray, z: np.ndarray, R: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Position-only Kalman correction of states x (M, 4), P (M, 4, 4) with detections z (M, 2), R (M, 2, 2):
     the Joseph form (I - KH) P (I - KH)^T + K R K^T, symmetrised, keeps P symmetric positive definite."""
-    M = x.shape[0]
-    x_new, P_new = np.empty_like(x), np.empty_like(P)
-    K, A = np.empty((4, 2)), np.empty((4, 4))
-    for m in range(M):
-        a, b, c = P[m, 0, 0] + R[m, 0, 0], P[m, 0, 1] + R[m, 0, 1], P[m, 1, 1] + R[m, 1, 1]
-        det = a * c - b * b
-        for r in range(4):  # K = P H^T S^-1, with P H^T the first two columns of P
-            K[r, 0] = (P[m, r, 0] * c - P[m, r, 1] * b) / det
-            K[r, 1] = (P[m, r, 1] * a - P[m, r, 0] * b) / det
-        vx, vy = z[m, 0] - x[m, 0], z[m, 1] - x[m, 1]
-        for r in range(4):
-            x_new[m, r] = x[m, r] + K[r, 0] * vx + K[r, 1] * vy
-            for s in range(4):  # A = (I - KH) P
-                A[r, s] = P[m, r, s] - K[r, 0] * P[m, 0, s] - K[r, 1] * P[m, 1, s]
-        for r in range(4):
-            for s in range(4):  # A (I - KH)^T + K R K^T
-                P_new[m, r, s] = (A[r, s] - A[r, 0] * K[s, 0] - A[r, 1] * K[s, 1]
-                                  + K[r, 0] * (R[m, 0, 0] * K[s, 0] + R[m, 0, 1] * K[s, 1])
-                                  + K[r, 1] * (R[m, 1, 0] * K[s, 0] + R[m, 1, 1] * K[s, 1]))
-        for r in range(4):
-            for s in range(r):
-                P_new[m, r, s] = P_new[m, s, r] = 0.5 * (P_new[m, r, s] + P_new[m, s, r])
+    x_new, P_new = x.copy(), P.copy()
+    for m in range(x.shape[0]):
+        _joseph_in_place(x_new[m], P_new[m], z[m], R[m])
     return x_new, P_new
+
+
+@njit(cache=True)
+def correct_in_place(x: np.ndarray, P: np.ndarray, yaw: np.ndarray, ti: np.ndarray, z: np.ndarray, R: np.ndarray,
+                     inflate: np.ndarray, target_d2: float, max_factor: float, measured_yaw: np.ndarray,
+                     yaw_gain: float, min_speed_mps: float) -> None:
+    """Correct tracks ``ti`` (M,) of the states x (T, 4), covariances P (T, 4, 4) and yaws (T,) in place with
+    detections z (M, 2), R (M, 2, 2) and their yaws (M,): where ``inflate`` (M,), the predicted covariance first
+    grows until the innovation's d^2 is ``target_d2`` (``inflation_factors``); then the Joseph update; then the
+    yaw moves ``yaw_gain`` of the way to the detection's, both turned by pi towards the track's heading
+    (``headings``) where that is nearer (a box's front and back look alike)."""
+    for m in range(len(ti)):
+        i = ti[m]
+        if inflate[m]:
+            lam = _inflation(z[m, 0] - x[i, 0], z[m, 1] - x[i, 1], P[i], R[m], target_d2, max_factor, 4)
+            for r in range(4):
+                for s in range(4):
+                    P[i, r, s] *= lam
+        _joseph_in_place(x[i], P[i], z[m], R[m])
+        heading, moving = _heading(x[i], P[i], yaw[i], min_speed_mps)
+        own = _nearer(yaw[i], heading) if moving else yaw[i]
+        yaw[i] = _wrap(own + yaw_gain * _wrap(_nearer(measured_yaw[m], heading) - own))
+
+
+@njit(cache=True)
+def headings(x: np.ndarray, P: np.ndarray, yaw: np.ndarray, min_speed_mps: float) -> tuple[np.ndarray, np.ndarray]:
+    """(heading (T,) [rad], moving (T,)) of tracks x (T, 4), P (T, 4, 4), yaw (T,): the velocity's direction for
+    tracks faster than ``min_speed_mps`` and than twice their speed's std (a young track's velocity is a guess),
+    else the yaw."""
+    heading, moving = np.empty(x.shape[0]), np.zeros(x.shape[0], np.bool_)
+    for i in range(x.shape[0]):
+        heading[i], moving[i] = _heading(x[i], P[i], yaw[i], min_speed_mps)
+    return heading, moving
+
+
+@njit(cache=True)
+def _heading(x: np.ndarray, P: np.ndarray, yaw: float, min_speed_mps: float) -> tuple[float, bool]:
+    speed = math.hypot(x[2], x[3])
+    moving = speed > min_speed_mps and speed * speed > 2.0 * (P[2, 2] + P[3, 3])
+    return (math.atan2(x[3], x[2]) if moving else yaw), moving
+
+
+@njit(cache=True)
+def _joseph_in_place(x: np.ndarray, P: np.ndarray, z: np.ndarray, R: np.ndarray) -> None:
+    """One state x (4,), P (4, 4) corrected in place with a position detection z (2,), R (2, 2)."""
+    K, A = np.empty((4, 2)), np.empty((4, 4))
+    a, b, c = P[0, 0] + R[0, 0], P[0, 1] + R[0, 1], P[1, 1] + R[1, 1]
+    det = a * c - b * b
+    for r in range(4):  # K = P H^T S^-1, with P H^T the first two columns of P
+        K[r, 0] = (P[r, 0] * c - P[r, 1] * b) / det
+        K[r, 1] = (P[r, 1] * a - P[r, 0] * b) / det
+    vx, vy = z[0] - x[0], z[1] - x[1]
+    for r in range(4):
+        x[r] += K[r, 0] * vx + K[r, 1] * vy
+        for s in range(4):  # A = (I - KH) P
+            A[r, s] = P[r, s] - K[r, 0] * P[0, s] - K[r, 1] * P[1, s]
+    for r in range(4):
+        for s in range(4):  # A (I - KH)^T + K R K^T
+            P[r, s] = (A[r, s] - A[r, 0] * K[s, 0] - A[r, 1] * K[s, 1]
+                       + K[r, 0] * (R[0, 0] * K[s, 0] + R[0, 1] * K[s, 1])
+                       + K[r, 1] * (R[1, 0] * K[s, 0] + R[1, 1] * K[s, 1]))
+    for r in range(4):
+        for s in range(r):
+            P[r, s] = P[s, r] = 0.5 * (P[r, s] + P[s, r])
 
 
 @njit(cache=True)
@@ -191,21 +236,27 @@ def predict(x: np.ndarray, P: np.ndarray, dt_s: float, heading_rad: np.ndarray, 
 
 
 @njit(cache=True)
-def inflation_factors(v: np.ndarray, P_pos: np.ndarray, R: np.ndarray, big: np.ndarray, target_d2: float,
+def inflation_factors(v: np.ndarray, P: np.ndarray, R: np.ndarray, big: np.ndarray, target_d2: float,
                       max_factor: float, steps: int = 4) -> np.ndarray:
-    """Factor (M,) on each predicted position covariance P_pos (M, 2, 2) that brings the innovation
-    v (M, 2)'s d^2 against P_pos + R (M, 2, 2) down to ``target_d2`` where ``big`` (M,), else 1
-    (covariance matching): d^2(lam) falls with lam, and each of ``steps`` steps moves lam by the ratio
-    still to go, inside [1, ``max_factor``]."""
+    """Factor (M,) on each predicted covariance P (M, 4, 4) that brings the innovation v (M, 2)'s d^2 against
+    its position block plus R (M, 2, 2) down to ``target_d2`` where ``big`` (M,), else 1 (covariance
+    matching): d^2(lam) falls with lam, and each of ``steps`` steps moves lam by the ratio still to go,
+    inside [1, ``max_factor``]."""
     lam = np.ones(v.shape[0])
     for m in range(v.shape[0]):
-        if not big[m]:
-            continue
-        for _ in range(steps):
-            a, b = lam[m] * P_pos[m, 0, 0] + R[m, 0, 0], lam[m] * P_pos[m, 0, 1] + R[m, 0, 1]
-            c = lam[m] * P_pos[m, 1, 1] + R[m, 1, 1]
-            d2 = (c * v[m, 0] ** 2 - 2.0 * b * v[m, 0] * v[m, 1] + a * v[m, 1] ** 2) / (a * c - b * b)
-            lam[m] = min(max(lam[m] * d2 / target_d2, 1.0), max_factor)
+        if big[m]:
+            lam[m] = _inflation(v[m, 0], v[m, 1], P[m], R[m], target_d2, max_factor, steps)
+    return lam
+
+
+@njit(cache=True)
+def _inflation(vx: float, vy: float, P: np.ndarray, R: np.ndarray, target_d2: float, max_factor: float,
+               steps: int) -> float:
+    lam = 1.0
+    for _ in range(steps):
+        a, b, c = lam * P[0, 0] + R[0, 0], lam * P[0, 1] + R[0, 1], lam * P[1, 1] + R[1, 1]
+        d2 = (c * vx * vx - 2.0 * b * vx * vy + a * vy * vy) / (a * c - b * b)
+        lam = min(max(lam * d2 / target_d2, 1.0), max_factor)
     return lam
 
 
@@ -259,19 +310,6 @@ def coverage(rel_xy_m: np.ndarray, range_edges_m: np.ndarray, n_bins: int, half_
         bins[i] = min(max(k, 0), n_bins - 1)
         inside[i] = rng < range_edges_m[-1] and abs(math.atan2(rel_xy_m[i, 1], rel_xy_m[i, 0])) <= half_fov_rad
     return bins, inside
-
-
-@njit(cache=True)
-def yaw_update(track_yaw: np.ndarray, measured_yaw: np.ndarray, reference: np.ndarray, moving: np.ndarray,
-               gain: float) -> np.ndarray:
-    """Track yaws (M,) [rad] moved by ``gain`` towards measured ones (M,), both first turned by pi where
-    that brings them nearer the reference heading (M,) (a box's front and back look alike; a track's own
-    yaw only while it is ``moving`` (M,), when its velocity tells its front), wrapped to [-pi, pi)."""
-    out = np.empty_like(track_yaw)
-    for m in range(len(track_yaw)):
-        yaw = _nearer(track_yaw[m], reference[m]) if moving[m] else track_yaw[m]
-        out[m] = _wrap(yaw + gain * _wrap(_nearer(measured_yaw[m], reference[m]) - yaw))
-    return out
 
 
 @njit(cache=True)

@@ -43,8 +43,7 @@ from fusion import existence as ex
 from fusion.association import gated_assignment, two_pass_assignment
 from fusion.ego_odometry import map_to_ego
 from fusion.filtering import detections_to_map, ego_pose_at, inflate_along_ray, resolve_pi_ambiguity
-from fusion.kernels import (inflation_factors, innovation_matrix, joseph_update, overlap_matrix, predict,
-                            visibility, yaw_update)
+from fusion.kernels import correct_in_place, headings, innovation_matrix, overlap_matrix, predict, visibility
 from fusion.lanes import locate
 from fusion.noise_scale import NoiseScale
 from fusion.sensor_model import SensorModel
@@ -119,18 +118,10 @@ class MultiObjectTracker:
             return
         tab, c = self._t, self.config
         if len(tab):
-            heading = self._headings(tab.x, tab.P, tab.yaw_rad)[0]
+            heading = headings(tab.x, tab.P, tab.yaw_rad, c.heading_min_speed_mps)[0]
             tab.x, tab.P = predict(tab.x, tab.P, dt, heading, c.accel_along_std_mps2, c.accel_across_std_mps2)
             tab.existence = ex.after_time(tab.existence, dt, c.survival_per_s)
         self._time_s = t
-
-    def _headings(self, X: np.ndarray, P: np.ndarray, yaw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(heading (T,) [rad], moving (T,)): the velocity's direction for tracks moving faster than
-        the threshold and twice their speed's std (a young track's velocity is a guess), else the yaw."""
-        speed = np.hypot(X[:, 2], X[:, 3])
-        speed_var = 0.5 * (P[:, 2, 2] + P[:, 3, 3])
-        moving = (speed > self.config.heading_min_speed_mps) & (speed ** 2 > 4.0 * speed_var)
-        return np.where(moving, np.arctan2(X[:, 3], X[:, 2]), yaw), moving
 
     # -- one batch ----------------------------------------------------------------------------------
     def _ingest(self, batch: Detections, ego: EgoState) -> None:
@@ -236,17 +227,17 @@ class MultiObjectTracker:
         detection's), and the update weighs each detection as its source's frame-to-frame error correlation
         says (``SensorModel.error_correlation``; ``sensor_xy`` (2,) [m] the sensor in the map frame); then
         yaw (pi-ambiguity resolved), size and height."""
-        t = self._t
-        X, P, Rm = t.x[ti], t.P[ti], R[di]
+        t, c = self._t, self.config
+        Rm = R[di]
         if model.inflates:  # weak detections never inflate: their outliers are clutter more often than manoeuvres
-            P = P * np.where(strong[di], self._inflation(X, P, z[di], Rm, d2), 1.0)[:, None, None]
+            inflate = strong[di] & (d2 > c.inflate_chi2)  # pragma: no mutate (at d2 == inflate_chi2 the factor is 1)
         else:  # the detection is the outlier (a monocular depth error): down-weight it instead
-            Rm = Rm * np.maximum(d2 / self.config.inflate_chi2, 1.0)[:, None, None]
+            Rm = Rm * np.maximum(d2 / c.inflate_chi2, 1.0)[:, None, None]
+            inflate = np.zeros(len(ti), bool)
         if any(model.error_correlation):  # off for the shipped sources: no per-tick cost then
             Rm = inflate_along_ray(Rm, z[di], sensor_xy, *model.update_inflation)
-        X, P = joseph_update(X, P, z[di], Rm)
-        ref, moving = self._headings(X, P, t.yaw_rad[ti])
-        t.x[ti], t.P[ti], t.yaw_rad[ti] = X, P, yaw_update(t.yaw_rad[ti], yaw[di], ref, moving, model.yaw_gain)
+        correct_in_place(t.x, t.P, t.yaw_rad, ti, z[di], Rm, inflate, c.inflate_chi2, c.max_inflation, yaw[di],
+                         model.yaw_gain, c.heading_min_speed_mps)
         t.size_m[ti] += model.size_gain * (batch.size_m[di] - t.size_m[ti])
         t.z_m[ti] += model.size_gain * (batch.center_m[di, 2] - t.z_m[ti])
         score = batch.score[di]
@@ -255,13 +246,6 @@ class MultiObjectTracker:
         t.hit[ti] = True
         if self.nis_log is not None:
             self.nis_log += [(batch.source, float(np.hypot(*batch.center_m[k, :2])), float(v)) for k, v in zip(di, d2)]
-
-    def _inflation(self, X, P, z, R, d2: np.ndarray) -> np.ndarray:
-        """Factor (M,) on each predicted covariance that brings an improbable innovation's d^2 down to
-        ``inflate_chi2`` (covariance matching; 1 for probable ones, at most ``max_inflation``)."""
-        c = self.config
-        big = d2 > c.inflate_chi2  # pragma: no mutate (at d2 == inflate_chi2 the factor is 1 either way)
-        return inflation_factors(z - X[:, :2], P[:, :2, :2], R, big, c.inflate_chi2, c.max_inflation)
 
     def _existence(self, model: SensorModel, sensor_pose: EgoState, ti: np.ndarray, di: np.ndarray, score: np.ndarray,
                    strong: np.ndarray) -> None:

@@ -53,12 +53,30 @@ def test_prediction_is_the_constant_velocity_model_with_heading_aligned_noise(rn
 
 
 def test_inflation_brings_an_improbable_innovation_to_the_target_and_leaves_others_alone(rng):
-    P, R = _spd(rng, 3, 2, 0.3), _spd(rng, 3, 2, 0.1)
-    v = np.array([[1.5, -0.5], [0.1, 0.0], [40.0, 40.0]])
+    P, R = _spd(rng, 3, 4, 0.3), _spd(rng, 3, 2, 0.1)
+    v = np.array([[3.0, -1.0], [0.1, 0.0], [40.0, 40.0]])
     lam = K.inflation_factors(v, P, R, np.array([True, False, True]), 9.0, 50.0, 40)
-    d2 = v[0] @ np.linalg.inv(lam[0] * P[0] + R[0]) @ v[0]
+    d2 = v[0] @ np.linalg.inv(lam[0] * P[0, :2, :2] + R[0]) @ v[0]
     assert d2 == pytest.approx(9.0, rel=1e-3) and lam[0] > 1.0
     assert lam[1] == 1.0 and lam[2] == 50.0  # not improbable; capped at the largest factor
+
+
+def test_correction_in_place_inflates_updates_and_turns_the_yaw_towards_the_heading(rng):
+    x, P = np.array([[0.0, 0.0, 10.0, 0.0], [5.0, 5.0, 0.0, 0.0]]), _spd(rng, 2, 4, 0.3)
+    z, R = np.array([[3.0, 0.5], [5.2, 5.1]]), _spd(rng, 2, 2, 0.1)
+    x0, P0, yaw = x.copy(), P.copy(), np.array([3.0, 0.2])
+    K.correct_in_place(x, P, yaw, np.array([0, 1]), z, R, np.array([True, False]), 9.0, 50.0,
+                       np.array([0.1, 0.4]), 0.5, 1.0)
+    lam = K.inflation_factors(z[:1] - x0[:1, :2], P0[:1], R[:1], np.array([True]), 9.0, 50.0)[0]
+    x_ref, P_ref = K.joseph_update(x0, P0 * np.array([lam, 1.0])[:, None, None], z, R)
+    np.testing.assert_allclose(x, x_ref, rtol=1e-12)
+    np.testing.assert_allclose(P, P_ref, rtol=1e-12)
+    heading, moving = K.headings(x, P, np.array([3.0, 0.2]), 1.0)
+    assert moving.tolist() == [True, False] and heading[1] == 0.2  # a parked track keeps its yaw as heading
+    # moving: its own yaw 3.0 is turned by pi (nearer its heading), then halfway to the detection's 0.1
+    own = 3.0 - np.pi
+    assert yaw[0] == pytest.approx(own + 0.5 * (0.1 - own))
+    assert yaw[1] == pytest.approx(0.3)  # parked: its yaw as it was, halfway to the detection's
 
 
 def _corners(xy, lw, yaw):

@@ -63,10 +63,10 @@ def test_largest_position_variance_is_the_largest_eigenvalue_of_the_position_blo
     ((3.0, 0.0), (2.0, 2.0), True),    # speed^2 = 9 > 4 x 2: moving
 ])
 def test_heading_comes_from_the_velocity_only_when_it_is_fast_and_certain(v, var, moving):
-    tracker = MultiObjectTracker()
+    from fusion.kernels import headings
     X = np.array([[0.0, 0.0, *v]])
     P = np.diag([1.0, 1.0, *var])[None]
-    heading, is_moving = tracker._headings(X, P, np.array([2.5]))
+    heading, is_moving = headings(X, P, np.array([2.5]), MultiObjectTracker().config.heading_min_speed_mps)
     assert bool(is_moving[0]) is moving
     assert heading[0] == pytest.approx(math.atan2(v[1], v[0]) if moving else 2.5)
 
