@@ -322,3 +322,21 @@ def _nearer(yaw_rad: float, reference_rad: float) -> float:
     """``yaw_rad`` or ``yaw_rad + pi``, whichever is nearer ``reference_rad``, wrapped."""
     yaw = _wrap(yaw_rad)
     return yaw if abs(_wrap(yaw - reference_rad)) <= math.pi / 2.0 else _wrap(yaw + math.pi)
+
+
+@njit(cache=True)
+def sensor_view(xy_m: np.ndarray, pose_x_m: float, pose_y_m: float, pose_yaw_rad: float, lw_m: np.ndarray,
+                blocking: np.ndarray, range_edges_m: np.ndarray, n_bins: int, half_fov_rad: float
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What a sensor at the map-frame pose sees of boxes at map positions xy_m (N, >=2) [m] with length and
+    width lw_m (N, >=2): their range bins and whether they are in its field of view and range (``coverage``),
+    and their unoccluded share (``visibility``; only ``blocking`` (N,) boxes hide others)."""
+    n = xy_m.shape[0]
+    rel, radius = np.empty((n, 2)), np.empty(n)
+    c, s = math.cos(pose_yaw_rad), math.sin(pose_yaw_rad)
+    for i in range(n):
+        dx, dy = xy_m[i, 0] - pose_x_m, xy_m[i, 1] - pose_y_m
+        rel[i, 0], rel[i, 1] = c * dx + s * dy, -s * dx + c * dy
+        radius[i] = 0.5 * math.hypot(lw_m[i, 0], lw_m[i, 1])
+    bins, inside = coverage(rel, range_edges_m, n_bins, half_fov_rad)
+    return bins, inside, visibility(rel, radius, blocking)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fusion.kernels import coverage
+from fusion.kernels import coverage, sensor_view
 
 
 @dataclass(frozen=True)
@@ -73,8 +73,18 @@ class SensorModel:
 
     def coverage(self, rel_xy_m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(range bin (N,), inside the field of view and range (N,)) of ego-frame positions (N, 2) [m]."""
-        return coverage(np.asarray(rel_xy_m, float), np.asarray(self.range_edges_m, float), len(self.p_detect),
-                        math.radians(self.fov_deg) / 2.0)
+        return coverage(np.asarray(rel_xy_m, float), *self._bins_and_fov)
+
+    def view(self, xy_m: np.ndarray, pose: tuple[float, float, float], lw_m: np.ndarray, blocking: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(range bin, inside the field of view and range, unoccluded share) (N,) of boxes at map positions
+        xy_m (N, >=2) [m], length and width lw_m (N, >=2) [m], seen from the map-frame pose (x_m, y_m, yaw_rad);
+        only ``blocking`` (N,) boxes hide others."""
+        return sensor_view(xy_m, *pose, lw_m, blocking, *self._bins_and_fov)
+
+    @property
+    def _bins_and_fov(self) -> tuple[np.ndarray, int, float]:
+        return np.asarray(self.range_edges_m, float), len(self.p_detect), math.radians(self.fov_deg) / 2.0
 
     @property
     def update_inflation(self) -> tuple[float, float]:

@@ -43,7 +43,7 @@ from fusion import existence as ex
 from fusion.association import gated_assignment, two_pass_assignment
 from fusion.ego_odometry import map_to_ego
 from fusion.filtering import detections_to_map, ego_pose_at, inflate_along_ray, resolve_pi_ambiguity
-from fusion.kernels import correct_in_place, headings, innovation_matrix, overlap_matrix, predict, visibility
+from fusion.kernels import correct_in_place, headings, innovation_matrix, overlap_matrix, predict
 from fusion.lanes import locate
 from fusion.noise_scale import NoiseScale
 from fusion.sensor_model import SensorModel
@@ -255,15 +255,13 @@ class MultiObjectTracker:
         if not len(t):
             return
         r = t.existence
-        rel = map_to_ego(sensor_pose, t.x[:, :2])
-        bins, inside = model.coverage(rel)
+        pose = (sensor_pose.x_m, sensor_pose.y_m, sensor_pose.yaw_rad)
+        bins, inside, visible = model.view(t.x, pose, t.size_m, r >= self.config.output_existence)
         rate = self._rate(model)
         p_det = np.where(inside, rate.probability(bins), 0.0)
         hit, confident_hit = np.zeros(len(r), bool), np.zeros(len(r), bool)  # pragma: no mutate (0/1 floats act the same)
         ratio = np.ones(len(r))
         hit[ti], ratio[ti], confident_hit[ti] = True, model.hit_ratio(score[di]), strong[di]
-        radius = 0.5 * np.hypot(t.size_m[:, 0], t.size_m[:, 1])
-        visible = visibility(rel, radius, r >= self.config.output_existence)
         sure = inside & (r > 0.99) & (visible > 0.9)  # tracks that tell what the sensor should see
         rate.add(bins[sure], hit[sure])
         seen = p_det * visible

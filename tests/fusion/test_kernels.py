@@ -118,3 +118,15 @@ def test_visibility_hides_the_share_of_a_far_box_behind_a_nearer_confident_one()
     vis = K.visibility(rel, np.full(3, 1.0), np.array([True, True, True]))
     assert vis[0] == 1.0 and vis[2] == 1.0 and vis[1] == 0.0  # the near car covers the far one's whole extent
     assert K.visibility(rel, np.full(3, 1.0), np.array([False, True, True]))[1] == 1.0
+
+
+def test_sensor_view_places_boxes_in_the_sensor_frame_before_binning_and_occluding():
+    from fusion.sensor_model import LIDAR
+    # the sensor at (100, 50) looking along +y: a car 10 m ahead of it, one 30 m ahead behind it, one 90 m away
+    xy = np.array([[100.0, 60.0], [100.0, 80.0], [100.0, 140.0]])
+    lw = np.tile([4.5, 1.9], (3, 1))
+    bins, inside, visible = LIDAR.view(xy, (100.0, 50.0, np.pi / 2), lw, np.ones(3, bool))
+    assert bins.tolist() == [1, 3, len(LIDAR.p_detect) - 1] and inside.tolist() == [True, True, False]
+    assert visible[0] == 1.0 and visible[1] == 0.0  # the near car covers the far one's whole extent
+    rel = np.array([[10.0, 0.0], [30.0, 0.0], [90.0, 0.0]])
+    np.testing.assert_array_equal(bins, LIDAR.coverage(rel)[0])
