@@ -2,7 +2,6 @@
 the map-to-ego frame change."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -35,5 +34,6 @@ def noisy_ego(ego: EgoState, rng: np.random.Generator, pos_std_m: float = 0.0, y
 
 def map_to_ego(ego: EgoState, xy_m: np.ndarray) -> np.ndarray:
     """Map-frame points (N, 2) [m] in the ego frame of ``ego`` (anything with x_m, y_m, yaw_rad)."""
-    c, s = math.cos(ego.yaw_rad), math.sin(ego.yaw_rad)
-    return (np.asarray(xy_m, float).reshape(-1, 2) - (ego.x_m, ego.y_m)) @ np.array([[c, -s], [s, c]])
+    c, s = np.cos(ego.yaw_rad), np.sin(ego.yaw_rad)
+    d = np.asarray(xy_m, float).reshape(-1, 2) - np.array([ego.x_m, ego.y_m])
+    return np.column_stack([c * d[:, 0] + s * d[:, 1], -s * d[:, 0] + c * d[:, 1]])
