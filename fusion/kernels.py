@@ -4,8 +4,9 @@ arithmetic written as numpy array operations spends most of its time on the oper
 overhead (about 60 calls per batch on arrays of a few thousand numbers), and the tracker then missed
 its 2 ms per tick budget; here each step is one call.
 
-The first call of each kernel in a fresh checkout compiles it (about a second each) and caches the
-machine code beside this file (``cache=True``), so later processes load it.
+Each kernel is compiled at its first call in a fresh checkout (10-20 s for all of them on 2 cores; ``make
+install`` does it with a small ``drivestack bench-tracker`` run) and the machine code is cached beside this
+file (``cache=True``), so later processes load it. ``NUMBA_DISABLE_JIT=1`` runs them as plain Python.
 """
 from __future__ import annotations
 
