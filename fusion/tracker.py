@@ -44,7 +44,7 @@ from fusion.association import gated_assignment, two_pass_assignment
 from fusion.ego_odometry import map_to_ego
 from fusion.filtering import detections_to_map, ego_pose_at, inflate_along_ray, resolve_pi_ambiguity
 from fusion.kernels import correct_in_place, headings, innovation_matrix, overlap_matrix, predict
-from fusion.lanes import locate
+from fusion.lanes import locate_many
 from fusion.noise_scale import NoiseScale
 from fusion.sensor_model import SensorModel
 from fusion.track_table import TrackTable
@@ -302,12 +302,12 @@ class MultiObjectTracker:
 def _output(t: TrackTable, rows: np.ndarray, lane_map: LaneMap | None, coast_score: float) -> tuple[Track, ...]:
     """The world model's tracks from the table's ``rows`` (see the module's output policy)."""
     score = t.existence[rows] * np.where(t.hit[rows], t.detection_score[rows], coast_score)
+    places = locate_many(lane_map, t.x[rows, :2]) if lane_map is not None else [None] * len(rows)
     out = []
-    for cov, i, (x, y, vx, vy), yaw, (length, width, height), z, e, s, hit in zip(
+    for cov, i, (x, y, vx, vy), yaw, (length, width, height), z, e, s, hit, pos in zip(
             t.P[rows], t.ids[rows].tolist(), t.x[rows].tolist(), t.yaw_rad[rows].tolist(),  # t.P[rows]: a copy
             t.size_m[rows].tolist(), t.z_m[rows].tolist(), t.existence[rows].tolist(), score.tolist(),
-            t.hit[rows].tolist()):
-        pos = locate(lane_map, x, y) if lane_map is not None else None
+            t.hit[rows].tolist(), places):
         on_lane = pos is not None and pos.in_lane
         out.append(Track(i, x, y, vx, vy, yaw, length, width, cov, pos.lane_id if on_lane else None,
                          pos.offset_m if on_lane else 0.0, "confirmed" if hit else "coasting", e, z, height, s))
