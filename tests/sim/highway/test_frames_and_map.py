@@ -72,3 +72,18 @@ def test_bicycle_model_matches_highway_env_vehicle(steer_he):
     assert np.allclose(state[0, :2], he_to_map_xy(ego.position), atol=1e-6)
     assert np.isclose(state[0, 2], he_to_map_heading(ego.heading)) and np.isclose(state[0, 3], ego.speed)
     env.close()
+
+
+@pytest.mark.parametrize("scenario", ["roundabout", "intersection"])
+def test_locating_many_points_at_once_places_each_as_locating_it_alone(scenario):
+    from fusion.lanes import locate_many
+    env = _env(scenario, seed=1)
+    lane_map = build_lane_map(env.unwrapped.road.network)
+    rng = np.random.default_rng(0)
+    on_roads = np.array([he_to_map_xy(v.position) for v in env.unwrapped.road.vehicles])
+    points = np.concatenate([on_roads, rng.uniform(-80.0, 80.0, (40, 2))])  # and points off every lane
+    assert locate_many(lane_map, points) == [locate(lane_map, x, y) for x, y in points]
+    ids = tuple(lane_map.lanes)[:3]  # among a few candidate lanes only
+    assert locate_many(lane_map, points, ids) == [locate(lane_map, x, y, ids) for x, y in points]
+    assert locate_many(lane_map, np.zeros((0, 2))) == []
+    env.close()
