@@ -1,6 +1,7 @@
 """Polyline geometry on lane centre lines: projection, interpolation, lane lookup."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,7 +34,7 @@ def project(points_m: np.ndarray, s_m: np.ndarray, xy: np.ndarray) -> tuple[np.n
     seg = ab[k]
     rel = xy - a[k]
     cross = seg[:, 0] * rel[:, 1] - seg[:, 1] * rel[:, 0]
-    d = np.sqrt(dist2[rows, k]) * np.sign(cross)
+    d = np.sqrt(dist2[rows, k]) * np.where(cross < 0.0, -1.0, 1.0)  # (sign(cross) is 0 in line with a segment)
     s = s_m[k] + t[rows, k] * np.sqrt(seg_len2[k])
     return s, d
 
@@ -69,6 +70,8 @@ def locate(lane_map: LaneMap, x_m: float, y_m: float, candidates: tuple[str, ...
     xy = np.array([[x_m, y_m]])
     for lane_id in ids:
         lane = lane_map.lanes[lane_id]
+        if best is not None and _box_distance(lane.centerline_m, x_m, y_m) >= best[0]:
+            continue  # its cost is at least its offset, at least this: it cannot win
         s, d = project(lane.centerline_m, lane.s_m, xy)
         s0, d0 = float(s[0]), float(d[0])
         cost = _cost(lane, s0, d0)
@@ -110,3 +113,10 @@ def _cost(lane: Lane, s_m, d_m):
     """How far a point at arc length ``s_m`` and offset ``d_m`` [m] of ``lane`` is from lying on it: |offset|
     plus 10 x its overshoot past either end (scalars or arrays)."""
     return np.abs(d_m) + 10.0 * np.maximum(0.0, np.maximum(lane.s_m[0] - s_m, s_m - lane.s_m[-1]))
+
+
+def _box_distance(points_m: np.ndarray, x_m: float, y_m: float) -> float:
+    """Distance [m] from (x_m, y_m) to the axis-aligned bounding box of points (N, 2): at most the distance to
+    any polyline through them."""
+    (x0, y0), (x1, y1) = points_m.min(axis=0).tolist(), points_m.max(axis=0).tolist()
+    return math.hypot(max(x0 - x_m, 0.0, x_m - x1), max(y0 - y_m, 0.0, y_m - y1))

@@ -87,3 +87,14 @@ def test_locating_many_points_at_once_places_each_as_locating_it_alone(scenario)
     assert locate_many(lane_map, points, ids) == [locate(lane_map, x, y, ids) for x, y in points]
     assert locate_many(lane_map, np.zeros((0, 2))) == []
     env.close()
+
+
+def test_a_point_in_line_with_a_lane_but_past_its_end_is_off_that_lane():
+    from fusion.lanes import arc_length, project
+    from fusion.types import Lane, LaneMap
+    far = np.array([[2.0, -100.0], [2.0, -60.0]])  # a straight lane on the line x = 2, ending 60 m short
+    near = np.array([[2.0, 40.0], [2.0, 50.0]])    # the lane the point is on
+    s, d = project(far, arc_length(far), np.array([[2.0, 45.0]]))
+    assert d[0] == pytest.approx(105.0) and s[0] == pytest.approx(40.0)  # its end, 105 m away (the offset's
+    lanes = {k: Lane(k, "a", "b", pts, arc_length(pts), 4.0, 20.0) for k, pts in (("far", far), ("near", near))}
+    assert locate(LaneMap(lanes), 2.0, 45.0).lane_id == "near"  # sign, and so the offset, read 0 in line)
