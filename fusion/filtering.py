@@ -1,6 +1,5 @@
-"""Kalman-filter pieces of the tracker: detections moved into the map frame, the ego pose, the
-heading ambiguity of boxes (the prediction, innovations and update are compiled: ``fusion.kernels``).
-Pure functions on arrays."""
+"""Kalman-filter pieces of the tracker: detections moved into the map frame and the ego pose (the
+prediction, innovations and update are compiled: ``fusion.kernels``). Pure functions on arrays."""
 from __future__ import annotations
 
 import numpy as np
@@ -32,15 +31,6 @@ def inflate_along_ray(R: np.ndarray, z: np.ndarray, sensor_xy: np.ndarray, along
     basis = np.stack([u, np.column_stack([-u[:, 1], u[:, 0]])], 1)  # rows: along, across
     ray = basis @ R @ basis.transpose(0, 2, 1)
     return basis.transpose(0, 2, 1) @ (ray * np.sqrt(np.outer([along, across], [along, across]))[None]) @ basis
-
-
-def resolve_pi_ambiguity(yaw_rad, reference_rad):
-    """``yaw_rad`` or ``yaw_rad + pi``, whichever is nearer ``reference_rad`` (wrapped to [-pi, pi));
-    scalars or arrays."""
-    yaw = wrap_angle(yaw_rad)
-    flipped = wrap_angle(np.asarray(yaw) + np.pi)
-    out = np.where(np.abs(wrap_angle(np.asarray(yaw) - reference_rad)) <= np.pi / 2, yaw, flipped)
-    return float(out) if np.ndim(out) == 0 else out
 
 
 def rotation(yaw_rad: float) -> np.ndarray:

@@ -18,6 +18,8 @@ from numba import njit
 ALIGNED_RAD = 0.1
 """Boxes whose headings differ by less than this (modulo pi) overlap as if aligned: the exact and cheap
 formula in the first box's frame, within a few per cent of the polygon's."""
+INFLATION_STEPS = 4
+"""Steps of the covariance-matching iteration (``inflation_factor``)."""
 
 
 @njit(cache=True)
@@ -30,9 +32,8 @@ def innovation_matrix(xs: np.ndarray, Ps: np.ndarray, z: np.ndarray, R: np.ndarr
         for j in range(D):
             a, b, c = Ps[i, 0, 0] + R[j, 0, 0], Ps[i, 0, 1] + R[j, 0, 1], Ps[i, 1, 1] + R[j, 1, 1]
             vx, vy = z[j, 0] - xs[i, 0], z[j, 1] - xs[i, 1]
-            det = a * c - b * b  # S is a symmetric positive definite 2x2: inverted in closed form
-            d2[i, j] = (c * vx * vx - 2.0 * b * vx * vy + a * vy * vy) / det
-            log_det[i, j] = math.log(det)
+            d2[i, j] = _mahalanobis_sq(a, b, c, vx, vy)
+            log_det[i, j] = math.log(a * c - b * b)
     return d2, log_det
 
 
@@ -77,35 +78,25 @@ def overlap_matrix(xy_a: np.ndarray, lw_a: np.ndarray, yaw_a: np.ndarray, xy_b: 
 
 
 @njit(cache=True)
-def joseph_update(x: np.ndarray, P: np.ndarray, z: np.ndarray, R: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Position-only Kalman correction of states x (M, 4), P (M, 4, 4) with detections z (M, 2), R (M, 2, 2):
-    the Joseph form (I - KH) P (I - KH)^T + K R K^T, symmetrised, keeps P symmetric positive definite."""
-    x_new, P_new = x.copy(), P.copy()
-    for m in range(x.shape[0]):
-        _joseph_in_place(x_new[m], P_new[m], z[m], R[m])
-    return x_new, P_new
-
-
-@njit(cache=True)
 def correct_in_place(x: np.ndarray, P: np.ndarray, yaw: np.ndarray, ti: np.ndarray, z: np.ndarray, R: np.ndarray,
                      inflate: np.ndarray, target_d2: float, max_factor: float, measured_yaw: np.ndarray,
                      yaw_gain: float, min_speed_mps: float) -> None:
     """Correct tracks ``ti`` (M,) of the states x (T, 4), covariances P (T, 4, 4) and yaws (T,) in place with
     detections z (M, 2), R (M, 2, 2) and their yaws (M,): where ``inflate`` (M,), the predicted covariance first
-    grows until the innovation's d^2 is ``target_d2`` (``inflation_factors``); then the Joseph update; then the
+    grows until the innovation's d^2 is ``target_d2`` (``inflation_factor``); then the Joseph update; then the
     yaw moves ``yaw_gain`` of the way to the detection's, both turned by pi towards the track's heading
     (``headings``) where that is nearer (a box's front and back look alike)."""
     for m in range(len(ti)):
         i = ti[m]
         if inflate[m]:
-            lam = _inflation(z[m, 0] - x[i, 0], z[m, 1] - x[i, 1], P[i], R[m], target_d2, max_factor, 4)
+            lam = inflation_factor(z[m, 0] - x[i, 0], z[m, 1] - x[i, 1], P[i], R[m], target_d2, max_factor)
             for r in range(4):
                 for s in range(4):
                     P[i, r, s] *= lam
         _joseph_in_place(x[i], P[i], z[m], R[m])
         heading, moving = _heading(x[i], P[i], yaw[i], min_speed_mps)
-        own = _nearer(yaw[i], heading) if moving else yaw[i]
-        yaw[i] = _wrap(own + yaw_gain * _wrap(_nearer(measured_yaw[m], heading) - own))
+        own = resolve_pi_ambiguity(yaw[i], heading) if moving else yaw[i]
+        yaw[i] = _wrap(own + yaw_gain * _wrap(resolve_pi_ambiguity(measured_yaw[m], heading) - own))
 
 
 @njit(cache=True)
@@ -237,28 +228,22 @@ def predict(x: np.ndarray, P: np.ndarray, dt_s: float, heading_rad: np.ndarray, 
 
 
 @njit(cache=True)
-def inflation_factors(v: np.ndarray, P: np.ndarray, R: np.ndarray, big: np.ndarray, target_d2: float,
-                      max_factor: float, steps: int = 4) -> np.ndarray:
-    """Factor (M,) on each predicted covariance P (M, 4, 4) that brings the innovation v (M, 2)'s d^2 against
-    its position block plus R (M, 2, 2) down to ``target_d2`` where ``big`` (M,), else 1 (covariance
-    matching): d^2(lam) falls with lam, and each of ``steps`` steps moves lam by the ratio still to go,
-    inside [1, ``max_factor``]."""
-    lam = np.ones(v.shape[0])
-    for m in range(v.shape[0]):
-        if big[m]:
-            lam[m] = _inflation(v[m, 0], v[m, 1], P[m], R[m], target_d2, max_factor, steps)
+def inflation_factor(vx: float, vy: float, P: np.ndarray, R: np.ndarray, target_d2: float, max_factor: float,
+                     steps: int = INFLATION_STEPS) -> float:
+    """Factor on a predicted covariance P (4, 4) that brings the innovation (vx, vy)'s d^2 against its position
+    block plus R (2, 2) down to ``target_d2`` (covariance matching): d^2(lam) falls with lam, and each of
+    ``steps`` steps moves lam by the ratio still to go, inside [1, ``max_factor``]."""
+    lam = 1.0
+    for _ in range(steps):
+        d2 = _mahalanobis_sq(lam * P[0, 0] + R[0, 0], lam * P[0, 1] + R[0, 1], lam * P[1, 1] + R[1, 1], vx, vy)
+        lam = min(max(lam * d2 / target_d2, 1.0), max_factor)
     return lam
 
 
 @njit(cache=True)
-def _inflation(vx: float, vy: float, P: np.ndarray, R: np.ndarray, target_d2: float, max_factor: float,
-               steps: int) -> float:
-    lam = 1.0
-    for _ in range(steps):
-        a, b, c = lam * P[0, 0] + R[0, 0], lam * P[0, 1] + R[0, 1], lam * P[1, 1] + R[1, 1]
-        d2 = (c * vx * vx - 2.0 * b * vx * vy + a * vy * vy) / (a * c - b * b)
-        lam = min(max(lam * d2 / target_d2, 1.0), max_factor)
-    return lam
+def _mahalanobis_sq(a: float, b: float, c: float, vx: float, vy: float) -> float:
+    """v^T S^-1 v for S = [[a, b], [b, c]] symmetric positive definite (inverted in closed form)."""
+    return (c * vx * vx - 2.0 * b * vx * vy + a * vy * vy) / (a * c - b * b)
 
 
 @njit(cache=True)
@@ -319,8 +304,8 @@ def _wrap(angle_rad: float) -> float:
 
 
 @njit(cache=True)
-def _nearer(yaw_rad: float, reference_rad: float) -> float:
-    """``yaw_rad`` or ``yaw_rad + pi``, whichever is nearer ``reference_rad``, wrapped."""
+def resolve_pi_ambiguity(yaw_rad: float, reference_rad: float) -> float:
+    """``yaw_rad`` or ``yaw_rad + pi``, whichever is nearer ``reference_rad`` [rad], wrapped to [-pi, pi)."""
     yaw = _wrap(yaw_rad)
     return yaw if abs(_wrap(yaw - reference_rad)) <= math.pi / 2.0 else _wrap(yaw + math.pi)
 

@@ -42,8 +42,9 @@ import numpy as np
 from fusion import existence as ex
 from fusion.association import gated_assignment, two_pass_assignment
 from fusion.ego_odometry import map_to_ego
-from fusion.filtering import detections_to_map, ego_pose_at, inflate_along_ray, resolve_pi_ambiguity
-from fusion.kernels import correct_in_place, headings, innovation_matrix, overlap_matrix, predict
+from fusion.filtering import detections_to_map, ego_pose_at, inflate_along_ray
+from fusion.kernels import (correct_in_place, headings, innovation_matrix, overlap_matrix, predict,
+                            resolve_pi_ambiguity)
 from fusion.lanes import locate_many
 from fusion.noise_scale import NoiseScale
 from fusion.sensor_model import SensorModel
@@ -141,7 +142,7 @@ class MultiObjectTracker:
             self._scale(model).add(det_bins[di[confident]], d2[ti[confident], di[confident]])
         if len(ti):
             self._correct(ti, di, z, R, yaw, batch, d2[ti, di], model, strong, np.asarray(pose[:2]))
-        self._existence(model, sensor_pose, ti, di, batch.score, strong)
+        self._existence(model, pose, ti, di, batch.score, strong)
         births = self._births(batch, model, set(di.tolist()), z, R, strong, d2, iou, sensor_pose)
         if births:
             self._t = self._t.extend(TrackTable.rows([self._spawn(z[di], R[di], yaw[di], batch, di, model,
@@ -216,9 +217,8 @@ class MultiObjectTracker:
 
     def _duplicate(self, za: np.ndarray, Ra: np.ndarray, zb: np.ndarray, Rb: np.ndarray) -> bool:
         """Two detections of one batch close enough to be the same vehicle (one starts a track)."""
-        (a, b), (_, c) = (Ra + Rb).tolist()
-        vx, vy = (za - zb).tolist()
-        return (c * vx * vx - 2.0 * b * vx * vy + a * vy * vy) / (a * c - b * b) < self.config.spawn_exclusion_chi2
+        v = za - zb
+        return float(v @ np.linalg.solve(Ra + Rb, v)) < self.config.spawn_exclusion_chi2
 
     def _correct(self, ti: np.ndarray, di: np.ndarray, z, R, yaw, batch: Detections, d2: np.ndarray,
                  model: SensorModel, strong: np.ndarray, sensor_xy: np.ndarray) -> None:
@@ -247,15 +247,14 @@ class MultiObjectTracker:
         if self.nis_log is not None:
             self.nis_log += [(batch.source, float(np.hypot(*batch.center_m[k, :2])), float(v)) for k, v in zip(di, d2)]
 
-    def _existence(self, model: SensorModel, sensor_pose: EgoState, ti: np.ndarray, di: np.ndarray, score: np.ndarray,
-                   strong: np.ndarray) -> None:
+    def _existence(self, model: SensorModel, pose: tuple[float, float, float], ti: np.ndarray, di: np.ndarray,
+                   score: np.ndarray, strong: np.ndarray) -> None:
         """Hits (tracks ``ti`` detected by ``di``) raise, misses (in view, unoccluded, undetected) lower every
-        track's existence; ``sensor_pose`` is the ego at the batch's stamp."""
+        track's existence; ``pose`` is the ego's (x_m, y_m, yaw_rad) at the batch's stamp."""
         t = self._t
         if not len(t):
             return
         r = t.existence
-        pose = (sensor_pose.x_m, sensor_pose.y_m, sensor_pose.yaw_rad)
         bins, inside, visible = model.view(t.x, pose, t.size_m, r >= self.config.output_existence)
         rate = self._rate(model)
         p_det = np.where(inside, rate.probability(bins), 0.0)

@@ -27,10 +27,11 @@ def test_innovations_match_the_explicit_inverse(rng):
             assert log_det[i, j] == pytest.approx(np.log(np.linalg.det(S)), abs=1e-9)
 
 
-def test_joseph_update_matches_the_textbook_kalman_correction(rng):
+def test_correction_matches_the_textbook_kalman_update_in_joseph_form(rng):
     x, P, z, R = rng.normal(0, 5, (5, 4)), _spd(rng, 5, 4), rng.normal(0, 5, (5, 2)), _spd(rng, 5, 2, 0.5)
     H = np.eye(2, 4)
-    x1, P1 = K.joseph_update(x, P, z, R)
+    x1, P1 = x.copy(), P.copy()
+    K.correct_in_place(x1, P1, np.zeros(5), np.arange(5), z, R, np.zeros(5, bool), 9.0, 50.0, np.zeros(5), 0.0, 1.0)
     for m in range(5):
         K_gain = P[m] @ H.T @ np.linalg.inv(H @ P[m] @ H.T + R[m])
         I_KH = np.eye(4) - K_gain @ H
@@ -52,13 +53,13 @@ def test_prediction_is_the_constant_velocity_model_with_heading_aligned_noise(rn
         np.testing.assert_allclose(P1[t], F @ P[t] @ F.T + Q, rtol=1e-9, atol=1e-12)
 
 
-def test_inflation_brings_an_improbable_innovation_to_the_target_and_leaves_others_alone(rng):
+def test_inflation_brings_an_improbable_innovation_to_the_target_and_caps_it(rng):
     P, R = _spd(rng, 3, 4, 0.3), _spd(rng, 3, 2, 0.1)
     v = np.array([[3.0, -1.0], [0.1, 0.0], [40.0, 40.0]])
-    lam = K.inflation_factors(v, P, R, np.array([True, False, True]), 9.0, 50.0, 40)
+    lam = [K.inflation_factor(v[m, 0], v[m, 1], P[m], R[m], 9.0, 50.0, 40) for m in range(3)]
     d2 = v[0] @ np.linalg.inv(lam[0] * P[0, :2, :2] + R[0]) @ v[0]
     assert d2 == pytest.approx(9.0, rel=1e-3) and lam[0] > 1.0
-    assert lam[1] == 1.0 and lam[2] == 50.0  # not improbable; capped at the largest factor
+    assert lam[1] == 1.0 and lam[2] == 50.0  # already probable; capped at the largest factor
 
 
 def test_correction_in_place_inflates_updates_and_turns_the_yaw_towards_the_heading(rng):
@@ -67,8 +68,10 @@ def test_correction_in_place_inflates_updates_and_turns_the_yaw_towards_the_head
     x0, P0, yaw = x.copy(), P.copy(), np.array([3.0, 0.2])
     K.correct_in_place(x, P, yaw, np.array([0, 1]), z, R, np.array([True, False]), 9.0, 50.0,
                        np.array([0.1, 0.4]), 0.5, 1.0)
-    lam = K.inflation_factors(z[:1] - x0[:1, :2], P0[:1], R[:1], np.array([True]), 9.0, 50.0)[0]
-    x_ref, P_ref = K.joseph_update(x0, P0 * np.array([lam, 1.0])[:, None, None], z, R)
+    lam = K.inflation_factor(z[0, 0] - x0[0, 0], z[0, 1] - x0[0, 1], P0[0], R[0], 9.0, 50.0)
+    x_ref, P_ref = x0.copy(), P0 * np.array([lam, 1.0])[:, None, None]  # the same update, inflated by hand
+    K.correct_in_place(x_ref, P_ref, np.zeros(2), np.array([0, 1]), z, R, np.zeros(2, bool), 9.0, 50.0,
+                       np.zeros(2), 0.0, 1.0)
     np.testing.assert_allclose(x, x_ref, rtol=1e-12)
     np.testing.assert_allclose(P, P_ref, rtol=1e-12)
     heading, moving = K.headings(x, P, np.array([3.0, 0.2]), 1.0)
