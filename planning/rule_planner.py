@@ -39,6 +39,9 @@ class RulePlannerConfig:
     lane_change_time_s: float = field(default=2.5, metadata={"range": ((0.0,), 20.0)})
     """Paths merge from the ego's lateral offset onto a lane over this many seconds of travel."""
     min_lane_change_length_m: float = 15.0
+    own_lane_blend_offset_m: float = field(default=0.5, metadata={"range": (0.0, None)})
+    """The path along the ego's own lane is blended in like a lane change when the ego is farther
+    than this from its centre line [m]; nearer, pure pursuit tracks the centre line itself."""
     max_lane_change_heading_change_rad: float = 0.15
     """No lane changes where the ego's lane turns more than this over the next 50 m (roundabouts, bends)."""
     hysteresis: float = field(default=0.02, metadata={"range": (0.0, 1.0)})
@@ -64,6 +67,17 @@ class _LaneOption:
     curve_speed_mps: float
     stop_line_gap_m: float
     """Distance to the end of the lane when a junction follows it (inf otherwise) [m]."""
+    center_xy: np.ndarray | None = None
+    """The lane's own centre line over the same window (None: ``xy`` is that centre line)."""
+    center_yaw: np.ndarray | None = None
+
+    @property
+    def lane_xy(self) -> np.ndarray:
+        return self.xy if self.center_xy is None else self.center_xy
+
+    @property
+    def lane_yaw(self) -> np.ndarray:
+        return self.yaw if self.center_yaw is None else self.center_yaw
 
 
 class RulePlanner:
@@ -146,13 +160,14 @@ class RulePlanner:
         for k, lane_id in enumerate(self._candidate_lanes(world)):
             option = self._lane_option(world, lane_id, k == 0, tracks)
             options.append(option)
-            if k == 0 and self._in_curve(option.yaw):
+            if k == 0 and self._in_curve(option.lane_yaw):
                 break  # no lane changes in bends and roundabouts
         return options
 
     def _lane_option(self, world: WorldModel, lane_id: str, current: bool, tracks: np.ndarray) -> _LaneOption:
-        """Path along ``lane_id`` (blended in from the ego's offset unless it is the ego's lane), its
-        leader, curve speed cap and, for the current lane, the gap to a junction's stop line."""
+        """Path along ``lane_id`` (blended in from the ego's offset; on the ego's own lane only when the
+        ego is off its centre by more than ``own_lane_blend_offset_m``), its leader, curve speed cap
+        and, for the current lane, the gap to a junction's stop line."""
         cfg, ego = self.config, world.ego
         length = cfg.horizon_s * cfg.max_speed_mps + 30.0
         chain = self._chain(world, lane_id, length)
@@ -161,14 +176,20 @@ class RulePlanner:
         # The lane's own bends cap the speed; a lane change's S adds at most 6 * width / T^2
         # (3.8 m/s^2 for a 4 m lane over 2.5 s) whatever the speed, since its length grows with it.
         v_curve = curve_speed_cap(yaw, s, cfg.max_lateral_accel_mps2, cfg.idm.decel_comfort_mps2)
-        if not current:  # lane changes merge smoothly; the own lane is tracked directly
+        center_xy, center_yaw = xy, yaw
+        # Lane changes merge smoothly; so does the return to the own lane from far off its centre (an
+        # aborted lane change: pure pursuit straight at the centre line turned the ego at 5.7 m/s^2,
+        # merge seed 123519), but that path starts parallel to the lane when the ego heads away from
+        # it, instead of carrying it farther out first. Near its centre the own lane is tracked directly.
+        if not current or abs(offset) > cfg.own_lane_blend_offset_m:
             blend = max(cfg.min_lane_change_length_m, cfg.lane_change_time_s * ego.speed_mps)
             slope = float(np.tan(np.clip(wrap_angle(ego.yaw_rad - yaw[0]), -0.5, 0.5)))
+            slope = 0.0 if current and slope * offset > 0.0 else slope
             xy, yaw = blend_in(xy, yaw, offset, blend, slope)
             s = arc_length(xy)
         gap, lead_v = self._leader(xy, s, tracks, ego.length_m, ego.width_m)
         stop_gap = self._stop_line_gap(world, lane_id) if current else np.inf
-        return _LaneOption(lane_id, chain, xy, yaw, s, gap, lead_v, v_curve, stop_gap)
+        return _LaneOption(lane_id, chain, xy, yaw, s, gap, lead_v, v_curve, stop_gap, center_xy, center_yaw)
 
     def _in_curve(self, yaw: np.ndarray) -> bool:
         """Whether the lane ahead turns by more than the lane-change limit within 50 m."""
@@ -313,9 +334,9 @@ class RulePlanner:
     @staticmethod
     def _offroad(options: list[_LaneOption], lane_idx: np.ndarray, states: np.ndarray) -> np.ndarray:
         """Distance [m] of each rollout state beyond the band of its start and target lanes."""
-        paths = np.stack([options[i].xy for i in lane_idx])
+        paths = np.stack([options[i].xy if i else options[0].lane_xy for i in lane_idx])
         d_target = _lateral_offset(states[..., :2], paths)
-        d_cur = _lateral_offset(states[..., :2], np.broadcast_to(options[0].xy, paths.shape))
+        d_cur = _lateral_offset(states[..., :2], np.broadcast_to(options[0].lane_xy, paths.shape))
         widths = np.array([options[i].chain.width_m for i in lane_idx])
         return np.minimum(d_target, d_cur) - widths[:, None] / 2.0
 

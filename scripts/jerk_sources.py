@@ -4,9 +4,10 @@ jerk exceeds nuPlan's 4.13 m/s^3, attribute its worst moment (+-0.3 s) to a caus
     python scripts/jerk_sources.py --scenarios highway,merge,roundabout,intersection --seeds 123400:123420
 
 Causes, first match wins: an emergency profile was chosen (the current lane's hard-braking copy);
-the controller used the vehicle's emergency jerk rate (|d accel| > 4 m/s^3 between ticks); the
-chosen proposal switched (another lane or speed); the first second of the episode; otherwise the
-simulator's vehicle dynamics (commands within the limits, speed still jerky).
+the controller used the vehicle's emergency jerk rate (|d accel| above its comfort rate between
+ticks); the chosen proposal switched (another lane or speed); the first or last second of the
+episode (the score's end-window fits); otherwise the simulator's vehicle dynamics (commands within
+the limits, speed still jerky).
 """
 from __future__ import annotations
 
@@ -55,12 +56,14 @@ def _episode(scenario: str, seed: int) -> tuple[str | None, float]:
     steps = np.abs(np.diff(cmds[max(0, lo - 1):hi])) / dt
     if any(c is not None and c[1] >= _EMERGENCY_KIND for c in window):
         return "emergency profile", worst
-    if len(steps) and steps.max() > 4.0 + 1e-6:
+    if len(steps) and steps.max() > setup.controller_config.comfort_jerk_mps3 + 1e-6:
         return "controller emergency rate", worst
     if len(set(window)) > 1:
         return "proposal switch", worst
     if k * dt < 1.0:
         return "episode start", worst
+    if (len(jerk) - 1 - k) * dt < 1.0:
+        return "episode end", worst
     return "vehicle dynamics", worst
 
 

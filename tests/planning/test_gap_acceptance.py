@@ -4,11 +4,14 @@ import numpy as np
 import pytest
 
 from control import TrackingController, bicycle_step
+from control.controller import ControllerConfig
 from fusion import EgoState, Lane, LaneMap, Track, WorldModel, arc_length, interpolate, locate
 from planning import RulePlanner
 from planning.geometry import box_corners, boxes_overlap
 
 RING_R = 25.0
+
+COMFORT_JERK = ControllerConfig().comfort_jerk_mps3  # [m/s^3]
 
 
 def _lane(lane_id: str, pts: np.ndarray, successors: tuple[str, ...] = (), limit: float = 15.0) -> Lane:
@@ -92,7 +95,7 @@ def test_enters_a_clear_roundabout_without_stopping():
     assert not hit
     assert ego[:, 3].min() > 3.0                       # never stopped or crawled at the entry
     assert (ego[:, 0] > 10.0).any()                    # went round past the east side of the ring
-    assert np.abs(np.diff(cmds)).max() <= 4.0 * 0.1 + 1e-6  # comfortable: jerk within 4 m/s^3
+    assert np.abs(np.diff(cmds)).max() <= COMFORT_JERK * 0.1 + 1e-6  # comfortable: the controller's comfort jerk
 
 
 def _zone_margin_s(ego_in: np.ndarray, car_in: np.ndarray, dt: float = 0.1) -> float:
@@ -146,7 +149,7 @@ def test_steady_following_does_not_flip_between_proposals():
         cmds.append(accel)
     switches = np.count_nonzero(np.diff(choices[50:]) != 0.0)
     assert switches <= 2                                        # settled behind the leader: one plan kept
-    assert np.abs(np.diff(cmds)).max() <= 4.0 * 0.1 + 1e-6      # jerk within the comfort bound
+    assert np.abs(np.diff(cmds)).max() <= COMFORT_JERK * 0.1 + 1e-6  # jerk within the comfort bound
     assert abs(state[3] - 20.0) < 0.5                           # following at the leader's speed
 
 

@@ -6,6 +6,7 @@ from conftest import arc_lane_map, make_track, make_world, straight_lane_map
 from control import TrackingController, bicycle_step
 from fusion import EgoState, WorldModel, locate
 from planning import RulePlanner, make_planner
+from planning.rule_planner import RulePlannerConfig
 from planning.geometry import box_corners, boxes_overlap
 
 
@@ -148,3 +149,32 @@ def test_closing_on_a_car_whose_speed_is_uncertain_it_keeps_a_second_to_collisio
     for tau in (0.25, 0.5, 0.75, 1.0):
         ahead = traj.xy_m[:, 0] + traj.speed_mps * tau + 2.5
         assert (ahead < _rear_if_slower(20.0, 15.0, 4.0, t + tau)).all(), tau
+
+
+def _lateral_accel_of_return(config: RulePlannerConfig, seconds: float = 4.0, dt: float = 0.1) -> tuple[float, float]:
+    """Closed loop from an aborted lane change: 1.85 m right of lane 1's centre, heading 5 degrees
+    further right at 14 m/s, lane 2 taken by a car alongside. Returns (max |lateral acceleration|
+    [m/s^2], final |offset| [m])."""
+    lanes = straight_lane_map(3)
+    planner, ctrl = RulePlanner(config), TrackingController()
+    state = np.array([0.0, -5.85, -0.088, 14.0])
+    blocker = make_track(1, 4.0, -8.0, 14.0, "a>b>2")
+    yaw = [state[2]]
+    for k in range(int(seconds / dt)):
+        t = k * dt
+        car = make_track(1, blocker.x_m + 14.0 * t, -8.0, 14.0, "a>b>2")
+        world = WorldModel(t, EgoState(t, *state), (car,), lanes, locate(lanes, state[0], state[1]).lane_id)
+        cmd = ctrl.command(planner.plan(world), world.ego)
+        state = bicycle_step(state[None], np.array([cmd.accel_mps2]), np.array([cmd.steering_rad]), dt,
+                             ctrl.config.vehicle)[0]
+        yaw.append(state[2])
+    lateral = 14.0 * np.abs(np.diff(yaw)) / dt
+    return float(lateral.max()), abs(state[1] + 4.0)
+
+
+def test_an_aborted_lane_change_blends_back_into_the_own_lane_within_the_comfort_bound():
+    lateral, offset = _lateral_accel_of_return(RulePlannerConfig())
+    assert lateral < 4.89 and offset < 0.3  # nuPlan's lateral comfort bound; back on its lane
+    # pure pursuit straight at the centre line (the own lane never blended) turns it far harder
+    direct, _ = _lateral_accel_of_return(RulePlannerConfig(own_lane_blend_offset_m=10.0))
+    assert direct > 6.0

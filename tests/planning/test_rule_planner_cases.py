@@ -242,9 +242,9 @@ def test_paths_reach_horizon_times_max_speed_plus_30_m_at_the_path_spacing():
 
 
 def test_the_own_lane_path_is_its_centre_line_another_lane_blends_in_from_the_ego_over_its_speed_x_2_5_s():
-    own, left, _ = _options(make_world(LANES, (0.0, -3.0, 20.0), [], "a>b>1"))  # 1 m left of its lane's centre
+    own, left, _ = _options(make_world(LANES, (0.0, -3.6, 20.0), [], "a>b>1"))  # 0.4 m left of its lane's centre
     assert np.abs(own.xy[:, 1] + 4.0).max() < 1e-9
-    assert left.xy[0, 1] == pytest.approx(-3.0)
+    assert left.xy[0, 1] == pytest.approx(-3.6)
     at = np.interp([30.0, 52.0], left.xy[:, 0], left.xy[:, 1])
     assert at[0] < -0.1 and at[1] == pytest.approx(0.0, abs=0.01)  # 50 m blend at 20 m/s
 
@@ -411,7 +411,7 @@ def test_the_rollouts_start_from_the_egos_acceleration_and_steering():
     braking = replace(world, ego=replace(world.ego, accel_mps2=-3.0, steering_rad=0.05))
     planner.plan(braking)
     rollouts = planner.last_debug["rollouts"]
-    jerk_step = 4.0 * 0.25  # comfort jerk x dt
+    jerk_step = planner.config.controller.comfort_jerk_mps3 * 0.25  # comfort jerk x dt
     assert rollouts.accel[:, 0].max() <= -3.0 + jerk_step + 1e-9
     assert rollouts.states.shape[1:] == (21, 4) and rollouts.accel.shape[1] == 20
     assert np.abs(rollouts.states[:, 1, 2]).max() > 0.005  # it is still steering left after 0.25 s
@@ -461,3 +461,13 @@ def test_against_a_wall_it_takes_the_latest_collision_then_the_slowest_and_gives
         latest = hit >= hit.max() - 1e-9
         assert hit[best] == pytest.approx(hit.max()) and v0[best] == v0[latest].min()
         assert latest.sum() < len(hit) or v0.min() < v0.max()   # the rule had a real choice to make
+
+
+def test_far_off_its_own_lane_the_ego_blends_back_in_starting_parallel_when_heading_away():
+    # 1 m left of lane 1's centre (more than own_lane_blend_offset_m): no longer the centre line itself
+    away, toward = (_options(make_world(LANES, (0.0, -3.0, 20.0), [], "a>b>1", yaw=yaw))[0] for yaw in (0.1, -0.1))
+    for own in (away, toward):
+        assert own.xy[0, 1] == pytest.approx(-3.0) and own.lane_xy[:, 1] == pytest.approx(np.full(len(own.xy), -4.0))
+        assert np.interp(52.0, own.xy[:, 0], own.xy[:, 1]) == pytest.approx(-4.0, abs=0.01)  # 50 m blend at 20 m/s
+    assert away.xy[1, 1] == pytest.approx(-3.0, abs=0.02)      # heading away: starts parallel, not farther out
+    assert toward.xy[1, 1] < -3.15                              # heading back: keeps its heading (slope -0.1)
