@@ -54,11 +54,29 @@ def build_chain(lane_map: LaneMap, lane_id: str, route_nodes: tuple[str, ...], m
     return LaneChain(tuple(ids), points, arc_length(points), first.width_m, first.speed_limit_mps, on_route)
 
 
+_U_TURN_COS = -0.5
+"""A successor that starts turned by more than 120 degrees from its lane's end is a U-turn."""
+
+
+def _ahead(lane_map: LaneMap, lane_id: str) -> list[str]:
+    """Successors of a lane that carry on from it: not U-turns. An intersection's exit lane ends at the
+    node its entry lane starts from, so without this every lane of a junction lay on a 'cycle'."""
+    pts = lane_map.lanes[lane_id].centerline_m
+    end = pts[-1] - pts[-2]
+    out = []
+    for succ in lane_map.lanes[lane_id].successor_ids:
+        nxt = lane_map.lanes[succ].centerline_m
+        start = nxt[1] - nxt[0]
+        if float(end @ start) >= _U_TURN_COS * float(np.linalg.norm(end) * np.linalg.norm(start)):
+            out.append(succ)
+    return out
+
+
 def reachable(lane_map: LaneMap, lane_id: str, max_steps: int) -> set[str]:
-    """Lanes reached from ``lane_id`` by following successors at most ``max_steps`` times."""
+    """Lanes reached from ``lane_id`` by following successors (U-turns excluded) at most ``max_steps`` times."""
     frontier, seen = {lane_id}, set()
     for _ in range(max_steps):
-        frontier = {succ for lid in frontier for succ in lane_map.lanes[lid].successor_ids} - seen
+        frontier = {succ for lid in frontier for succ in _ahead(lane_map, lid)} - seen
         if not frontier:
             break
         seen |= frontier

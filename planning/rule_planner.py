@@ -44,6 +44,9 @@ class RulePlannerConfig:
     than this from its centre line [m]; nearer, pure pursuit tracks the centre line itself."""
     max_lane_change_heading_change_rad: float = 0.15
     """No lane changes where the ego's lane turns more than this over the next 50 m (roundabouts, bends)."""
+    calm_collision_s: float = field(default=3.0, metadata={"range": (0.0, None)})
+    """When every proposal fails, the least bad is taken among the comfortable ones while one of them
+    collides no sooner than this [s]; emergency profiles are for conflicts nearer than that."""
     hysteresis: float = field(default=0.02, metadata={"range": (0.0, 1.0)})
     """Score bonus of last tick's choice (same lane, same speed proposal), so near-ties do not flip
     the plan tick to tick (each flip is a step in the acceleration reference)."""
@@ -275,7 +278,7 @@ class RulePlanner:
         keys = [(options[i].lane_id, int(k)) for i, k in zip(lane_idx, kind)]
         total = total + cfg.hysteresis * ((total > 0.0) & np.array([key == self._last_choice for key in keys]))
         total = _comfortable_first(total, emergency, terms["ttc_ok"])
-        best = int(np.argmax(total)) if total.max() > 0.0 else _least_bad(terms, v0)
+        best = int(np.argmax(total)) if total.max() > 0.0 else _least_bad(terms, v0, emergency, cfg.calm_collision_s)
         self._preferred_lane, self._last_choice = options[lane_idx[best]].lane_id, keys[best]
         self.last_debug = {"scores": total, "terms": terms, "lanes": [options[i].lane_id for i in lane_idx],
                            "v0": v0, "best": best, "rollouts": rollouts}
@@ -389,17 +392,27 @@ def _lateral_offset(points: np.ndarray, paths: np.ndarray) -> np.ndarray:
 
 
 def _comfortable_first(total: np.ndarray, emergency: np.ndarray, ttc_ok: np.ndarray) -> np.ndarray:
-    """Scores with the emergency proposals zeroed while a comfortable one neither collides nor fails
-    the TTC check (scores above zero with ``ttc_ok``): from a creep an emergency stop can also pass as
-    comfortable in the coarse rollout and win a near-tie, and the real controller then brakes it at the
-    vehicle's jerk limit (intersection seed 123402: 5.25 m/s^3)."""
-    if (~emergency & (total > 0.0) & ttc_ok).any():
+    """Scores with the emergency proposals zeroed unless one of them achieves what no comfortable one
+    does: while a comfortable one neither collides nor fails the TTC check (scores above zero with
+    ``ttc_ok``), and also while none of either kind passes the TTC check but a comfortable one does not
+    collide. From a creep an emergency stop can also pass as comfortable in the coarse rollout and
+    win a near-tie, and the real controller then brakes it at the vehicle's jerk limit (intersection
+    seed 123402: 5.25 m/s^3); an emergency copy that fails the TTC check like the rest won a near-tie
+    (0.645 vs 0.643) for no gain (intersection seed 123519: 11 m/s^3)."""
+    ok = (total > 0.0) & ttc_ok
+    if (~emergency & ok).any() or (not (emergency & ok).any() and (~emergency & (total > 0.0)).any()):
         return np.where(emergency, 0.0, total)
     return total
 
 
-def _least_bad(terms: dict[str, np.ndarray], v0: np.ndarray) -> int:
-    """Every proposal fails a gate: take the one whose collision comes latest, then the slowest."""
-    first_hit = terms["collision_time_s"]
+def _least_bad(terms: dict[str, np.ndarray], v0: np.ndarray, emergency: np.ndarray | None = None,
+               calm_s: float = np.inf) -> int:
+    """Every proposal fails a gate: take the one whose collision comes latest, then the slowest; only
+    among the comfortable ones while one of them collides no sooner than ``calm_s`` [s] (a conflict
+    that far off, under defensive predictions, leaves later ticks time to brake comfortably: an
+    emergency profile for it was a one-tick jerk spike, intersection seed 123519: 11 m/s^3)."""
+    first_hit = terms["collision_time_s"].astype(float)
+    if emergency is not None and (first_hit[~emergency] >= calm_s).any():
+        first_hit = np.where(emergency, -np.inf, first_hit)
     latest = np.flatnonzero(first_hit >= first_hit.max() - 1e-9)
     return int(latest[np.argmin(v0[latest])])

@@ -3,7 +3,7 @@ import numpy as np
 
 from conftest import straight_lane_map
 from fusion import Lane, LaneMap, arc_length
-from planning.paths import blend_in, build_chain, local_path
+from planning.paths import blend_in, build_chain, local_path, on_cycle, reachable
 
 
 def test_blend_starts_at_the_offset_and_merges_smoothly():
@@ -34,3 +34,29 @@ def test_local_path_window_starts_at_the_projection():
     xy, yaw, offset, remaining = local_path(chain, 10.0, 1.5, 50.0, 2.0)
     assert np.allclose(xy[0], [10.0, 0.0]) and np.isclose(offset, 1.5)
     assert np.allclose(yaw, 0.0) and len(xy) == 26
+
+
+def _straight(lane_id: str, start, end, successors=()) -> Lane:
+    pts = np.array([start, end], dtype=float)
+    a, b = lane_id.split(">")[:2]
+    return Lane(lane_id, a, b, pts, arc_length(pts), 4.0, 15.0, successor_ids=successors)
+
+
+def test_a_junction_whose_exits_end_where_its_entries_start_is_no_cycle():
+    # highway-env's intersection: the exit lane l0>o0 ends at node o0, where the entry o0>i0 starts
+    # (a U-turn), so the successor graph loops through the junction; a U-turn is not a way on
+    lanes = LaneMap({lane.lane_id: lane for lane in (
+        _straight("o0>i0>0", (2, -100), (2, -6), ("i0>l2>0",)), _straight("i0>l2>0", (2, -6), (2, 6), ("l2>o2>0",)),
+        _straight("l2>o2>0", (2, 6), (2, 100), ("o2>i2>0",)), _straight("o2>i2>0", (-2, 100), (-2, 6), ("i2>l0>0",)),
+        _straight("i2>l0>0", (-2, 6), (-2, -6), ("l0>o0>0",)), _straight("l0>o0>0", (-2, -6), (-2, -100), ("o0>i0>0",)))})
+    assert reachable(lanes, "o0>i0>0", 10) == {"i0>l2>0", "l2>o2>0"}
+    assert not any(on_cycle(lanes, lane_id) for lane_id in lanes.lanes)
+
+
+def test_a_ring_is_a_cycle():
+    corners = [(0, 0), (20, 0), (20, 20), (0, 20)]
+    names = "ABCD"
+    lanes = LaneMap({f"{names[i]}>{names[(i + 1) % 4]}>0": _straight(
+        f"{names[i]}>{names[(i + 1) % 4]}>0", corners[i], corners[(i + 1) % 4],
+        (f"{names[(i + 1) % 4]}>{names[(i + 2) % 4]}>0",)) for i in range(4)})
+    assert all(on_cycle(lanes, lane_id) for lane_id in lanes.lanes)  # 90-degree turns carry on

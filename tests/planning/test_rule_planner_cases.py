@@ -59,6 +59,10 @@ def test_an_emergency_copy_never_wins_while_a_comfortable_proposal_is_acceptable
     # the comfortable stop fails the TTC check (or collides: score 0): the emergency one may win
     assert _comfortable_first(total, emergency, np.array([True, False, True])).tolist() == [0.0, 0.683, 0.684]
     assert _comfortable_first(np.array([0.0, 0.0, 0.5]), emergency, np.ones(3, bool)).tolist() == [0.0, 0.0, 0.5]
+    # every proposal fails the TTC check: an emergency copy gains nothing over a comfortable one that does not collide
+    assert _comfortable_first(np.array([0.6, 0.643, 0.645]), emergency, np.zeros(3, bool)).tolist() == [0.6, 0.643, 0.0]
+    # ... and stays eligible where no comfortable one avoids the collision
+    assert _comfortable_first(np.array([0.0, 0.0, 0.645]), emergency, np.zeros(3, bool)).tolist() == [0.0, 0.0, 0.645]
 
 
 @pytest.mark.parametrize("stop, lead", [(np.inf, 50.0), (60.0, 50.0), (50.0, 50.0), (0.0, 50.0), (-3.0, np.inf)])
@@ -176,6 +180,14 @@ def test_when_every_proposal_collides_it_takes_the_latest_collision_then_the_slo
     terms = {"collision_time_s": np.array([2.0, 2.5, 2.5, 0.5])}
     assert _least_bad(terms, np.array([5.0, 20.0, 10.0, 0.0])) == 2
     assert _least_bad({"collision_time_s": np.array([3.0, 1.0])}, np.array([9.0, 0.0])) == 0
+
+
+def test_an_emergency_profile_is_the_least_bad_only_for_a_conflict_nearer_than_the_calm_time():
+    terms, v0 = {"collision_time_s": np.array([3.5, 3.0, 5.0])}, np.array([10.0, 0.0, 0.0])
+    emergency = np.array([False, False, True])
+    assert _least_bad(terms, v0, emergency, calm_s=3.0) == 0          # a comfortable one collides only after 3 s
+    assert _least_bad(terms, v0, emergency, calm_s=4.0) == 2          # none that late: the emergency stop
+    assert _least_bad(terms, v0) == 2                                 # no emergency flags: latest collision
 
 
 def test_a_car_stopped_across_every_lane_gives_the_least_bad_slow_plan():
