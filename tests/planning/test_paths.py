@@ -48,7 +48,8 @@ def test_a_junction_whose_exits_end_where_its_entries_start_is_no_cycle():
     lanes = LaneMap({lane.lane_id: lane for lane in (
         _straight("o0>i0>0", (2, -100), (2, -6), ("i0>l2>0",)), _straight("i0>l2>0", (2, -6), (2, 6), ("l2>o2>0",)),
         _straight("l2>o2>0", (2, 6), (2, 100), ("o2>i2>0",)), _straight("o2>i2>0", (-2, 100), (-2, 6), ("i2>l0>0",)),
-        _straight("i2>l0>0", (-2, 6), (-2, -6), ("l0>o0>0",)), _straight("l0>o0>0", (-2, -6), (-2, -100), ("o0>i0>0",)))})
+        _straight("i2>l0>0", (-2, 6), (-2, -6), ("l0>o0>0",)),
+        _straight("l0>o0>0", (-2, -6), (-2, -100), ("o0>i0>0",)))})
     assert reachable(lanes, "o0>i0>0", 10) == {"i0>l2>0", "l2>o2>0"}
     assert not any(on_cycle(lanes, lane_id) for lane_id in lanes.lanes)
 
