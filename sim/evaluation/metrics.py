@@ -8,9 +8,12 @@ The composite follows nuPlan's public closed-loop score definition:
 
 Comfort signals (longitudinal acceleration and jerk, lateral acceleration, yaw rate) are
 Savitzky-Golay derivatives (quadratic fits over 5 ticks by default, 0.5 s at 10 Hz) of the speed
-and unwrapped yaw, as nuPlan's comfort metrics use, so that a single-tick numerical spike does not
-decide the comfort score; the episode's ends use the derivative of the end window's fit. The
-reported maxima use the same signals as the score.
+and unwrapped yaw, as nuPlan's comfort metrics use Savitzky-Golay fits, so that a single-tick
+numerical spike does not decide the comfort score; the episode's ends use the derivative of the end
+window's fit. nuPlan's windows are wider (its devkit smooths the recorded acceleration over 8
+samples and takes jerk from a fit over 15): the 5-tick windows here are the stricter reading, and a
+jerk ramp that starts at an episode's first or last tick reads up to 18 % high. The reported maxima
+use the same signals as the score.
 """
 from __future__ import annotations
 
