@@ -70,17 +70,9 @@ class _LaneOption:
     curve_speed_mps: float
     stop_line_gap_m: float
     """Distance to the end of the lane when a junction follows it (inf otherwise) [m]."""
-    center_xy: np.ndarray | None = None
-    """The lane's own centre line over the same window (None: ``xy`` is that centre line)."""
-    center_yaw: np.ndarray | None = None
-
-    @property
-    def lane_xy(self) -> np.ndarray:
-        return self.xy if self.center_xy is None else self.center_xy
-
-    @property
-    def lane_yaw(self) -> np.ndarray:
-        return self.yaw if self.center_yaw is None else self.center_yaw
+    lane_xy: np.ndarray
+    """The lane's own centre line over the same window (``xy`` where no blend was needed)."""
+    lane_yaw: np.ndarray
 
 
 class RulePlanner:
@@ -179,7 +171,7 @@ class RulePlanner:
         # The lane's own bends cap the speed; a lane change's S adds at most 6 * width / T^2
         # (3.8 m/s^2 for a 4 m lane over 2.5 s) whatever the speed, since its length grows with it.
         v_curve = curve_speed_cap(yaw, s, cfg.max_lateral_accel_mps2, cfg.idm.decel_comfort_mps2)
-        center_xy, center_yaw = xy, yaw
+        lane_xy, lane_yaw = xy, yaw
         # Lane changes merge smoothly; so does the return to the own lane from far off its centre (an
         # aborted lane change: pure pursuit straight at the centre line turned the ego at 5.7 m/s^2,
         # merge seed 123519), but that path starts parallel to the lane when the ego heads away from
@@ -192,7 +184,7 @@ class RulePlanner:
             s = arc_length(xy)
         gap, lead_v = self._leader(xy, s, tracks, ego.length_m, ego.width_m)
         stop_gap = self._stop_line_gap(world, lane_id) if current else np.inf
-        return _LaneOption(lane_id, chain, xy, yaw, s, gap, lead_v, v_curve, stop_gap, center_xy, center_yaw)
+        return _LaneOption(lane_id, chain, xy, yaw, s, gap, lead_v, v_curve, stop_gap, lane_xy, lane_yaw)
 
     def _in_curve(self, yaw: np.ndarray) -> bool:
         """Whether the lane ahead turns by more than the lane-change limit within 50 m."""
@@ -405,14 +397,13 @@ def _comfortable_first(total: np.ndarray, emergency: np.ndarray, ttc_ok: np.ndar
     return total
 
 
-def _least_bad(terms: dict[str, np.ndarray], v0: np.ndarray, emergency: np.ndarray | None = None,
-               calm_s: float = np.inf) -> int:
+def _least_bad(terms: dict[str, np.ndarray], v0: np.ndarray, emergency: np.ndarray, calm_s: float) -> int:
     """Every proposal fails a gate: take the one whose collision comes latest, then the slowest; only
     among the comfortable ones while one of them collides no sooner than ``calm_s`` [s] (a conflict
     that far off, under defensive predictions, leaves later ticks time to brake comfortably: an
     emergency profile for it was a one-tick jerk spike, intersection seed 123519: 11 m/s^3)."""
     first_hit = terms["collision_time_s"].astype(float)
-    if emergency is not None and (first_hit[~emergency] >= calm_s).any():
+    if (first_hit[~emergency] >= calm_s).any():
         first_hit = np.where(emergency, -np.inf, first_hit)
     latest = np.flatnonzero(first_hit >= first_hit.max() - 1e-9)
     return int(latest[np.argmin(v0[latest])])

@@ -35,7 +35,7 @@ def test_without_a_lane_it_brakes_to_a_stop_along_its_heading_at_the_comfortable
 def _option(lane_id, limit=20.0, curve=np.inf, gap=np.inf, lead_v=0.0, stop=np.inf):
     xy = np.column_stack([np.arange(0.0, 200.0, 2.0), np.zeros(100)])
     chain = LaneChain((lane_id,), xy, xy[:, 0].copy(), 4.0, limit, True)
-    return _LaneOption(lane_id, chain, xy, np.zeros(100), xy[:, 0].copy(), gap, lead_v, curve, stop)
+    return _LaneOption(lane_id, chain, xy, np.zeros(100), xy[:, 0].copy(), gap, lead_v, curve, stop, xy, np.zeros(100))
 
 
 def test_proposals_are_speed_factors_of_the_lowest_limit_per_lane_plus_a_yield_and_emergency_copies():
@@ -178,8 +178,8 @@ def test_tracks_beyond_the_consider_range_are_ignored():
 
 def test_when_every_proposal_collides_it_takes_the_latest_collision_then_the_slowest():
     terms = {"collision_time_s": np.array([2.0, 2.5, 2.5, 0.5])}
-    assert _least_bad(terms, np.array([5.0, 20.0, 10.0, 0.0])) == 2
-    assert _least_bad({"collision_time_s": np.array([3.0, 1.0])}, np.array([9.0, 0.0])) == 0
+    assert _least_bad(terms, np.array([5.0, 20.0, 10.0, 0.0]), np.zeros(4, bool), np.inf) == 2
+    assert _least_bad({"collision_time_s": np.array([3.0, 1.0])}, np.array([9.0, 0.0]), np.zeros(2, bool), np.inf) == 0
 
 
 def test_an_emergency_profile_is_the_least_bad_only_for_a_conflict_nearer_than_the_calm_time():
@@ -187,7 +187,7 @@ def test_an_emergency_profile_is_the_least_bad_only_for_a_conflict_nearer_than_t
     emergency = np.array([False, False, True])
     assert _least_bad(terms, v0, emergency, calm_s=3.0) == 0          # a comfortable one collides only after 3 s
     assert _least_bad(terms, v0, emergency, calm_s=4.0) == 2          # none that late: the emergency stop
-    assert _least_bad(terms, v0) == 2                                 # no emergency flags: latest collision
+    assert _least_bad(terms, v0, np.zeros(3, bool), np.inf) == 2      # no emergency flags: latest collision
 
 
 def test_a_car_stopped_across_every_lane_gives_the_least_bad_slow_plan():
