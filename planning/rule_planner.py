@@ -313,7 +313,7 @@ class RulePlanner:
         paths = np.stack([options[i].xy for i in lane_idx])
         path_s = np.stack([options[i].s for i in lane_idx])
         ctrl = self._sim_controller
-        ctrl.reset(batch=b, accel_mps2=ego.accel_mps2, steering_rad=ego.steering_rad)
+        ctrl.reset(batch=b, accel_mps2=ego.accel_mps2, steering_rad=ego.steering_rad, engaging=False)
         states = np.zeros((b, k1, 4))
         states[:, 0] = [ego.x_m, ego.y_m, ego.yaw_rad, ego.speed_mps]
         accel = np.zeros((b, k1 - 1))

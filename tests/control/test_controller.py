@@ -80,29 +80,45 @@ def test_trajectory_rejects_mismatched_shapes():
         Trajectory(np.zeros(3), np.zeros((4, 2)), np.zeros(3), np.zeros(3))
 
 
+def _rate_commands(cfg, v_ref, v0, steps=30, engaging=False):
+    """Rates of change [m/s^3] of the commands tracking a flat speed reference from v0 [m/s]."""
+    path = np.stack([np.linspace(0.0, 400.0, 201), np.zeros(201)], axis=1)
+    ctrl, state, out = TrackingController(cfg), np.array([0.0, 0.0, 0.0, v0]), []
+    ctrl.reset(engaging=engaging)
+    for k in range(steps):
+        t = k * cfg.dt_s
+        traj = Trajectory(t_s=t + np.linspace(0.0, 5.0, 201), xy_m=path, yaw_rad=np.zeros(201),
+                          speed_mps=np.full(201, v_ref))
+        cmd = ctrl.command(traj, _ego(state, t))
+        state = bicycle_step(state[None], np.array([cmd.accel_mps2]), np.array([cmd.steering_rad]), cfg.dt_s,
+                             cfg.vehicle)[0]
+        out.append(cmd.accel_mps2)
+    return np.diff(np.concatenate([[0.0], out])) / cfg.dt_s
+
+
 def test_acceleration_rate_is_limited_comfortably_and_for_emergencies():
     # A step up in the speed reference: the command ramps at the comfort jerk (4 m/s^3); a step down
     # to a stop asks for hard braking: then the vehicle's own limit (15 m/s^3) applies, no faster.
     cfg = ControllerConfig()
-    path = np.stack([np.linspace(0.0, 400.0, 201), np.zeros(201)], axis=1)
-
-    def commands(v_ref, v0, steps=30):
-        ctrl, state, out = TrackingController(cfg), np.array([0.0, 0.0, 0.0, v0]), []
-        for k in range(steps):
-            t = k * cfg.dt_s
-            traj = Trajectory(t_s=t + np.linspace(0.0, 5.0, 201), xy_m=path, yaw_rad=np.zeros(201),
-                              speed_mps=np.full(201, v_ref))
-            cmd = ctrl.command(traj, _ego(state, t))
-            state = bicycle_step(state[None], np.array([cmd.accel_mps2]), np.array([cmd.steering_rad]), cfg.dt_s,
-                                 cfg.vehicle)[0]
-            out.append(cmd.accel_mps2)
-        return np.diff(np.concatenate([[0.0], out])) / cfg.dt_s
-
-    up = commands(30.0, 20.0)
+    up = _rate_commands(cfg, 30.0, 20.0)
     assert np.abs(up).max() == pytest.approx(cfg.comfort_jerk_mps3)        # ramps at exactly the comfort rate
-    down = commands(0.0, 20.0)
+    down = _rate_commands(cfg, 0.0, 20.0)
     assert np.abs(down).max() == pytest.approx(cfg.vehicle.max_jerk_mps3)  # emergency: the vehicle's rate
     assert (np.abs(down) <= cfg.vehicle.max_jerk_mps3 + 1e-9).all()
+
+
+def test_engaging_the_command_ramps_in_at_the_engage_jerk_for_its_first_second_except_in_emergencies():
+    cfg = ControllerConfig(engage_s=1.0, engage_jerk_mps3=3.0)
+    n = int(round(cfg.engage_s / cfg.dt_s))
+    for v_ref in (30.0, 17.0):  # speeding up, and braking from 20 m/s to 17 (the speed loop asks for 3.6)
+        rates = _rate_commands(cfg, v_ref, 20.0, engaging=True)
+        assert np.abs(rates[:n]).max() == pytest.approx(cfg.engage_jerk_mps3)
+    later = _rate_commands(cfg, 30.0, 20.0, steps=60, engaging=True)  # past the first second: up to the comfort rate
+    assert cfg.engage_jerk_mps3 + 0.1 < np.abs(later[n:]).max() <= cfg.comfort_jerk_mps3 + 1e-9
+    down = _rate_commands(cfg, 0.0, 20.0, engaging=True)  # an emergency at once: the vehicle's rate
+    assert np.abs(down[:n]).max() == pytest.approx(cfg.vehicle.max_jerk_mps3)
+    off = _rate_commands(ControllerConfig(), 30.0, 20.0, engaging=True)  # the default: no engagement ramp
+    assert np.abs(off).max() == pytest.approx(ControllerConfig().comfort_jerk_mps3)
 
 
 def _stop(cfg):
