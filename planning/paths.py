@@ -22,19 +22,18 @@ class LaneChain:
 
 
 def _next_lane(lane_map: LaneMap, lane_id: str, route_nodes: tuple[str, ...]) -> tuple[str | None, bool]:
-    """Successor of a lane that carries on from it (no U-turn), preferring the one that follows the
-    route; (id, whether on route)."""
-    lane, successors = lane_map.lanes[lane_id], _ahead(lane_map, lane_id)
-    if not successors:
+    """Successor of a lane, preferring the one that follows the route; (id, whether on route)."""
+    lane = lane_map.lanes[lane_id]
+    if not lane.successor_ids:
         return None, True
     if route_nodes:
-        for succ in successors:
+        for succ in lane.successor_ids:
             nxt = lane_map.lanes[succ]
             for i in range(len(route_nodes) - 1):
                 if (nxt.from_node, nxt.to_node) == (route_nodes[i], route_nodes[i + 1]):
                     return succ, True
-        return successors[0], lane.to_node not in route_nodes[:-1]
-    return successors[0], True
+        return lane.successor_ids[0], lane.to_node not in route_nodes[:-1]
+    return lane.successor_ids[0], True
 
 
 def build_chain(lane_map: LaneMap, lane_id: str, route_nodes: tuple[str, ...], min_length_m: float) -> LaneChain:

@@ -42,18 +42,14 @@ def _straight(lane_id: str, start, end, successors=()) -> Lane:
     return Lane(lane_id, a, b, pts, arc_length(pts), 4.0, 15.0, successor_ids=successors)
 
 
-def _junction() -> LaneMap:
-    """highway-env's intersection, two approaches: the exit lane l0>o0 ends at node o0, where the entry
-    o0>i0 starts (a U-turn), so the successor graph loops through the junction."""
-    return LaneMap({lane.lane_id: lane for lane in (
+def test_a_junction_whose_exits_end_where_its_entries_start_is_no_cycle():
+    # highway-env's intersection: the exit lane l0>o0 ends at node o0, where the entry o0>i0 starts
+    # (a U-turn), so the successor graph loops through the junction; a U-turn is not a way on
+    lanes = LaneMap({lane.lane_id: lane for lane in (
         _straight("o0>i0>0", (2, -100), (2, -6), ("i0>l2>0",)), _straight("i0>l2>0", (2, -6), (2, 6), ("l2>o2>0",)),
         _straight("l2>o2>0", (2, 6), (2, 100), ("o2>i2>0",)), _straight("o2>i2>0", (-2, 100), (-2, 6), ("i2>l0>0",)),
         _straight("i2>l0>0", (-2, 6), (-2, -6), ("l0>o0>0",)),
         _straight("l0>o0>0", (-2, -6), (-2, -100), ("o0>i0>0",)))})
-
-
-def test_a_junction_whose_exits_end_where_its_entries_start_is_no_cycle():
-    lanes = _junction()  # a U-turn is not a way on
     assert reachable(lanes, "o0>i0>0", 10) == {"i0>l2>0", "l2>o2>0"}
     assert not any(on_cycle(lanes, lane_id) for lane_id in lanes.lanes)
 
@@ -65,9 +61,3 @@ def test_a_ring_is_a_cycle():
         f"{names[i]}>{names[(i + 1) % 4]}>0", corners[i], corners[(i + 1) % 4],
         (f"{names[(i + 1) % 4]}>{names[(i + 2) % 4]}>0",)) for i in range(4)})
     assert all(on_cycle(lanes, lane_id) for lane_id in lanes.lanes)  # 90-degree turns carry on
-
-
-def test_a_chain_ends_with_the_exit_lane_instead_of_turning_back_into_the_entry():
-    chain = build_chain(_junction(), "i0>l2>0", (), 500.0)
-    assert chain.lane_ids == ("i0>l2>0", "l2>o2>0")
-    assert chain.points_m[:, 1].min() >= -6.0 and chain.points_m[-1, 1] == 100.0  # no way back down
