@@ -88,6 +88,8 @@ class Episode:
             replace_ego_with_idm(env, self.route_nodes, min(limit, setup.planner_config.max_speed_mps))
         self.sense_every_tick = sensors or self.source.needs_sensors
         self._sensors: SensorSimulator | None = None
+        if self.sense_every_tick:  # built now, not in the first tick: its set-up would count as that tick's time
+            self._sensor_sim()
         self._ids = VehicleIds()
         self.index = 0
         self._gt: GroundTruthFrame | None = None

@@ -76,13 +76,19 @@ def cast(vehicles: SceneVehicles, origins: np.ndarray, dirs: np.ndarray, max_ran
     return RayHits(t.astype(np.float32), vehicle, normal, ground)
 
 
+def load_ray_caster() -> None:
+    """Import open3d now (about 1.5 s) rather than at the first ray cast: a sensor simulator that
+    will cast rays calls this when it is built, so its first frame costs what the others do."""
+    import open3d  # noqa: F401
+
+
 def build_scene(vehicles: SceneVehicles):
     """One triangle mesh of all boxes (12 triangles each, vehicle = primitive id // 12).
 
     Rebuilt every tick: open3d's scene cannot move geometry, and a rebuild of a few dozen boxes
     costs well under a millisecond (``drivestack bench-sensors`` reports it). Returns an open3d
-    ``t.geometry.RaycastingScene``; open3d is imported here, not with the module (it takes about 1.5 s,
-    which every command that never casts a ray would pay).
+    ``t.geometry.RaycastingScene``; open3d is imported here (or by ``load_ray_caster``), not with the
+    module (it takes about 1.5 s, which every command that never casts a ray would pay).
     """
     import open3d as o3d
 

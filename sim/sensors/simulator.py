@@ -14,7 +14,7 @@ from sim.highway.ground_truth import GroundTruthFrame
 from sim.sensors.render import CameraRenderer, LidarRenderer
 from sim.sensors.rig import RigConfig, camera_calibration, lidar_calibration
 from sim.sensors.road_texture import RoadTexture
-from sim.sensors.scene import SceneVehicles
+from sim.sensors.scene import SceneVehicles, load_ray_caster
 
 PALETTE = np.array([[0.80, 0.15, 0.15], [0.15, 0.35, 0.80], [0.90, 0.75, 0.10], [0.85, 0.85, 0.85],
                     [0.10, 0.10, 0.10], [0.20, 0.60, 0.30], [0.60, 0.30, 0.70], [0.95, 0.50, 0.10]])
@@ -63,6 +63,8 @@ class SensorSimulator:
         self.texture = RoadTexture(lane_map, rig.texture_resolution_m)
         self.rng = np.random.default_rng(seed)
         self._pending: deque[SensorFrame] = deque()
+        if self.lidars:
+            load_ray_caster()
 
     def step(self, gt: GroundTruthFrame) -> SensorFrame:
         frame = self.render(gt)

@@ -44,3 +44,32 @@ def test_same_seed_same_episode():
     assert np.array_equal(a.x_m, b.x_m) and np.array_equal(a.speed_mps, b.speed_mps)
     c = run_episode(setup, seed=5)  # other traffic: the ego's first 3 s may match, the scene around it does not
     assert not np.array_equal(a.min_ttc_s, c.min_ttc_s)
+
+
+_FIRST_TICK_PROBE = """
+import sys
+from sim.loop.setup import build_setup, open_env
+from sim.loop.tick import Episode
+from fusion import kernels
+setup = build_setup("highway", "rule", "perception", ["scenario.duration_s=1"])
+env = open_env(setup)
+Episode(env, setup, 3)
+names = ("innovation_matrix", "overlap_matrix", "correct_in_place", "headings", "predict")
+print("open3d" in sys.modules, all(getattr(kernels, n).signatures for n in names))
+env.close()
+"""
+
+
+def test_a_perception_episode_loads_the_ray_caster_and_tracker_kernels_before_its_first_tick():
+    """open3d and the tracker's compiled kernels load while the episode is built (a fresh process, so no
+    other test has loaded them), not in its first tick, whose time would then be mostly loading."""
+    import os
+    import subprocess
+    import sys
+
+    if os.environ.get("NUMBA_DISABLE_JIT") == "1":
+        pytest.skip("kernels run as plain Python")
+    env = {**os.environ, "SDL_VIDEODRIVER": "offscreen"}
+    out = subprocess.run([sys.executable, "-c", _FIRST_TICK_PROBE], capture_output=True, text=True, env=env,
+                         timeout=300, check=True).stdout.split()
+    assert out[-2:] == ["True", "True"]
