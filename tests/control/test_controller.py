@@ -107,7 +107,7 @@ def test_acceleration_rate_is_limited_comfortably_and_for_emergencies():
     assert (np.abs(down) <= cfg.vehicle.max_jerk_mps3 + 1e-9).all()
 
 
-def test_engaging_the_command_ramps_in_at_the_engage_jerk_for_its_first_second_except_in_emergencies():
+def test_engaging_the_command_ramps_in_at_the_engage_jerk_for_engage_s_except_in_emergencies():
     cfg = ControllerConfig(engage_s=1.0, engage_jerk_mps3=3.0)
     n = int(round(cfg.engage_s / cfg.dt_s))
     for v_ref in (30.0, 17.0):  # speeding up, and braking from 20 m/s to 17 (the speed loop asks for 3.6)
@@ -117,9 +117,34 @@ def test_engaging_the_command_ramps_in_at_the_engage_jerk_for_its_first_second_e
     assert cfg.engage_jerk_mps3 + 0.1 < np.abs(later[n:]).max() <= cfg.comfort_jerk_mps3 + 1e-9
     down = _rate_commands(cfg, 0.0, 20.0, engaging=True)  # an emergency at once: the vehicle's rate
     assert np.abs(down[:n]).max() == pytest.approx(cfg.vehicle.max_jerk_mps3)
-    off = _rate_commands(ControllerConfig(), 30.0, 20.0, engaging=True)  # the default: no engagement ramp
-    assert np.abs(off).max() == pytest.approx(ControllerConfig().comfort_jerk_mps3)
+    default = ControllerConfig()  # the default: half a second (the comfort score's first window)
+    n = int(round(default.engage_s / default.dt_s))
+    rates = _rate_commands(default, 30.0, 20.0, engaging=True)
+    assert n == 5 and np.abs(rates[:n]).max() == pytest.approx(default.engage_jerk_mps3)
+    assert np.abs(rates[n:]).max() == pytest.approx(default.comfort_jerk_mps3)
+    off = _rate_commands(replace(default, engage_s=0.0), 30.0, 20.0, engaging=True)  # off: the comfort rate at once
+    assert np.abs(off[:n]).max() == pytest.approx(default.comfort_jerk_mps3)
 
+
+
+def test_the_default_engagement_keeps_a_braking_start_within_the_comfort_score():
+    """Braking from 10 to 8 m/s from the first tick (an episode whose plan wants less than its spawn speed):
+    the score's first-window fit reads the 4.0 m/s^3 ramp as over nuPlan's 4.13, the engagement's as under."""
+    from sim.evaluation.metrics import comfort_signals
+
+    def worst_jerk(cfg):
+        path = np.stack([np.linspace(0.0, 400.0, 201), np.zeros(201)], axis=1)
+        ctrl, state, speeds = TrackingController(cfg), np.array([0.0, 0.0, 0.0, 10.0]), [10.0]
+        for k in range(40):
+            traj = Trajectory(t_s=k * cfg.dt_s + np.linspace(0.0, 5.0, 201), xy_m=path, yaw_rad=np.zeros(201),
+                              speed_mps=np.full(201, 8.0))
+            cmd = ctrl.command(traj, _ego(state, k * cfg.dt_s))
+            state = bicycle_step(state[None], np.array([cmd.accel_mps2]), np.array([cmd.steering_rad]), cfg.dt_s,
+                                 cfg.vehicle)[0]
+            speeds.append(state[3])
+        return np.abs(comfort_signals(np.array(speeds), np.zeros(len(speeds)), cfg.dt_s, 5)[1]).max()
+
+    assert worst_jerk(ControllerConfig()) < 4.13 < worst_jerk(ControllerConfig(engage_s=0.0))
 
 def _stop(cfg):
     """Track a speed reference ramping from 6 m/s to 0 at 2 m/s^2 on a straight path for 8 s:
