@@ -71,8 +71,7 @@ def resolve(index: LogIndex, lane_map_json: bytes | None, options: ReplayOptions
     if not recorded:
         notes.append("the log has no run configuration: replaying with the current default configuration")
     groups = _overrides(options.overrides)
-    if isinstance(recorded.get("perception"), dict) and "runtime" not in recorded["perception"]:
-        recorded["perception"] = {**recorded["perception"], "runtime": "torch"}  # logs from before the setting
+    _fill_legacy(recorded)
     perception = _section(PerceptionConfig, recorded.get("perception"), groups["perception"], "perception.",
                           load_perception_config)
     controller = _section(ControllerConfig, recorded.get("controller_config"), groups["controller"], "controller.",
@@ -89,6 +88,14 @@ def resolve(index: LogIndex, lane_map_json: bytes | None, options: ReplayOptions
     policy = options.policy_file or recorded.get("policy_file")
     return ReplayConfig(perception, planner, planner_cfg, controller, policy, detectors, lane_map, route,
                         str(run.get("world_model", "unknown")), float(run.get("dt_s", 0.1)), tuple(notes))
+
+
+def _fill_legacy(recorded: dict) -> None:
+    """Settings a log recorded before they existed ran with their old behaviour, not today's default: the
+    torch runtime, and no engagement ramp in the controller."""
+    for section, key, old in (("perception", "runtime", "torch"), ("controller_config", "engage_s", 0.0)):
+        if isinstance(recorded.get(section), dict) and key not in recorded[section]:
+            recorded[section] = {**recorded[section], key: old}
 
 
 def _overrides(overrides: tuple[str, ...]) -> dict[str, list[str]]:

@@ -117,3 +117,14 @@ def test_batched_replay_gives_the_tick_by_tick_outputs(log_path, runtime):
     # the log was recorded on the default runtime (onnxruntime, int8): replaying on it is exact; torch
     # runs fp32, whose detections differ from int8's
     assert batched.comparison["passed"] == (runtime == "onnxruntime")
+
+
+def test_a_log_recorded_before_a_setting_existed_replays_with_its_old_behaviour():
+    from sim.logs.replay_config import _fill_legacy
+
+    old = {"perception": {"detectors": ["lidar"]}, "controller_config": {"dt_s": 0.1}}
+    _fill_legacy(old)
+    assert old["perception"]["runtime"] == "torch" and old["controller_config"]["engage_s"] == 0.0
+    new = {"perception": {"runtime": "onnxruntime"}, "controller_config": {"engage_s": 0.5}}
+    _fill_legacy(new)
+    assert new == {"perception": {"runtime": "onnxruntime"}, "controller_config": {"engage_s": 0.5}}
