@@ -42,7 +42,11 @@ class ControllerConfig:
     as up to 4.75, over nuPlan's 4.13; the later braking at the start costs some time-to-collision margin
     on the roundabout's approach (README, "Results": measured on the tuning and held-out seeds)."""
     engage_jerk_mps3: float = 3.45
-    """Rate limit of the acceleration command while engaging [m/s^3]."""
+    """Rate limit of the acceleration command while engaging or creeping [m/s^3]."""
+    creep_speed_mps: float = 2.0
+    """Below this speed [m/s] the command also changes at most at ``engage_jerk_mps3``, except in emergencies:
+    inching forward at a stop line needs no brisk ramps (0: off). Those ramps, cut off by an episode's end,
+    read up to 4.73 m/s^3 in the comfort score's last window (README, "Results")."""
     emergency_decel_mps2: float = 4.5
     """When the speed loop asks for harder braking than this [m/s^2], the vehicle's own jerk limit
     (``vehicle.max_jerk_mps3``) applies instead of the comfort limit: safety before comfort."""
@@ -109,10 +113,10 @@ class TrackingController:
         self._integral = _clip(self._integral + err * dt, -pid.integral_limit, pid.integral_limit)
         accel = pid.kp * err + pid.ki * self._integral + a_ff
         accel = _clip(accel, veh.min_accel_mps2, veh.max_accel_mps2)
-        rate = self.config.comfort_jerk_mps3
-        if self._engage_steps > 0:
-            rate = min(rate, self.config.engage_jerk_mps3)
-        jerk = np.where(accel < -self.config.emergency_decel_mps2, veh.max_jerk_mps3, min(rate, veh.max_jerk_mps3))
+        cfg = self.config
+        gentle = min(cfg.comfort_jerk_mps3, cfg.engage_jerk_mps3)
+        rate = np.where((self._engage_steps > 0) | (speed < cfg.creep_speed_mps), gentle, cfg.comfort_jerk_mps3)
+        jerk = np.where(accel < -cfg.emergency_decel_mps2, veh.max_jerk_mps3, np.minimum(rate, veh.max_jerk_mps3))
         accel = _clip(accel, self._prev_accel - jerk * dt, self._prev_accel + jerk * dt)
         v = np.maximum(speed, 0.0)
         # a soft stop: braking that stays within sqrt(2 J v) ends at zero when the speed does, at jerk J,

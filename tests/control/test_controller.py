@@ -127,6 +127,17 @@ def test_engaging_the_command_ramps_in_at_the_engage_jerk_for_engage_s_except_in
 
 
 
+
+def test_creeping_changes_the_command_gently_and_driving_at_the_comfort_rate():
+    cfg = ControllerConfig(engage_s=0.0)  # no engagement ramp: only the creep limit
+    inching = _rate_commands(cfg, 1.5, 0.0, steps=8)  # pulling away from a standstill towards 1.5 m/s
+    assert np.abs(inching).max() == pytest.approx(cfg.engage_jerk_mps3)
+    assert np.abs(_rate_commands(replace(cfg, creep_speed_mps=0.0), 1.5, 0.0, steps=8)).max() == \
+        pytest.approx(cfg.comfort_jerk_mps3)
+    assert np.abs(_rate_commands(cfg, 30.0, 20.0)).max() == pytest.approx(cfg.comfort_jerk_mps3)  # above it
+    stopping = _rate_commands(cfg, 0.0, 1.5)  # stopping from 1.5 m/s: gently too
+    assert np.abs(stopping).max() == pytest.approx(cfg.engage_jerk_mps3)
+
 def test_the_default_engagement_keeps_a_braking_start_within_the_comfort_score():
     """Braking from 10 to 8 m/s from the first tick (an episode whose plan wants less than its spawn speed):
     the score's first-window fit reads the 4.0 m/s^3 ramp as over nuPlan's 4.13, the engagement's as under."""
