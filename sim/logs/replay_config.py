@@ -92,8 +92,9 @@ def resolve(index: LogIndex, lane_map_json: bytes | None, options: ReplayOptions
 
 def _fill_legacy(recorded: dict) -> None:
     """Settings a log recorded before they existed ran with their old behaviour, not today's default: the
-    torch runtime, and no engagement ramp in the controller."""
-    for section, key, old in (("perception", "runtime", "torch"), ("controller_config", "engage_s", 0.0)):
+    torch runtime, and neither the engagement ramp nor the creep limit in the controller."""
+    for section, key, old in (("perception", "runtime", "torch"), ("controller_config", "engage_s", 0.0),
+                              ("controller_config", "creep_speed_mps", 0.0)):
         if isinstance(recorded.get(section), dict) and key not in recorded[section]:
             recorded[section] = {**recorded[section], key: old}
 

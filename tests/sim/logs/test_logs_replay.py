@@ -124,7 +124,9 @@ def test_a_log_recorded_before_a_setting_existed_replays_with_its_old_behaviour(
 
     old = {"perception": {"detectors": ["lidar"]}, "controller_config": {"dt_s": 0.1}}
     _fill_legacy(old)
-    assert old["perception"]["runtime"] == "torch" and old["controller_config"]["engage_s"] == 0.0
-    new = {"perception": {"runtime": "onnxruntime"}, "controller_config": {"engage_s": 0.5}}
+    assert old["perception"]["runtime"] == "torch"
+    assert old["controller_config"]["engage_s"] == 0.0 and old["controller_config"]["creep_speed_mps"] == 0.0
+    new = {"perception": {"runtime": "onnxruntime"}, "controller_config": {"engage_s": 0.5, "creep_speed_mps": 2.0}}
     _fill_legacy(new)
-    assert new == {"perception": {"runtime": "onnxruntime"}, "controller_config": {"engage_s": 0.5}}
+    assert new == {"perception": {"runtime": "onnxruntime"},
+                   "controller_config": {"engage_s": 0.5, "creep_speed_mps": 2.0}}
