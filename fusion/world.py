@@ -9,6 +9,7 @@ models here, so they cannot drift apart.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 
 import numpy as np
 
@@ -31,12 +32,14 @@ def world_model(ego: EgoState, tracks: tuple[Track, ...], lane_map: LaneMap | No
                       route_nodes=route_nodes, source=source)
 
 
+@cache
 def warm_up(config: TrackerConfig) -> None:
     """Three ticks of a throwaway tracker on two synthetic cars that every configured sensor sees.
 
     The tracker's compiled kernels (``fusion.kernels``) load from numba's cache at their first call
     (about 1.5 s, or compile in a fresh checkout); this makes that happen while the stack is built,
-    so a loop's first tick costs what the others do and its timing means something."""
+    so a loop's first tick costs what the others do and its timing means something. Once per process
+    and configuration: the kernels stay loaded."""
     sources = [m.source for m in config.sensors] or ["lidar"]
     tracker = MultiObjectTracker(config)
     for k in range(3):

@@ -80,10 +80,10 @@ def test_trajectory_rejects_mismatched_shapes():
         Trajectory(np.zeros(3), np.zeros((4, 2)), np.zeros(3), np.zeros(3))
 
 
-def _rate_commands(cfg, v_ref, v0, steps=30, engaging=False):
-    """Rates of change [m/s^3] of the commands tracking a flat speed reference from v0 [m/s]."""
+def _drive(cfg, v_ref, v0, steps=30, engaging=False):
+    """Commands [m/s^2] and speeds [m/s] (initial one first) tracking a flat speed reference from v0 [m/s]."""
     path = np.stack([np.linspace(0.0, 400.0, 201), np.zeros(201)], axis=1)
-    ctrl, state, out = TrackingController(cfg), np.array([0.0, 0.0, 0.0, v0]), []
+    ctrl, state, commands, speeds = TrackingController(cfg), np.array([0.0, 0.0, 0.0, v0]), [], [v0]
     ctrl.reset(engaging=engaging)
     for k in range(steps):
         t = k * cfg.dt_s
@@ -92,8 +92,15 @@ def _rate_commands(cfg, v_ref, v0, steps=30, engaging=False):
         cmd = ctrl.command(traj, _ego(state, t))
         state = bicycle_step(state[None], np.array([cmd.accel_mps2]), np.array([cmd.steering_rad]), cfg.dt_s,
                              cfg.vehicle)[0]
-        out.append(cmd.accel_mps2)
-    return np.diff(np.concatenate([[0.0], out])) / cfg.dt_s
+        commands.append(cmd.accel_mps2)
+        speeds.append(state[3])
+    return np.array(commands), np.array(speeds)
+
+
+def _rate_commands(cfg, v_ref, v0, steps=30, engaging=False):
+    """Rates of change [m/s^3] of the commands tracking a flat speed reference from v0 [m/s]."""
+    commands, _ = _drive(cfg, v_ref, v0, steps, engaging)
+    return np.diff(np.concatenate([[0.0], commands])) / cfg.dt_s
 
 
 def test_acceleration_rate_is_limited_comfortably_and_for_emergencies():
@@ -126,8 +133,6 @@ def test_engaging_the_command_ramps_in_at_the_engage_jerk_for_engage_s_except_in
     assert np.abs(off[:n]).max() == pytest.approx(default.comfort_jerk_mps3)
 
 
-
-
 def test_creeping_changes_the_command_gently_and_driving_at_the_comfort_rate():
     cfg = ControllerConfig(engage_s=0.0)  # no engagement ramp: only the creep limit
     inching = _rate_commands(cfg, 1.5, 0.0, steps=8)  # pulling away from a standstill towards 1.5 m/s
@@ -138,24 +143,18 @@ def test_creeping_changes_the_command_gently_and_driving_at_the_comfort_rate():
     stopping = _rate_commands(cfg, 0.0, 1.5)  # stopping from 1.5 m/s: gently too
     assert np.abs(stopping).max() == pytest.approx(cfg.engage_jerk_mps3)
 
+
 def test_the_default_engagement_keeps_a_braking_start_within_the_comfort_score():
     """Braking from 10 to 8 m/s from the first tick (an episode whose plan wants less than its spawn speed):
     the score's first-window fit reads the 4.0 m/s^3 ramp as over nuPlan's 4.13, the engagement's as under."""
     from sim.evaluation.metrics import comfort_signals
 
     def worst_jerk(cfg):
-        path = np.stack([np.linspace(0.0, 400.0, 201), np.zeros(201)], axis=1)
-        ctrl, state, speeds = TrackingController(cfg), np.array([0.0, 0.0, 0.0, 10.0]), [10.0]
-        for k in range(40):
-            traj = Trajectory(t_s=k * cfg.dt_s + np.linspace(0.0, 5.0, 201), xy_m=path, yaw_rad=np.zeros(201),
-                              speed_mps=np.full(201, 8.0))
-            cmd = ctrl.command(traj, _ego(state, k * cfg.dt_s))
-            state = bicycle_step(state[None], np.array([cmd.accel_mps2]), np.array([cmd.steering_rad]), cfg.dt_s,
-                                 cfg.vehicle)[0]
-            speeds.append(state[3])
-        return np.abs(comfort_signals(np.array(speeds), np.zeros(len(speeds)), cfg.dt_s, 5)[1]).max()
+        _, speeds = _drive(cfg, 8.0, 10.0, steps=40, engaging=True)
+        return np.abs(comfort_signals(speeds, np.zeros(len(speeds)), cfg.dt_s, 5)[1]).max()
 
     assert worst_jerk(ControllerConfig()) < 4.13 < worst_jerk(ControllerConfig(engage_s=0.0))
+
 
 def _stop(cfg):
     """Track a speed reference ramping from 6 m/s to 0 at 2 m/s^2 on a straight path for 8 s:
