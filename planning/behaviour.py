@@ -14,7 +14,7 @@ the current target (so a change in progress can be aborted by "right"); the targ
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -22,7 +22,7 @@ from control.types import Trajectory
 from fusion.types import WorldModel
 from planning.action_mask import LaneGap, behaviour_mask, gap_is_safe, headway_is_safe, lane_gap
 from planning.idm import idm_rollout
-from planning.rule_planner import RulePlanner, RulePlannerConfig
+from planning.rule_planner import RulePlanner, RulePlannerConfig, _speed_std
 
 
 @dataclass(frozen=True)
@@ -127,21 +127,33 @@ class BehaviourPlanner(RulePlanner):
         current = self._ego_lane(world)
         if current is None:
             return self._stop_trajectory(world)
-        tracks, _ = self._nearby_tracks(world)
+        keep = self._nearby(world)
+        tracks, lane_ids = self._nearby_tracks(world, keep)
         own = self._lane_option(world, current, True, tracks)
         state = self._valid_state(world, current, curved=self._in_curve(own.yaw))
         self.state = state
         option = own if state.target_lane_id == current else self._lane_option(world, state.target_lane_id, False,
                                                                                  tracks)
+        if np.isfinite(own.stop_line_gap_m):
+            return self._junction_plan(world, own, option, tracks, lane_ids, _speed_std(world, keep))
         v0 = min(state.target_speed_mps, option.chain.speed_limit_mps, option.curve_speed_mps)
         gap, lead_v = option.lead_gap_m, option.lead_speed_mps
-        if 0.0 < own.stop_line_gap_m < gap:  # a junction ahead: yield at its stop line as the rule planner does
-            gap, lead_v = own.stop_line_gap_m, 0.0
         cfg = self.config
         s_ref, v_ref = idm_rollout(world.ego.speed_mps, np.array([v0]), np.array([gap]), np.array([lead_v]),
                                    cfg.horizon_s, cfg.dt_s, cfg.idm, world.ego.accel_mps2,
                                    emergency=np.array([True]))  # IDM is the policy's only brake: full authority
         return self._trajectory(world, option, s_ref[0], v_ref[0])
+
+    def _junction_plan(self, world: WorldModel, own, option, tracks: np.ndarray, lane_ids: list[str | None],
+                       speed_std: np.ndarray) -> Trajectory:
+        """The own lane ends in a junction, a ring entry or a lane merge: whether to go or to yield at
+        its end is the rule planner's gap acceptance (its proposals, scored against the predicted
+        traffic), not the policy's. The policy's target speed caps every proposal and its target lane
+        is the preferred one (a safer lane may still win)."""
+        cap = self.state.target_speed_mps
+        options = [replace(o, curve_speed_mps=min(o.curve_speed_mps, cap)) for o in ((own,) if option is own else (own, option))]
+        self._preferred_lane = option.lane_id
+        return self._choose(world, options, tracks, lane_ids, speed_std)
 
     def _valid_state(self, world: WorldModel, current: str | None, curved: bool = False) -> BehaviourState:
         """The held state, with the target lane reset to the ego's lane when it is no longer a neighbour

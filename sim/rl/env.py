@@ -84,6 +84,13 @@ class DriveEnv(gym.Env):
     def ticks_per_decision(self) -> int:
         return max(1, int(round(self.behaviour.decision_period_s * self.setup.scenario.policy_frequency_hz)))
 
+    @property
+    def max_ticks(self) -> int:
+        """The scenario's duration in ticks: an episode is truncated there, as ``simulate`` ends one
+        (some highway-env scenarios, merge among them, have no time limit of their own)."""
+        sc = self.setup.scenario
+        return int(round(sc.duration_s * sc.policy_frequency_hz))
+
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
         c = self.config
@@ -132,7 +139,7 @@ class DriveEnv(gym.Env):
                               wrap_angle(world.ego.yaw_rad - record.world.ego.yaw_rad))
         self._distance_m += sample.along_lane_mps * self.setup.scenario.dt_s
         self._speed_sum += sample.speed_mps
-        return sample, bool(record.terminated or self._crashed), record.truncated
+        return sample, bool(record.terminated or self._crashed), record.truncated or self._tick >= self.max_ticks
 
     def _sample(self, ego, accel_mps2: float, yaw_change_rad: float) -> TickSample:
         dt = self.setup.scenario.dt_s

@@ -7,6 +7,7 @@ from control import TrackingController, bicycle_step
 from control.controller import ControllerConfig
 from fusion import EgoState, Lane, LaneMap, Track, WorldModel, arc_length, interpolate, locate
 from planning import RulePlanner
+from planning.behaviour import BehaviourPlanner
 from planning.geometry import box_corners, boxes_overlap
 
 RING_R = 25.0
@@ -50,11 +51,12 @@ def _track_on_lane(track_id: int, lane: Lane, s_m: float, speed: float) -> Track
                  speed * float(np.sin(yaw[0])), float(yaw[0]), 5.0, 2.0, np.eye(4) * 0.01, lane.lane_id)
 
 
-def _drive(lane_map, route, ego0, others, seconds, dt=0.1):
+def _drive(lane_map, route, ego0, others, seconds, dt=0.1, planner=None):
     """Closed loop: plan, control, move the ego; ``others`` (lane id, start s, speed) move along their
     lanes (continuing onto first successors). Returns ego states (T, 4), other positions (T, N, 2),
-    commanded accelerations (T,) and whether any boxes overlapped."""
-    planner, ctrl = RulePlanner(), TrackingController()
+    commanded accelerations (T,) and whether any boxes overlapped. ``planner``: a ``RulePlanner`` by
+    default."""
+    planner, ctrl = planner or RulePlanner(), TrackingController()
     state, accel = np.array(ego0, dtype=float), 0.0
     ego_hist, other_hist, cmds, hit = [], [], [], False
     for k in range(int(round(seconds / dt))):
@@ -90,8 +92,14 @@ RING_ROUTE = ("in", "S", "E", "N")
 ENTRY_START = (-15.0, -50.0, np.pi / 2, 7.0)   # on the entry, 35 m before its bend, heading north
 
 
-def test_enters_a_clear_roundabout_without_stopping():
-    ego, _, cmds, hit = _drive(roundabout_map(), RING_ROUTE, ENTRY_START, [], seconds=12.0)
+# The RL policy's executor (``BehaviourPlanner``, the policy holding its lane at full target speed)
+# leaves the go-or-yield decision at a junction to the same gap acceptance: the same checks hold for it.
+PLANNERS = {"rule": RulePlanner, "rl_executor": BehaviourPlanner}
+
+
+@pytest.mark.parametrize("planner", sorted(PLANNERS))
+def test_enters_a_clear_roundabout_without_stopping(planner):
+    ego, _, cmds, hit = _drive(roundabout_map(), RING_ROUTE, ENTRY_START, [], seconds=12.0, planner=PLANNERS[planner]())
     assert not hit
     assert ego[:, 3].min() > 3.0                       # never stopped or crawled at the entry
     assert (ego[:, 0] > 10.0).any()                    # went round past the east side of the ring
@@ -104,27 +112,29 @@ def _zone_margin_s(ego_in: np.ndarray, car_in: np.ndarray, dt: float = 0.1) -> f
     return dt * max(c[0] - e[-1], e[0] - c[-1]) if len(e) and len(c) else np.inf
 
 
+@pytest.mark.parametrize("planner", sorted(PLANNERS))
 @pytest.mark.parametrize("ring_gap_m", [60.0, 70.0])
-def test_waits_for_a_ring_vehicle_that_will_not_yield(ring_gap_m):
+def test_waits_for_a_ring_vehicle_that_will_not_yield(ring_gap_m, planner):
     # The ring car (8 m/s, ring_gap_m before the entry point S) reaches S about when the ego does:
     # at 70 m a planner that only avoids hitting cars in front enters and is hit from the side; at
     # 60 m it goes in 0.1 s after the car has passed. Either way the ego must keep 0.5 s clear.
     lanes = roundabout_map()
     quarter = lanes.lanes["N>W>0"].length_m
     ego, other, _, hit = _drive(lanes, RING_ROUTE, ENTRY_START, [("N>W>0", 2.0 * quarter - ring_gap_m, 8.0)],
-                                seconds=16.0)
+                                seconds=16.0, planner=PLANNERS[planner]())
     assert not hit
     near_s = lambda xy: np.hypot(xy[:, 0], xy[:, 1]) < 6.0  # noqa: E731 - the conflict zone around S
     assert _zone_margin_s(near_s(ego), near_s(other[:, 0])) >= 0.5
     assert (ego[:, 0] > 10.0).any()                              # and it did go round
 
 
-def test_yields_to_crossing_traffic_at_an_intersection_then_goes():
+@pytest.mark.parametrize("planner", sorted(PLANNERS))
+def test_yields_to_crossing_traffic_at_an_intersection_then_goes(planner):
     lanes = crossing_map()
     # The crossing car reaches the junction 0.1 s after an ego keeping 8 m/s would have: a planner
     # that ignores cars coming from the side goes first and is hit.
     ego, other, _, hit = _drive(lanes, ("s", "c", "n", "x"), (0.0, -40.0, np.pi / 2, 8.0),
-                                [("w>e>0", 300.0 - 40.0, 8.0)], seconds=14.0)
+                                [("w>e>0", 300.0 - 40.0, 8.0)], seconds=14.0, planner=PLANNERS[planner]())
     assert not hit
     in_junction, car_in_junction = np.abs(ego[:, 1]) < 4.0, np.abs(other[:, 0, 0]) < 4.0
     assert _zone_margin_s(in_junction, car_in_junction) >= 0.5

@@ -64,6 +64,34 @@ def test_same_seed_same_episode_and_episode_ends_on_time():
     assert a[0][-1][8:].any()  # tracks appear in the observation once the tracker confirms them
 
 
+def _hold_lane_and_speed(scenario: str, duration_s: float, seed: int = 123400):
+    env = DriveEnv(scenario, "ground_truth", [f"scenario.duration_s={duration_s}"])
+    try:
+        env.reset(options={"episode_seed": seed})
+        for _ in range(int(2 * duration_s) + 10):  # more decisions than the duration holds
+            _, _, term, trunc, info = env.step(0)
+            if term or trunc:
+                break
+        return term, trunc, info, env._episode.perceive().ego_lane_id
+    finally:
+        env.close()
+
+
+def test_merge_episode_ends_at_the_scenario_duration():
+    # highway-env's merge has no time limit of its own: the env ends it at the scenario's duration.
+    term, trunc, info, _ = _hold_lane_and_speed("merge", 12.0)
+    assert trunc and not term and info["tick"] == 120
+
+
+def test_the_policy_executor_drives_through_segment_ends_and_roundabouts():
+    # Holding lane and speed, the ego reaches the end of the merge road (a lane end with a successor
+    # is no stop line) and goes round the roundabout (the entry's yield is gap acceptance, not a wall).
+    term, trunc, info, lane = _hold_lane_and_speed("merge", 20.0)
+    assert term and not info["crashed"] and lane.startswith("c>d")
+    term, trunc, info, _ = _hold_lane_and_speed("roundabout", 15.0)
+    assert not info["crashed"] and info["distance_m"] > 80.0
+
+
 def test_collision_ends_the_episode_with_the_penalty():
     env = DriveEnv("highway", "ground_truth", ["scenario.duration_s=20", "env.reward.w_collision=7"])
     try:
