@@ -151,7 +151,8 @@ class BehaviourPlanner(RulePlanner):
         traffic), not the policy's. The policy's target speed caps every proposal and its target lane
         is the preferred one (a safer lane may still win)."""
         cap = self.state.target_speed_mps
-        options = [replace(o, curve_speed_mps=min(o.curve_speed_mps, cap)) for o in ((own,) if option is own else (own, option))]
+        lanes = (own,) if option is own else (own, option)
+        options = [replace(o, curve_speed_mps=min(o.curve_speed_mps, cap)) for o in lanes]
         self._preferred_lane = option.lane_id
         return self._choose(world, options, tracks, lane_ids, speed_std)
 
