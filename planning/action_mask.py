@@ -15,7 +15,8 @@ on the world model, before the policy's choice is executed:
 - keeping the lane at the same or a lower target speed is always offered, so some action is always
   allowed, and a lane change the road does not allow (no lane there) is a no-op and stays allowed.
 
-A lane change already under way is not re-checked (its abort is the opposite change, itself masked).
+A lane change already under way is re-checked every tick by the executor (``BehaviourPlanner``),
+which aborts it, back to the ego's lane, once its gap fails the same test.
 The rule planner does not use the mask: it checks every proposal by forward simulation.
 """
 from __future__ import annotations

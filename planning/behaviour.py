@@ -73,6 +73,8 @@ class BehaviourPlanner(RulePlanner):
     def reset(self) -> None:
         super().reset()
         self.state: BehaviourState | None = None
+        self.aborted_changes = 0
+        """Lane changes under way that the executor aborted because their gap became unsafe."""
 
     def decide(self, world: WorldModel, behaviour: Behaviour) -> BehaviourState:
         """Apply a decision to the target lane and speed (an impossible lane change keeps the lane)."""
@@ -130,7 +132,7 @@ class BehaviourPlanner(RulePlanner):
         keep = self._nearby(world)
         tracks, lane_ids = self._nearby_tracks(world, keep)
         own = self._lane_option(world, current, True, tracks)
-        state = self._valid_state(world, current, curved=self._in_curve(own.yaw))
+        state = self._abort_if_unsafe(world, current, self._valid_state(world, current, curved=self._in_curve(own.yaw)))
         self.state = state
         option = own if state.target_lane_id == current else self._lane_option(world, state.target_lane_id, False,
                                                                                  tracks)
@@ -143,6 +145,18 @@ class BehaviourPlanner(RulePlanner):
                                    cfg.horizon_s, cfg.dt_s, cfg.idm, world.ego.accel_mps2,
                                    emergency=np.array([True]))  # IDM is the policy's only brake: full authority
         return self._trajectory(world, option, s_ref[0], v_ref[0])
+
+    def _abort_if_unsafe(self, world: WorldModel, current: str, state: BehaviourState) -> BehaviourState:
+        """A lane change under way is checked every tick, not only when it was asked for: once the gap
+        it enters fails the safety mask's test (a car came alongside, one closes in from behind), the
+        target goes back to the ego's lane. The policy cannot hold a change into an unsafe gap."""
+        cfg = self.config.safety_mask
+        if state.target_lane_id == current or not cfg.enabled:
+            return state
+        if gap_is_safe(self._gap(world, state.target_lane_id), cfg):
+            return state
+        self.aborted_changes += 1
+        return BehaviourState(current, state.target_speed_mps)
 
     def _junction_plan(self, world: WorldModel, own, option, tracks: np.ndarray, lane_ids: list[str | None],
                        speed_std: np.ndarray) -> Trajectory:

@@ -59,3 +59,29 @@ def test_plan_follows_a_slow_leader_and_the_target_lane():
     left = p.plan(world)
     assert left.xy_m[-1, 1] == pytest.approx(0.0, abs=0.05)  # ends on the left lane's centre
     assert left.speed_mps[-1] > 25.0  # the left lane is free
+
+
+def test_a_lane_change_under_way_is_aborted_when_a_car_comes_alongside():
+    lm = straight_lane_map(3)
+    p = BehaviourPlanner()
+    clear = make_world(lm, (0.0, -4.0, 20.0), [], "a>b>1")
+    p.decide(clear, LEFT)
+    assert p.plan(clear).xy_m[-1, 1] == pytest.approx(0.0, abs=0.05) and p.aborted_changes == 0
+    # a faster car now 4 m behind the ego on the target lane: the change must not go on
+    alongside = make_world(lm, (0.0, -4.0, 20.0), [make_track(1, -4.0, 0.0, 24.0, "a>b>0")], "a>b>1")
+    plan = p.plan(alongside)
+    assert p.state.target_lane_id == "a>b>1" and p.aborted_changes == 1
+    assert np.allclose(plan.xy_m[:, 1], -4.0, atol=1e-6)
+    # and asking again is refused by the mask, which applies the same test
+    assert not p.action_mask(alongside)[BEHAVIOURS.index(LEFT)]
+
+
+def test_a_safe_lane_change_under_way_goes_on():
+    lm = straight_lane_map(3)
+    p = BehaviourPlanner()
+    far = make_world(lm, (0.0, -4.0, 20.0), [make_track(1, -60.0, 0.0, 20.0, "a>b>0")], "a>b>1")
+    p.decide(far, LEFT)
+    for _ in range(3):
+        plan = p.plan(far)
+    assert p.state.target_lane_id == "a>b>0" and p.aborted_changes == 0
+    assert plan.xy_m[-1, 1] == pytest.approx(0.0, abs=0.05)
