@@ -24,8 +24,16 @@ from planning.behaviour import BEHAVIOURS, BehaviourConfig, BehaviourPlanner
 from planning.observation import ObservationConfig, observe
 from planning.rule_planner import RulePlannerConfig
 
-SHIPPED_POLICY = Path(__file__).resolve().parent / "policies" / "highway_dqn.zip"
-"""The trained policy committed with the project (card: policies/highway_dqn.md)."""
+POLICY_DIR = Path(__file__).resolve().parent / "policies"
+SHIPPED_POLICY = POLICY_DIR / "highway_dqn.zip"
+"""The highway policy committed with the project (card: policies/highway_dqn.md)."""
+
+
+def shipped_policy(scenario: str) -> Path:
+    """The committed policy for a scenario: ``policies/<scenario>_dqn.zip`` (card beside it), the
+    highway policy for a scenario without its own."""
+    own = POLICY_DIR / f"{scenario}_dqn.zip"
+    return own if own.exists() else SHIPPED_POLICY
 META_KEY = "drivestack_meta"
 META_FORMAT = 1
 

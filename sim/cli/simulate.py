@@ -31,7 +31,8 @@ def add_setup_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--world-model", default="ground_truth", type=choice(WORLD_SOURCES), metavar=valid(WORLD_SOURCES),
                    help="what the planner sees: simulator truth, the perception stack, or the surrogate")
     p.add_argument("--policy", default=None,
-                   help="trained policy file for --planner rl (default: planning/policies/highway_dqn.zip)")
+                   help="trained policy file for --planner rl "
+                        "(default: planning/policies/SCENARIO_dqn.zip, else highway_dqn.zip)")
 
 
 def add_diagnostics_arguments(p: argparse.ArgumentParser) -> None:
@@ -86,7 +87,8 @@ def add_arguments(sub) -> None:
                    help="first seed (overrides the suite's seed_start): evaluate on seeds the suite was not tuned on")
     e.add_argument("--seeds", type=seed_range, default=None, metavar="A:B",
                    help="seeds A..B-1 for every scenario (overrides --seed and --episodes)")
-    e.add_argument("--policy", default=None, help="trained policy file for the rl planner (default: the shipped one)")
+    e.add_argument("--policy", default=None,
+                   help="trained policy file for the rl planner (default: each scenario's shipped one)")
     e.set_defaults(run=evaluate)
 
 

@@ -8,7 +8,7 @@ from control.controller import ControllerConfig, TrackingController
 from fusion.tracker import TRACKER_PRESETS
 from perception.lookup import Registry
 from perception.runtime import check_runtime
-from planning.rl_policy import SHIPPED_POLICY, load_policy
+from planning.rl_policy import load_policy, shipped_policy
 from planning.rule_planner import RulePlannerConfig
 from sim.config import CONFIG_DIR, apply_overrides, from_dict, load_yaml
 from sim.highway.env import open_env as _open_env
@@ -81,7 +81,7 @@ def build_setup(scenario: str, planner: str, world_model: str, overrides: list[s
                 policy_file: str | None = None, rig: str = "default") -> RunSetup:
     """Validated RunSetup; every user mistake is a ValueError naming the valid choices."""
     if planner == "rl":
-        policy_file = policy_file if policy_file is not None else SHIPPED_POLICY
+        policy_file = policy_file if policy_file is not None else shipped_policy(scenario)
         load_policy(policy_file)  # a bad file is reported here, before any worker starts
     DRIVERS.check(planner)
     WORLD_SOURCES.check(world_model)

@@ -112,3 +112,13 @@ def test_shipped_policy_matches_this_code():
     assert policy.meta.extra["world_model"] == "surrogate"
     obs = np.zeros(OBS.size, dtype=np.float32)
     assert 0 <= policy.act(obs) < len(BEHAVIOURS)
+
+
+def test_a_scenario_with_its_own_policy_file_gets_it_and_the_others_the_highway_one(tmp_path, monkeypatch):
+    import planning.rl_policy as rl_policy
+
+    monkeypatch.setattr(rl_policy, "POLICY_DIR", tmp_path)
+    (tmp_path / "merge_dqn.zip").write_bytes(b"any")
+    assert rl_policy.shipped_policy("merge") == tmp_path / "merge_dqn.zip"
+    assert rl_policy.shipped_policy("exit") == rl_policy.SHIPPED_POLICY
+
