@@ -5,7 +5,8 @@
 
 Per setting: episodes, collisions, mean speed, distance, decisions, interventions (decisions where the
 mask overruled the policy's favourite, ``planning.action_mask``: a refused lane change, or a refused
-speed-up alone) and interventions per km.
+speed-up alone) and interventions per km, and lane changes under way that the executor aborted
+because their gap became unsafe (with the mask off, none are).
 """
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ def run(job: Job) -> dict:
     m = compute_episode_metrics(run_episode(setup, job.seed, driver=driver))
     return {"mask": job.mask, "seed": job.seed, "collided": m.collided, "speed_mps": m.mean_speed_mps,
             "progress_m": m.progress_m, "decisions": driver.planner.decisions,
+            "aborted_changes": driver.planner.executor.aborted_changes,
             **{f"{k}_interventions": v for k, v in driver.planner.interventions.items()}}
 
 
@@ -43,9 +45,10 @@ def summarise(rows: list[dict], mask: bool) -> str:
     rows = [r for r in rows if r["mask"] == mask]
     km = sum(r["progress_m"] for r in rows) / 1000.0
     lane, speed = (sum(r[f"{k}_interventions"] for r in rows) for k in ("lane", "speed"))
+    aborts = sum(r["aborted_changes"] for r in rows)
     return (f"{'on' if mask else 'off':<5}{len(rows):>9}{sum(r['collided'] for r in rows):>11}"
             f"{sum(r['speed_mps'] for r in rows) / len(rows):>10.2f}{km:>8.2f}{sum(r['decisions'] for r in rows):>10}"
-            f"{lane:>7}{lane / km:>8.2f}{speed:>7}{speed / km:>8.2f}")
+            f"{lane:>7}{lane / km:>8.2f}{speed:>7}{speed / km:>8.2f}{aborts:>7}{aborts / km:>8.2f}")
 
 
 def main() -> None:
@@ -62,8 +65,8 @@ def main() -> None:
     rows = run_parallel(run, jobs, args.workers, desc="episodes", unit="ep")
     head = (f"RL safety mask, {args.scenario}, world model {args.world_model}, seeds {a}-{b - 1}, "
             f"policy {args.policy or 'shipped'}\n"
-            "                                                         interventions: lane change  speed-up\n"
-            "mask  episodes collisions  speed m/s      km  decisions  count  per km  count  per km")
+            + " " * 57 + "interventions: lane change  speed-up  change aborted\n"
+            "mask  episodes collisions  speed m/s      km  decisions  count  per km  count  per km  count  per km")
     text = "\n".join([head, summarise(rows, True), summarise(rows, False)]) + "\n"
     print(text, end="")
     if args.out:
