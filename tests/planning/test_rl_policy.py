@@ -122,3 +122,13 @@ def test_a_scenario_with_its_own_policy_file_gets_it_and_the_others_the_highway_
     assert rl_policy.shipped_policy("merge") == tmp_path / "merge_dqn.zip"
     assert rl_policy.shipped_policy("exit") == rl_policy.SHIPPED_POLICY
 
+
+
+@pytest.mark.parametrize("scenario", ["merge", "roundabout", "intersection", "exit"])
+def test_every_scenario_ships_a_policy_trained_on_it_with_a_card(scenario):
+    from planning.rl_policy import POLICY_DIR, shipped_policy
+
+    path = shipped_policy(scenario)
+    assert path == POLICY_DIR / f"{scenario}_dqn.zip" and path.with_suffix(".md").exists()
+    policy = load_policy(path)
+    assert policy.meta.layout_id == OBS.layout_id and policy.meta.extra["scenario"] == scenario
